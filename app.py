@@ -1,0 +1,49 @@
+"""Builds the Callboard Dash app from settings. ``python app.py`` serves it (development)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Input
+from flask import jsonify
+
+from callboard import __version__
+from callboard.settings import Settings, get_settings
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    from callboard import shell
+    from data import db
+
+    settings = settings or get_settings()
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "dashboards"),
+        assets_folder=str(HERE / "assets"),
+        # Bootstrap is served from assets/ (no CDN: installs may have no internet).
+        suppress_callback_exceptions=True,
+        title="Callboard",
+        update_title=None,
+        routing_callback_inputs={"lang": Input("lang", "value")},
+    )
+    app.layout = shell.layout
+    shell.register_callbacks(app)
+
+    @app.server.route("/healthz")
+    def healthz():
+        try:
+            db.ping()
+        except Exception as exc:  # the database is away: say so, with a failing status
+            return jsonify(status="error", database=str(exc.__class__.__name__), version=__version__), 503
+        return jsonify(status="ok", database="ok", version=__version__)
+
+    return app
+
+
+if __name__ == "__main__":
+    s = get_settings()
+    create_app(s).run(host=s.host, port=s.port, debug=False)

@@ -1,0 +1,170 @@
+"""The `callboard` command: every capability can be driven from here without a browser."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="Callboard: call records, statistics and wallboards for a business PBX.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema and aggregates.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _echo_err(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Create or migrate the schema to the newest version (idempotent)."""
+    from data.migrate import current_revision, upgrade
+
+    upgrade(revision=revision)
+    typer.echo(f"database at revision {current_revision()}")
+
+
+@db_app.command("rebuild-aggregates")
+def db_rebuild_aggregates() -> None:
+    """Recompute every aggregate and the local-time table from the facts (e.g. after a
+    change of CALLBOARD_TIMEZONE)."""
+    from callboard.settings import get_settings
+    from data import aggregates, db
+    from data.timebuckets import rebuild_hours
+
+    with db.transaction() as conn:
+        rebuild_hours(conn, get_settings().tz)
+        aggregates.rebuild_all(conn)
+    typer.echo("aggregates rebuilt")
+
+
+@app.command()
+def generate(
+    days: int = typer.Option(60, help="How many days of history, ending today."),
+    calls_per_day: int = typer.Option(800, help="Average calls per weekday (weekends are quieter)."),
+    seed: int = typer.Option(1, help="Random seed: the same seed gives the same data."),
+    end: Optional[str] = typer.Option(None, help="Last day (YYYY-MM-DD, PBX local); default today."),
+    audio: bool = typer.Option(True, help="Write recordings as small real audio files."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides CALLBOARD_DATABASE_URL."),
+) -> None:
+    """Fill the database with a realistic, deterministic demo call centre."""
+    from data.demo.generator import GeneratorConfig, generate as run_generate
+    from data.migrate import upgrade
+
+    upgrade(url=database_url)
+    cfg = GeneratorConfig(
+        days=days,
+        calls_per_day=calls_per_day,
+        seed=seed,
+        end_day=date.fromisoformat(end) if end else None,
+        with_audio=audio,
+    )
+    stats = run_generate(cfg, url=database_url, progress=True)
+    typer.echo(stats.summary())
+
+
+@app.command()
+def demo(
+    days: int = typer.Option(60, help="Days of demo data to generate when the database is empty."),
+    calls_per_day: int = typer.Option(800, help="Average calls per weekday in the demo data."),
+    host: Optional[str] = typer.Option(None, help="Default: CALLBOARD_HOST (127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, help="Default: CALLBOARD_PORT (8050)."),
+) -> None:
+    """Create the database if missing, fill it with demo data if empty, and serve the app."""
+    import sqlalchemy as sa
+
+    from callboard.settings import get_settings
+    from data import db, schema
+    from data.migrate import upgrade
+
+    settings = get_settings()
+    upgrade()
+    count = db.fetch_scalar(sa.select(sa.func.count()).select_from(schema.call))
+    if not count:
+        typer.echo(f"Generating {days} days of demo data (about {calls_per_day} calls a weekday)...")
+        from data.demo.generator import GeneratorConfig, generate as run_generate
+
+        stats = run_generate(GeneratorConfig(days=days, calls_per_day=calls_per_day, seed=1), progress=True)
+        typer.echo(stats.summary())
+    else:
+        typer.echo(f"Database already holds {count} calls; not generating.")
+    from app import create_app
+
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"Callboard demo on http://{host}:{port}  (database: {settings.database_url})")
+    create_app(settings).run(host=host, port=port, debug=False)
+
+
+@app.command()
+def serve(
+    workers: Optional[int] = typer.Option(None, help="Worker processes; default CALLBOARD_WORKERS."),
+    host: Optional[str] = typer.Option(None, help="Default: CALLBOARD_HOST."),
+    port: Optional[int] = typer.Option(None, help="Default: CALLBOARD_PORT."),
+    timeout: int = typer.Option(120, help="Worker timeout in seconds (long exports)."),
+) -> None:
+    """Serve the app with gunicorn (production). /healthz checks the database."""
+    from gunicorn.app.base import BaseApplication
+
+    from callboard.settings import get_settings
+    from data.migrate import upgrade
+
+    settings = get_settings()
+    upgrade()
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host or settings.host}:{port or settings.port}")
+            self.cfg.set("workers", workers or settings.workers)
+            self.cfg.set("timeout", timeout)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            from app import create_app
+
+            return create_app(settings).server
+
+    _Server().run()
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Every CALLBOARD_* setting, its current value and what it means."""
+    from callboard.settings import Settings, get_settings
+
+    current = get_settings()
+    for name, field in Settings.model_fields.items():
+        value = getattr(current, name)
+        if "password" in name or "secret" in name:
+            value = "***" if value else ""
+        typer.echo(f"CALLBOARD_{name.upper()}={value}\n    {field.description}")
+
+
+@app.command()
+def bench(
+    calls: int = typer.Option(10_000_000, help="Calls to load when the bench database is empty."),
+    database_url: Optional[str] = typer.Option(None, "--database-url",
+                                               help="PostgreSQL URL of the bench database."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON here."),
+    repeat: int = typer.Option(5, help="Timed runs per query (after one warm-up)."),
+    reload: bool = typer.Option(False, help="Drop and reload the bench data first."),
+) -> None:
+    """Load N calls into PostgreSQL (if not loaded) and time the named queries."""
+    from bench.harness import run_bench
+
+    run_bench(calls=calls, url=database_url, json_out=json_out, repeat=repeat, reload=reload)
+
+
+def main() -> None:  # console-script entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Numbers, dates and durations as people read them, per locale, in the PBX time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal, format_percent
+
+from callboard.i18n import BABEL_LOCALES, normalize_lang
+from callboard.settings import get_settings
+from data.timebuckets import utc_to_local
+
+
+def _loc(lang: str | None) -> str:
+    return BABEL_LOCALES[normalize_lang(lang)]
+
+
+def fmt_duration(seconds: float | int | None) -> str:
+    """0:45, 12:05, 1 h 02 min — the same in both languages (units are international)."""
+    if seconds is None:
+        return ""
+    total = int(round(float(seconds)))
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min"
+    return f"{sign}{minutes}:{secs:02d}"
+
+
+def fmt_number(value, lang: str | None, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=fmt, locale=_loc(lang))
+
+
+def fmt_percent(ratio: float | None, lang: str | None, digits: int = 1) -> str:
+    if ratio is None:
+        return "–"
+    return format_percent(ratio, format="#,##0." + "0" * digits + " %", locale=_loc(lang))
+
+
+def fmt_local_datetime(dt_utc: datetime | None, lang: str | None, *, seconds: bool = True) -> str:
+    """A naive-UTC timestamp shown in the PBX zone, e.g. 26. 11. 2026 14:05:09 / 26 Nov 2026, 14:05:09."""
+    if dt_utc is None:
+        return ""
+    local = utc_to_local(dt_utc, get_settings().tz)
+    pattern = "medium" if seconds else "short"
+    return format_datetime(local, format=pattern, locale=_loc(lang), tzinfo=local.tzinfo)
+
+
+def fmt_local_time(dt_utc: datetime, lang: str | None) -> str:
+    local = utc_to_local(dt_utc, get_settings().tz)
+    return format_time(local, format="medium", locale=_loc(lang), tzinfo=local.tzinfo)
+
+
+def fmt_date(d: date | None, lang: str | None, fmt: str = "medium") -> str:
+    return "" if d is None else format_date(d, format=fmt, locale=_loc(lang))
+
+
+def tz_label() -> str:
+    """The label every page shows next to times: which zone they are in."""
+    return get_settings().timezone

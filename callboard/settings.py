@@ -1,0 +1,105 @@
+"""All configuration, read once from ``CALLBOARD_*`` environment variables.
+
+Every field carries its help text; ``callboard settings`` prints them and the README's
+configuration table is generated from the same descriptions.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callboard import PROJECT_ROOT
+
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLBOARD_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'callboard.db'}",
+        description="SQLAlchemy URL of the database. Default: embedded SQLite file var/callboard.db. "
+        "PostgreSQL: postgresql+psycopg://user:password@host:5432/dbname",
+    )
+    timezone: str = Field(
+        default="Europe/Prague",
+        description="The PBX's time zone (IANA name). Times are stored in UTC; reports bucket "
+        "hours, days and months in this zone.",
+    )
+    default_language: Literal["en", "cs"] = Field(
+        default="en", description="Language of the UI for a new visitor (en or cs)."
+    )
+    default_country_code: str = Field(
+        default="420",
+        description="Country calling code used to normalise national numbers to E.164.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(default=8050, description="Port the web server listens on.")
+    workers: int = Field(default=2, description="Worker processes of `callboard serve` (gunicorn).")
+    secret_key: str = Field(
+        default="dev-only-change-me",
+        description="Secret used to sign sessions and emailed links. Set a long random value in production.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8050",
+        description="Public address of the web app, used for links in emails.",
+    )
+    recordings_enabled: bool = Field(
+        default=True,
+        description="Show the Recordings menu and the recording actions.",
+    )
+    recordings_dir: Path = Field(
+        default=VAR_DIR / "recordings",
+        description="Directory holding call recordings; the database stores paths relative to it.",
+    )
+    files_dir: Path = Field(
+        default=VAR_DIR / "files",
+        description="Directory for generated exports and reports (the download lists).",
+    )
+    query_timeout_s: float = Field(
+        default=30.0, description="Statement timeout for interactive queries, in seconds."
+    )
+    max_result_rows: int = Field(
+        default=200_000,
+        description="Largest result set loaded into memory by one query (exports stream instead).",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server host for report emails.")
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none", description="SMTP transport security: none, starttls or ssl."
+    )
+    smtp_user: str = Field(default="", description="SMTP login (empty: no authentication).")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_sender: str = Field(
+        default="callboard@localhost", description="From address of emails Callboard sends."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone name: fail at start, not in a report
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests change the environment; they call this to re-read it."""
+    get_settings.cache_clear()

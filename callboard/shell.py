@@ -1,0 +1,116 @@
+"""The app shell: navigation, language switch, page container. Pages live in dashboards/."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from callboard.i18n import translator
+from callboard.navigation import MENU_GROUPS, SECTIONS, BY_PATH
+from callboard.settings import get_settings
+
+# Pages shown without navigation chrome (wall displays).
+CHROMELESS_PREFIXES = ("/wallboard",)
+
+
+def visible_sections():
+    settings = get_settings()
+    for section in SECTIONS:
+        if section.path == "/recordings" and not settings.recordings_enabled:
+            continue
+        yield section
+
+
+def navbar(lang: str, pathname: str | None) -> dbc.Navbar:
+    _ = translator(lang)
+    items: list = []
+    groups: dict[str, list] = {g: [] for g in MENU_GROUPS}
+    for section in visible_sections():
+        if section.path == "/":
+            continue
+        if section.group:
+            groups[section.group].append(
+                dbc.DropdownMenuItem(_(section.title), href=section.path, active=pathname == section.path)
+            )
+        else:
+            items.append(dbc.NavItem(dbc.NavLink(_(section.title), href=section.path, active=pathname == section.path)))
+    menus = [
+        dbc.DropdownMenu(children, label=_(group), nav=True, in_navbar=True, id=f"menu-{i}")
+        for i, (group, children) in enumerate(groups.items())
+        if children
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("Callboard", href="/"),
+                dbc.Nav(items[:2] + menus[:1] + items[2:] + menus[1:], navbar=True, className="me-auto"),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def lang_switch() -> html.Div:
+    default = get_settings().default_language
+    return html.Div(
+        dcc.RadioItems(
+            id="lang",
+            options=[{"label": "EN", "value": "en"}, {"label": "CS", "value": "cs"}],
+            value=default,
+            inline=True,
+            persistence=True,
+            persistence_type="local",
+            inputClassName="me-1",
+            labelClassName="me-2",
+        ),
+        className="lang-switch",
+        title="Language / Jazyk",
+    )
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id="url"),
+            html.Div(id="chrome", children=[html.Div(id="navbar-slot"), lang_switch()]),
+            dbc.Container(dash.page_container, fluid=True, id="page-slot"),
+        ]
+    )
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output("navbar-slot", "children"),
+        Output("chrome", "style"),
+        Input("lang", "value"),
+        Input("url", "pathname"),
+    )
+    def _render_chrome(lang, pathname):
+        hidden = any((pathname or "").startswith(p) for p in CHROMELESS_PREFIXES)
+        return navbar(lang, pathname), ({"display": "none"} if hidden else {})
+
+
+def coming_soon(lang: str, path: str, issue_title: str) -> html.Div:
+    """A page that says plainly what will be here, instead of pretending."""
+    _ = translator(lang)
+    section = BY_PATH[path]
+    return html.Div(
+        [
+            html.H2(_(section.title)),
+            html.P(_(section.summary), className="lead"),
+            dbc.Alert(
+                [
+                    html.Strong(_("Not built yet.")),
+                    " ",
+                    _("This page is planned in the work item “{title}”. The data it needs is already stored.",
+                      title=_(issue_title)),
+                ],
+                color="info",
+                className="coming-soon",
+            ),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Pure query builders: arguments (always including a Scope) in, SQLAlchemy statement out."""

@@ -1,0 +1,671 @@
+"""The data model, as SQLAlchemy Core tables. Alembic migrations (data/migrations) create it.
+
+Conventions
+- Every timestamp is naive UTC (``*_utc``). Local-time bucketing goes through ``time_hour``.
+- Numbers (extensions, queues, DIDs, trunks) are stored as text on the facts, the way a CDR
+  carries them, so an import never fails on an unknown dimension; the dimension tables
+  (``extension``, ``queue``, ...) add names and settings where they are known.
+- ``source_id`` says which PBX (site) a fact came from; several PBXs can feed one install.
+- Aggregates (``agg_*``) are derived, never edited by hand: ``data.aggregates`` recomputes
+  whole hours from the facts after every load or delete, in the same transaction, so
+  they are exact by construction (see that module's docstring).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# Vocabularies, written down once. Importers map their sources onto these.
+DIRECTIONS = ("inbound", "outbound", "internal")
+CALL_STATUSES = ("answered", "no_answer", "busy", "failed", "voicemail", "abandoned", "congestion")
+HANGUP_BY = ("caller", "callee", "system")
+DESTINATION_TYPES = ("extension", "queue", "ring_group", "ivr", "voicemail", "external", "other")
+LEG_STATUSES = ("answered", "no_answer", "busy", "failed", "cancelled", "rejected")
+QUEUE_OUTCOMES = ("answered", "abandoned", "timeout", "exit_key", "no_agents", "full", "unknown")
+ATTEMPT_RESULTS = ("ring_no_answer", "ring_cancelled", "unavailable")
+IVR_OPTIONS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "timeout", "invalid")
+CALLBACK_STATUSES = ("requested", "completed", "failed")
+AGENT_STATES = ("logged_out", "available", "ringing", "on_call", "paused")
+CHAT_STATUSES = ("open", "closed")
+ROLES = ("administrator", "manager", "viewer")
+RUN_STATUSES = ("pending", "building", "sending", "sent", "failed", "retrying")
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+def _source() -> sa.Column:
+    return sa.Column("source_id", sa.Integer, sa.ForeignKey("source.id"), nullable=False, server_default="1")
+
+
+# --------------------------------------------------------------------------- dimensions
+
+source = sa.Table(
+    "source",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("description", sa.String(255)),
+    sa.Column("created_utc", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
+)
+
+extension = sa.Table(
+    "extension",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("email", sa.String(255)),
+    sa.Column("is_agent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("source_id", "number"),
+)
+
+extension_group = sa.Table(
+    "extension_group",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("description", sa.String(255)),
+)
+
+extension_group_member = sa.Table(
+    "extension_group_member",
+    metadata,
+    sa.Column("group_id", BigId, sa.ForeignKey("extension_group.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("extension", sa.String(32), primary_key=True),
+)
+
+trunk = sa.Table(
+    "trunk",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False, server_default="sip"),
+    sa.Column("description", sa.String(255)),
+    sa.UniqueConstraint("source_id", "name"),
+)
+
+# Our numbers: DIDs (inbound, what the caller dialled) and outbound caller IDs (DOD).
+phone_number = sa.Table(
+    "phone_number",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # did | outbound_cid | both
+    sa.Column("name", sa.String(200)),
+    sa.Column("trunk", sa.String(100)),
+    sa.Column("destination", sa.String(64)),  # e.g. "ivr:700"
+    sa.UniqueConstraint("source_id", "number"),
+)
+
+queue = sa.Table(
+    "queue",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("strategy", sa.String(32)),
+    # Per-queue thresholds of the metric definitions (data/metrics.py).
+    sa.Column("sl_target_s", sa.Integer, nullable=False, server_default="20"),
+    sa.Column("short_abandon_s", sa.Integer, nullable=False, server_default="5"),
+    sa.UniqueConstraint("source_id", "number"),
+)
+
+queue_member = sa.Table(
+    "queue_member",
+    metadata,
+    sa.Column("queue_id", BigId, sa.ForeignKey("queue.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("extension", sa.String(32), primary_key=True),
+    sa.Column("penalty", sa.Integer, nullable=False, server_default="0"),
+)
+
+ring_group = sa.Table(
+    "ring_group",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("strategy", sa.String(32)),  # ringall | hunt | memoryhunt ...
+    sa.Column("ring_time_s", sa.Integer),
+    sa.UniqueConstraint("source_id", "number"),
+)
+
+ring_group_member = sa.Table(
+    "ring_group_member",
+    metadata,
+    sa.Column("ring_group_id", BigId, sa.ForeignKey("ring_group.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("extension", sa.String(32), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+)
+
+ivr_menu = sa.Table(
+    "ivr_menu",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("options", sa.JSON),  # {"1": "queue:600", "timeout": "voicemail:100", ...}
+    sa.UniqueConstraint("source_id", "number"),
+)
+
+# --------------------------------------------------------------------------- calls
+
+call = sa.Table(
+    "call",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("call_uid", sa.String(80), nullable=False),  # linkedid / uniqueid on the PBX
+    sa.Column("start_utc", sa.DateTime, nullable=False),
+    sa.Column("answer_utc", sa.DateTime),
+    sa.Column("end_utc", sa.DateTime, nullable=False),
+    sa.Column("from_number", sa.String(64), nullable=False, server_default=""),
+    sa.Column("from_name", sa.String(200)),
+    sa.Column("to_number", sa.String(64), nullable=False, server_default=""),
+    sa.Column("to_name", sa.String(200)),
+    sa.Column("direction", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("duration_s", sa.Integer, nullable=False, server_default="0"),  # ring + talk (+ IVR/queue time)
+    sa.Column("ring_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("talk_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("hold_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("hangup_by", sa.String(10)),
+    sa.Column("hangup_cause", sa.String(64)),
+    sa.Column("src_trunk", sa.String(100)),
+    sa.Column("dst_trunk", sa.String(100)),
+    sa.Column("did", sa.String(32)),  # inbound: which of our numbers was called
+    sa.Column("outbound_cid", sa.String(32)),  # outbound: which of our numbers was presented
+    sa.Column("caller_ip", sa.String(45)),  # our user's phone (outbound / internal only)
+    sa.Column("pin", sa.String(32)),  # PIN used for an outbound call
+    sa.Column("account_code", sa.String(64)),
+    # The extension a call belongs to (caller for outbound/internal, answering or dialled
+    # extension for inbound) and, for internal calls, the other one. Scope and the
+    # per-extension aggregates use these two columns.
+    sa.Column("extension", sa.String(32)),
+    sa.Column("peer_extension", sa.String(32)),
+    sa.Column("answered_by", sa.String(32)),
+    sa.Column("destination_type", sa.String(16)),
+    sa.Column("destination", sa.String(64)),
+    sa.Column("queue", sa.String(32)),  # first queue the call entered
+    sa.Column("ring_group", sa.String(32)),
+    sa.Column("ivr", sa.String(32)),
+    sa.Column("has_recording", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("source_id", "call_uid"),
+    sa.Index("ix_call_start_utc", "start_utc"),
+    sa.Index("ix_call_extension_start", "extension", "start_utc"),
+    sa.Index("ix_call_peer_extension_start", "peer_extension", "start_utc"),
+    sa.Index("ix_call_queue_start", "queue", "start_utc"),
+    sa.Index("ix_call_from_number", "from_number"),
+    sa.Index("ix_call_to_number", "to_number"),
+)
+
+# One row per dialled leg: which extensions rang, who answered, ring and talk per leg.
+call_leg = sa.Table(
+    "call_leg",
+    metadata,
+    _id(),
+    sa.Column("call_id", BigId, sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("extension", sa.String(32)),  # our extension on this leg (None: external party)
+    sa.Column("number", sa.String(64)),  # dialled number when not an extension
+    sa.Column("via_type", sa.String(16)),  # direct | queue | ring_group | transfer | ivr | voicemail
+    sa.Column("via", sa.String(32)),  # queue / ring-group number
+    sa.Column("start_utc", sa.DateTime, nullable=False),
+    sa.Column("answer_utc", sa.DateTime),
+    sa.Column("end_utc", sa.DateTime, nullable=False),
+    sa.Column("ring_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("talk_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(120)),
+    sa.Column("dst_channel", sa.String(120)),
+    sa.Column("uniqueid", sa.String(80)),
+    sa.Index("ix_call_leg_call_id", "call_id"),
+    sa.Index("ix_call_leg_extension_start", "extension", "start_utc"),
+)
+
+# Each call's path through queues (a call may pass several queues).
+queue_call = sa.Table(
+    "queue_call",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("call_id", BigId, sa.ForeignKey("call.id", ondelete="CASCADE")),
+    sa.Column("call_uid", sa.String(80), nullable=False),
+    sa.Column("queue", sa.String(32), nullable=False),
+    sa.Column("enter_utc", sa.DateTime, nullable=False),
+    sa.Column("exit_utc", sa.DateTime),
+    sa.Column("wait_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("outcome", sa.String(12), nullable=False),
+    sa.Column("agent", sa.String(64)),  # answering agent (extension)
+    sa.Column("talk_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("position", sa.Integer),  # position at exit
+    sa.Column("orig_position", sa.Integer),  # position at entry
+    sa.Column("exit_key", sa.String(4)),
+    sa.Column("caller_number", sa.String(64)),
+    sa.Column("transferred_to", sa.String(64)),
+    sa.UniqueConstraint("source_id", "call_uid", "queue", "enter_utc"),
+    sa.Index("ix_queue_call_queue_enter", "queue", "enter_utc"),
+    sa.Index("ix_queue_call_call_id", "call_id"),
+)
+
+# Ring-no-answer (and cancelled) attempts to agents while a caller waited in a queue.
+queue_attempt = sa.Table(
+    "queue_attempt",
+    metadata,
+    _id(),
+    sa.Column("queue_call_id", BigId, sa.ForeignKey("queue_call.id", ondelete="CASCADE")),
+    sa.Column("queue", sa.String(32), nullable=False),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("at_utc", sa.DateTime, nullable=False),
+    sa.Column("ring_ms", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("result", sa.String(16), nullable=False),
+    sa.Index("ix_queue_attempt_agent_at", "agent", "at_utc"),
+    sa.Index("ix_queue_attempt_queue_call_id", "queue_call_id"),
+)
+
+agent_session = sa.Table(
+    "agent_session",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("queue", sa.String(32)),  # None: logged into all its queues
+    sa.Column("login_utc", sa.DateTime, nullable=False),
+    sa.Column("logout_utc", sa.DateTime),  # None: still logged in
+    sa.Column("logout_reason", sa.String(64)),
+    sa.Index("ix_agent_session_agent_login", "agent", "login_utc"),
+)
+
+agent_pause = sa.Table(
+    "agent_pause",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("agent", sa.String(64), nullable=False),
+    sa.Column("queue", sa.String(32)),
+    sa.Column("start_utc", sa.DateTime, nullable=False),
+    sa.Column("end_utc", sa.DateTime),  # None: still paused
+    sa.Column("reason", sa.String(64)),
+    sa.Index("ix_agent_pause_agent_start", "agent", "start_utc"),
+)
+
+ivr_choice = sa.Table(
+    "ivr_choice",
+    metadata,
+    _id(),
+    sa.Column("call_id", BigId, sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("ivr", sa.String(32), nullable=False),
+    sa.Column("at_utc", sa.DateTime, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("option", sa.String(8), nullable=False),  # 0-9 * # timeout invalid
+    sa.Index("ix_ivr_choice_ivr_at", "ivr", "at_utc"),
+    sa.Index("ix_ivr_choice_call_id", "call_id"),
+)
+
+callback = sa.Table(
+    "callback",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("call_id", BigId, sa.ForeignKey("call.id", ondelete="SET NULL")),
+    sa.Column("queue", sa.String(32)),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("requested_utc", sa.DateTime, nullable=False),
+    sa.Column("attempted_utc", sa.DateTime),
+    sa.Column("completed_utc", sa.DateTime),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("agent", sa.String(64)),
+    sa.Column("result_call_id", BigId, sa.ForeignKey("call.id", ondelete="SET NULL")),
+    sa.Index("ix_callback_requested", "requested_utc"),
+    sa.Index("ix_callback_call_id", "call_id"),
+)
+
+survey_answer = sa.Table(
+    "survey_answer",
+    metadata,
+    _id(),
+    sa.Column("call_id", BigId, sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("queue", sa.String(32)),
+    sa.Column("agent", sa.String(64)),
+    sa.Column("at_utc", sa.DateTime, nullable=False),
+    sa.Column("score_key", sa.String(4), nullable=False),  # the key pressed
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Index("ix_survey_answer_at", "at_utc"),
+    sa.Index("ix_survey_answer_call_id", "call_id"),
+)
+
+recording = sa.Table(
+    "recording",
+    metadata,
+    _id(),
+    sa.Column("call_id", BigId, sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("path", sa.String(500), nullable=False),  # relative to CALLBOARD_RECORDINGS_DIR
+    sa.Column("format", sa.String(8), nullable=False),  # wav | mp3
+    sa.Column("size_bytes", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("duration_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_utc", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("path"),
+    sa.Index("ix_recording_call_id", "call_id"),
+)
+
+# --------------------------------------------------------------------------- chats
+
+chat_session = sa.Table(
+    "chat_session",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("session_uid", sa.String(80), nullable=False),
+    sa.Column("channel_type", sa.String(20), nullable=False),  # sms | whatsapp | ...
+    sa.Column("channel_number", sa.String(32), nullable=False),  # ours
+    sa.Column("external_number", sa.String(64), nullable=False),
+    sa.Column("sender", sa.String(64)),  # who started it
+    sa.Column("recipient", sa.String(64)),
+    sa.Column("agent", sa.String(64)),
+    sa.Column("created_utc", sa.DateTime, nullable=False),
+    sa.Column("last_active_utc", sa.DateTime, nullable=False),
+    sa.Column("closed_utc", sa.DateTime),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("message_count", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("source_id", "session_uid"),
+    sa.Index("ix_chat_session_created", "created_utc"),
+)
+
+chat_message = sa.Table(
+    "chat_message",
+    metadata,
+    _id(),
+    sa.Column("session_id", BigId, sa.ForeignKey("chat_session.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sent_utc", sa.DateTime, nullable=False),
+    sa.Column("direction", sa.String(4), nullable=False),  # in | out
+    sa.Column("sender", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Index("ix_chat_message_session_sent", "session_id", "sent_utc"),
+)
+
+chat_event = sa.Table(
+    "chat_event",
+    metadata,
+    _id(),
+    sa.Column("session_id", BigId, sa.ForeignKey("chat_session.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at_utc", sa.DateTime, nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),  # created | assigned | transferred | closed
+    sa.Column("agent", sa.String(64)),
+    sa.Index("ix_chat_event_session_at", "session_id", "at_utc"),
+)
+
+# --------------------------------------------------------------------------- live state
+
+# What is happening now, driven by live events (simulator, queue_log --follow), not by
+# finished-call records. Rebuilt from events on restart.
+live_agent_state = sa.Table(
+    "live_agent_state",
+    metadata,
+    _source(),
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("since_utc", sa.DateTime, nullable=False),
+    sa.Column("queues", sa.String(255)),  # comma-separated queue numbers the agent serves
+    sa.Column("reason", sa.String(64)),  # pause reason
+    sa.Column("call_uid", sa.String(80)),
+    sa.Column("updated_utc", sa.DateTime, nullable=False),
+)
+
+live_queue_call = sa.Table(
+    "live_queue_call",
+    metadata,
+    _source(),
+    sa.Column("call_uid", sa.String(80), primary_key=True),
+    sa.Column("queue", sa.String(32), nullable=False),
+    sa.Column("enter_utc", sa.DateTime, nullable=False),
+    sa.Column("position", sa.Integer),
+    sa.Column("caller_number", sa.String(64)),
+    sa.Index("ix_live_queue_call_queue", "queue"),
+)
+
+# --------------------------------------------------------------------------- users, schedules
+
+app_user = sa.Table(
+    "app_user",
+    metadata,
+    _id(),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200)),
+    sa.Column("email", sa.String(255)),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(2), nullable=False, server_default="en"),
+    sa.Column("mask_numbers", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until_utc", sa.DateTime),
+    sa.Column("created_utc", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
+)
+
+# A user's scope: the extension groups, extensions and queues they may see.
+user_scope = sa.Table(
+    "user_scope",
+    metadata,
+    sa.Column("user_id", BigId, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # all | extension_group | extension | queue
+    sa.Column("value", sa.String(200), primary_key=True),
+)
+
+user_preference = sa.Table(
+    "user_preference",
+    metadata,
+    sa.Column("user_id", BigId, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),  # e.g. "cdr.columns"
+    sa.Column("value", sa.JSON, nullable=False),
+)
+
+display_token = sa.Table(
+    "display_token",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("queues", sa.JSON, nullable=False),  # list of queue numbers it may show
+    sa.Column("created_by", BigId, sa.ForeignKey("app_user.id", ondelete="SET NULL")),
+    sa.Column("created_utc", sa.DateTime, nullable=False),
+    sa.Column("revoked_utc", sa.DateTime),
+    sa.Column("last_used_utc", sa.DateTime),
+)
+
+schedule = sa.Table(
+    "schedule",
+    metadata,
+    _id(),
+    sa.Column("owner_id", BigId, sa.ForeignKey("app_user.id", ondelete="SET NULL")),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # cdr | report
+    sa.Column("report_type", sa.String(40)),  # for kind=report
+    sa.Column("filters", sa.JSON, nullable=False),  # extensions, groups, queues, directions, report filters
+    sa.Column("period", sa.String(20), nullable=False),  # today, yesterday, this_week, ..., fixed
+    sa.Column("fixed_from_utc", sa.DateTime),
+    sa.Column("fixed_to_utc", sa.DateTime),
+    sa.Column("frequency", sa.String(8), nullable=False),  # once | daily | weekly | monthly
+    sa.Column("run_time", sa.String(5), nullable=False),  # HH:MM, PBX local time
+    sa.Column("weekday", sa.Integer),  # 0 = Monday
+    sa.Column("day_of_month", sa.Integer),
+    sa.Column("once_date", sa.Date),
+    sa.Column("recipients", sa.Text, nullable=False),  # "a@x; b@y"
+    sa.Column("link_valid_hours", sa.Integer, nullable=False, server_default="72"),
+    sa.Column("format", sa.String(4), nullable=False),  # csv | xlsx | pdf
+    sa.Column("language", sa.String(2), nullable=False, server_default="en"),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_utc", sa.DateTime, nullable=False),
+    sa.Column("updated_utc", sa.DateTime, nullable=False),
+)
+
+# One row per due run; the unique run key makes "sent exactly once" a database fact.
+schedule_run = sa.Table(
+    "schedule_run",
+    metadata,
+    _id(),
+    sa.Column("schedule_id", BigId, sa.ForeignKey("schedule.id", ondelete="SET NULL")),
+    sa.Column("run_key", sa.String(100), nullable=False, unique=True),
+    sa.Column("due_utc", sa.DateTime, nullable=False),
+    sa.Column("period_from_utc", sa.DateTime, nullable=False),
+    sa.Column("period_to_utc", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_utc", sa.DateTime),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_utc", sa.DateTime),
+    sa.Column("error", sa.Text),
+    sa.Column("sent_utc", sa.DateTime),
+    sa.Index("ix_schedule_run_status_next", "status", "next_attempt_utc"),
+)
+
+# Generated files: the "Download list" and "Download scheduled reports" pages.
+delivery = sa.Table(
+    "delivery",
+    metadata,
+    _id(),
+    sa.Column("schedule_id", BigId, sa.ForeignKey("schedule.id", ondelete="SET NULL")),
+    sa.Column("run_id", BigId, sa.ForeignKey("schedule_run.id", ondelete="SET NULL")),
+    sa.Column("owner_id", BigId, sa.ForeignKey("app_user.id", ondelete="SET NULL")),
+    sa.Column("kind", sa.String(8), nullable=False),  # cdr | report
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("format", sa.String(4), nullable=False),
+    sa.Column("path", sa.String(500)),  # relative to CALLBOARD_FILES_DIR
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("record_count", sa.Integer),
+    sa.Column("total_count", sa.Integer),  # > record_count when capped
+    sa.Column("period_from_utc", sa.DateTime),
+    sa.Column("period_to_utc", sa.DateTime),
+    sa.Column("token_hash", sa.String(128), unique=True),
+    sa.Column("expires_utc", sa.DateTime),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("created_utc", sa.DateTime, nullable=False),
+    sa.Index("ix_delivery_created", "created_utc"),
+)
+
+email_template = sa.Table(
+    "email_template",
+    metadata,
+    _id(),
+    sa.Column("kind", sa.String(8), nullable=False),  # cdr | report
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated_utc", sa.DateTime, nullable=False),
+    sa.Column("updated_by", BigId, sa.ForeignKey("app_user.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("kind", "language"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    sa.Column("at_utc", sa.DateTime, nullable=False),
+    sa.Column("user_id", BigId),
+    sa.Column("username", sa.String(100)),
+    sa.Column("action", sa.String(40), nullable=False),  # login, login_failed, delete_call, ...
+    sa.Column("object_type", sa.String(40)),
+    sa.Column("object_id", sa.String(100)),
+    sa.Column("details", sa.JSON),
+    sa.Column("ip", sa.String(45)),
+    sa.Index("ix_audit_log_at", "at_utc"),
+    sa.Index("ix_audit_log_action_at", "action", "at_utc"),
+)
+
+# Incremental imports remember how far they read each file / table.
+import_state = sa.Table(
+    "import_state",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("kind", sa.String(20), nullable=False),  # asterisk-cdr | queue-log | ...
+    sa.Column("location", sa.String(500), nullable=False),  # path or DB URL without password
+    sa.Column("fingerprint", sa.String(128)),  # hash of the first bytes: detects rotation
+    sa.Column("position", sa.BigInteger, nullable=False, server_default="0"),  # byte offset / last id
+    sa.Column("lines", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_utc", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("source_id", "kind", "location"),
+)
+
+settings_kv = sa.Table(
+    "settings_kv",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+)
+
+# --------------------------------------------------------------------------- time & aggregates
+
+# One row per UTC hour: its local day / hour / month in the PBX time zone. Reports join it
+# to bucket in local time; a DST day simply has 23 or 25 rows. Filled for the hours that
+# hold data (data.timebuckets.ensure_hours); rebuilt when CALLBOARD_TIMEZONE changes.
+time_hour = sa.Table(
+    "time_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("local_start", sa.DateTime, nullable=False),  # wall-clock start of the hour
+    sa.Column("local_day", sa.Date, nullable=False),
+    sa.Column("local_hour", sa.Integer, nullable=False),
+    sa.Column("local_month", sa.Date, nullable=False),  # first day of the local month
+    sa.Column("local_weekday", sa.Integer, nullable=False),  # 0 = Monday
+    sa.Column("utc_offset_min", sa.Integer, nullable=False),
+    sa.Index("ix_time_hour_local_day", "local_day"),
+)
+
+# Calls per UTC hour, per direction / status / extension. Each call contributes one
+# 'owner' row (its `extension`, '' when none) and internal calls one more 'peer' row (the
+# callee extension). Totals sum party='owner' only; per-extension statistics sum both.
+agg_call_hour = sa.Table(
+    "agg_call_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("direction", sa.String(10), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("extension", sa.String(32), primary_key=True),
+    sa.Column("party", sa.String(5), primary_key=True),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("duration_s", sa.BigInteger, nullable=False),
+    sa.Column("ring_s", sa.BigInteger, nullable=False),
+    sa.Column("talk_s", sa.BigInteger, nullable=False),
+    sa.Column("hold_s", sa.BigInteger, nullable=False),
+    sa.Column("recorded", sa.Integer, nullable=False),
+)
+
+# Queue calls per UTC hour of entering the queue, per queue and outcome. Short abandons and
+# "answered within target" use the queue's thresholds at refresh time; changing a queue's
+# thresholds recomputes that queue's rows (data.aggregates.refresh_queue).
+agg_queue_hour = sa.Table(
+    "agg_queue_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("queue", sa.String(32), primary_key=True),
+    sa.Column("outcome", sa.String(12), primary_key=True),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("short_abandons", sa.Integer, nullable=False),
+    sa.Column("within_sl", sa.Integer, nullable=False),
+    sa.Column("wait_s", sa.BigInteger, nullable=False),
+    sa.Column("wait_max_s", sa.Integer, nullable=False),
+    sa.Column("talk_s", sa.BigInteger, nullable=False),
+)

@@ -83,7 +83,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone name: fail at start, not in a report
+        try:
+            ZoneInfo(value)  # fail at start, not in the middle of a report
+        except Exception as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Prague)") from exc
         return value
 
     @property

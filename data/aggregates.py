@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from callboard.settings import get_settings
 from data import metrics
 from data import schema as s
-from data.timebuckets import HOUR, ceil_hour, ensure_hours, floor_hour, hour_floor
+from data.timebuckets import HOUR, ensure_hours, floor_hour, hour_floor
 
 
 def _call_rows_select(start: datetime, end: datetime) -> sa.Select:
@@ -93,9 +93,11 @@ _QUEUE_COLS = ["bucket_utc", "source_id", "queue", "outcome", "calls", "short_ab
 
 def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None:
     """Recompute every aggregate hour overlapping [start_utc, end_utc] from the facts."""
-    start, end = floor_hour(start_utc), ceil_hour(end_utc)
-    if end == start:
-        end = start + HOUR
+    # Both ends inclusive: the hour holding end_utc is recomputed even when end_utc falls
+    # exactly on an hour boundary (a call starting at 09:00:00 when end_utc = 09:00:00).
+    start, end = floor_hour(start_utc), floor_hour(end_utc) + HOUR
+    if end_utc < start_utc:
+        return
     a, aq = s.agg_call_hour, s.agg_queue_hour
     conn.execute(a.delete().where(a.c.bucket_utc >= start, a.c.bucket_utc < end))
     conn.execute(a.insert().from_select(_CALL_COLS, _call_rows_select(start, end)))

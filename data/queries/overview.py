@@ -30,7 +30,9 @@ def calls_per_day(scope: Scope, start_utc: datetime, end_utc: datetime) -> sa.Se
                 a.c.direction,
                 sa.func.sum(a.c.calls).label("calls"),
                 answered.label("answered"),
-                sa.func.sum(a.c.talk_s).label("talk_s"),
+                # sum(bigint) is numeric in PostgreSQL (a Decimal in Python): cast back so
+                # both paths return plain integers.
+                sa.cast(sa.func.sum(a.c.talk_s), sa.BigInteger).label("talk_s"),
             )
             .join(th, th.c.bucket_utc == a.c.bucket_utc)
             .where(a.c.party == "owner", a.c.bucket_utc >= start_utc, a.c.bucket_utc < end_utc)

@@ -1,0 +1,202 @@
+"""Call-records query builders on SQLite and PostgreSQL, against hand-computed answers.
+
+The calls are described in tests/calls_data.py; c1..c4 start on the UTC day 2026-03-10.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from data import db
+from data.queries.calls import (
+    ALL_COLUMNS,
+    MAIN_COLUMNS,
+    SECONDARY_COLUMNS,
+    CallFilter,
+    InvalidFilter,
+    call_legs,
+    count_calls,
+    get_call,
+    list_calls,
+)
+from data.scope import Scope
+from tests.calls_data import DAY_END, DAY_START, insert_calls
+
+ALL = Scope.everything()
+DAY = CallFilter(start_utc=DAY_START, end_utc=DAY_END)
+
+
+def day(**kw) -> CallFilter:
+    return CallFilter(start_utc=DAY_START, end_utc=DAY_END, **kw)
+
+
+def uids(stmt) -> list[str]:
+    return [r.call_uid for r in db.fetch_all(stmt)]
+
+
+def listed(filt=DAY, scope=ALL, **kw) -> list[str]:
+    return uids(list_calls(scope, filt, ["start", "call_uid"], **kw))
+
+
+def count(filt=DAY, scope=ALL) -> int:
+    return db.fetch_scalar(count_calls(scope, filt))
+
+
+@pytest.fixture
+def ids(db_url):
+    return insert_calls()
+
+
+def test_default_order_is_newest_first_with_id_tie_breaker(ids):
+    # c3 and c4 start at the same second: the higher id (c4) comes first.
+    assert listed() == ["c4", "c3", "c2", "c1"]
+    assert count() == 4
+
+
+def test_no_time_bounds_lists_everything(ids):
+    assert listed(CallFilter()) == ["c5", "c4", "c3", "c2", "c1", "c6"]
+
+
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        ([("duration", "asc")], ["c4", "c3", "c1", "c2"]),
+        ([("duration", "desc")], ["c2", "c1", "c3", "c4"]),
+        ([("start", "asc")], ["c1", "c2", "c3", "c4"]),
+        ([("status", "asc")], ["c4", "c1", "c2", "c3"]),  # abandoned, answered (id asc), no_answer
+        ([("status", "desc"), ("talk", "asc")], ["c3", "c1", "c2", "c4"]),
+        ([("did", "asc")], ["c1", "c2", "c3", "c4"]),  # NULLs last on both databases
+        ([("did", "desc")], ["c1", "c4", "c3", "c2"]),
+        ([("talk", "desc")], ["c2", "c1", "c4", "c3"]),  # equal talk 0: id desc
+    ],
+)
+def test_sort(ids, sort, expected):
+    assert listed(sort=sort) == expected
+
+
+def test_sort_ignores_unknown_columns_and_directions(ids):
+    assert listed(sort=[("id; DROP TABLE call", "asc")]) == ["c4", "c3", "c2", "c1"]
+    assert listed(sort=[("duration", "sideways")]) == ["c4", "c3", "c2", "c1"]
+    assert listed(sort=[("from_name", "asc")]) == ["c4", "c3", "c2", "c1"]  # a field, not a column key
+
+
+def test_paging(ids):
+    assert listed(offset=0, limit=2) == ["c4", "c3"]
+    assert listed(offset=1, limit=2) == ["c3", "c2"]
+    assert listed(offset=3, limit=2) == ["c1"]
+    assert listed(offset=4, limit=2) == []
+    assert listed(sort=[("duration", "asc")], offset=2, limit=5) == ["c1", "c2"]
+
+
+@pytest.mark.parametrize(
+    "filt, expected",
+    [
+        (day(number_contains="608"), ["c4"]),
+        (day(number_contains="10"), ["c3", "c2", "c1"]),  # from 101 / 102, to 100
+        (day(number_contains="+420777"), ["c2"]),  # callee side
+        (day(number_contains="%"), []),  # wildcards are literal
+        (day(number_contains="_"), []),
+        (day(extensions=("103",)), ["c3"]),  # as the peer of an internal call
+        (day(extensions=("101",)), ["c3", "c1"]),
+        (day(extensions=("999",)), []),
+        (day(extension_groups=("Sales",)), ["c3", "c2", "c1"]),
+        (day(extension_groups=("Nobody",)), []),
+        (day(extensions=("103",), extension_groups=("Sales",)), ["c3", "c2", "c1"]),  # union
+        (day(statuses=("answered",)), ["c2", "c1"]),
+        (day(statuses=("answered", "abandoned")), ["c4", "c2", "c1"]),
+        (day(directions=("internal", "outbound")), ["c3", "c2"]),
+        (day(trunks=("sip-o2",)), ["c2", "c1"]),  # source or destination trunk
+        (day(dids=("+420222000100",)), ["c1"]),
+        (day(has_recording=True), ["c1"]),
+        (day(has_recording=False), ["c4", "c3", "c2"]),
+        (day(min_duration_s=20, max_duration_s=60), ["c3", "c1"]),
+        (day(min_duration_s=61), ["c2"]),
+        (day(max_duration_s=15), ["c4"]),
+        (day(statuses=("answered",), directions=("inbound",), extensions=("101",)), ["c1"]),
+        (CallFilter(start_utc=DAY_END), ["c5"]),
+        (CallFilter(end_utc=DAY_START), ["c6"]),
+    ],
+)
+def test_filters(ids, filt, expected):
+    assert listed(filt) == expected
+    assert count(filt) == len(expected)
+
+
+@pytest.mark.parametrize(
+    "scope, expected",
+    [
+        (Scope.of(extensions=["102"]), ["c2"]),
+        (Scope.of(extensions=["103"]), ["c3"]),  # peer of an internal call
+        (Scope.of(queues=["600"]), ["c4", "c1"]),
+        (Scope.of(groups=["Sales"]), ["c3", "c2", "c1"]),
+        (Scope.nothing(), []),
+        (Scope.of(extensions=[]), []),
+    ],
+)
+def test_scope(ids, scope, expected):
+    assert listed(scope=scope) == expected
+    assert count(scope=scope) == len(expected)
+
+
+def test_scope_and_filter_combine(ids):
+    assert listed(day(statuses=("answered",)), scope=Scope.of(queues=["600"])) == ["c1"]
+
+
+@pytest.mark.parametrize(
+    "filt, words",
+    [
+        (CallFilter(start_utc=DAY_END, end_utc=DAY_START), "inverted"),
+        (CallFilter(start_utc=DAY_START, end_utc=DAY_START), "empty"),
+        (day(min_duration_s=60, max_duration_s=10), "shortest"),
+        (day(min_duration_s=-1), "negative"),
+    ],
+)
+def test_invalid_filters_raise_a_clear_value_error(ids, filt, words):
+    for build in (lambda: list_calls(ALL, filt), lambda: count_calls(ALL, filt)):
+        with pytest.raises(InvalidFilter, match=words) as info:
+            build()
+        assert isinstance(info.value, ValueError)
+        assert info.value.msgid
+
+
+def test_columns_select_only_their_fields(ids):
+    rows = db.fetch_all(list_calls(ALL, DAY, ["call_uid", "pin", "no_such_column"], limit=10))
+    assert list(rows[0]._mapping) == ["id", "has_recording", "call_uid", "pin"]
+    main = db.fetch_all(list_calls(ALL, DAY, None, limit=1))[0]._mapping
+    assert set(main) == {"id", "has_recording", "start_utc", "from_number", "from_name", "to_number", "to_name",
+                         "duration_s", "ring_s", "talk_s", "status"}
+    assert set(MAIN_COLUMNS) | set(SECONDARY_COLUMNS) == set(ALL_COLUMNS)
+    assert set(SECONDARY_COLUMNS) == {"call_uid", "hangup", "src_trunk", "dst_trunk", "direction", "did",
+                                      "outbound_cid", "caller_ip", "pin"}
+
+
+def test_all_columns_return_the_stored_values(ids):
+    row = db.fetch_all(list_calls(ALL, day(number_contains="777"), ALL_COLUMNS))[0]._mapping
+    assert row["call_uid"] == "c2" and row["id"] == ids["c2"]
+    assert (row["outbound_cid"], row["caller_ip"], row["pin"], row["dst_trunk"]) == (
+        "+420222000200", "10.0.0.12", "1234", "sip-o2")
+    assert (row["hangup_by"], row["direction"], row["talk_s"], row["has_recording"]) == ("callee", "outbound", 115, False)
+
+
+def test_page_size_is_capped(ids):
+    stmt = list_calls(ALL, DAY, limit=10**9)
+    assert stmt._limit_clause is not None and stmt._limit == 1000
+
+
+def test_legs_in_order_and_scoped(ids):
+    legs = db.fetch_all(call_legs(ALL, ids["c1"]))
+    assert [(r.seq, r.extension, r.status, r.via_type, r.via, r.ring_s, r.talk_s) for r in legs] == [
+        (1, "102", "no_answer", "queue", "600", 4, 0),
+        (2, "101", "answered", "queue", "600", 6, 50),
+    ]
+    assert db.fetch_all(call_legs(ALL, ids["c2"])) == []
+    # The legs follow the call's scope: 102 rang on c1, but c1 belongs to 101 / queue 600.
+    assert db.fetch_all(call_legs(Scope.of(extensions=["102"]), ids["c1"])) == []
+    assert len(db.fetch_all(call_legs(Scope.of(queues=["600"]), ids["c1"]))) == 2
+    assert db.fetch_all(call_legs(Scope.nothing(), ids["c1"])) == []
+
+
+def test_get_call_is_scoped(ids):
+    assert db.fetch_all(get_call(ALL, ids["c3"]))[0].call_uid == "c3"
+    assert db.fetch_all(get_call(Scope.of(extensions=["102"]), ids["c3"])) == []
+    assert db.fetch_all(get_call(ALL, 10**9)) == []

@@ -1,0 +1,369 @@
+"""The real app in headless Chromium: every page, in English and in Czech.
+
+One live server per session (``python app.py`` in a subprocess, the way it is run) over a
+migrated SQLite database holding a few hand-made calls and their aggregates. Every page
+of ``callboard.navigation.SECTIONS`` is opened in both languages; the test fails on any
+console error, uncaught page error, failed or 4xx/5xx request (a failing callback is a 500
+on ``_dash-update-component`` with debug off) and on a page whose heading is not the
+section title translated from the catalog.
+
+Chromium comes from Debian (/usr/bin/chromium; CALLBOARD_TEST_CHROMIUM overrides); it is
+never downloaded. Without it these tests skip locally and FAIL under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from callboard.i18n import gettext
+from callboard.navigation import SECTIONS
+from callboard.settings import reset_settings_cache
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = os.environ.get("CALLBOARD_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+# Dash is idle when no callback is requested, prioritized, blocked, executing or watched.
+DASH_IDLE_JS = """() => {
+    if (!window.store) return false;
+    const cbs = Object.assign({}, window.store.getState().callbacks);
+    delete cbs.stored; delete cbs.completed;
+    return Object.values(cbs).every(list => !list || list.length === 0);
+}"""
+HEADING = "#_pages_content h1, #_pages_content h2"
+# (direction, status, extension, peer, talk_s, ring_s, queue) — a small, varied day.
+CALLS = [
+    ("inbound", "answered", "101", None, 185, 7, "600"),
+    ("inbound", "answered", "102", None, 62, 12, "600"),
+    ("inbound", "no_answer", "101", None, 0, 25, None),
+    ("inbound", "abandoned", None, None, 0, 0, "600"),
+    ("outbound", "answered", "103", None, 240, 9, None),
+    ("outbound", "busy", "102", None, 0, 4, None),
+    ("internal", "answered", "101", "103", 45, 3, None),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get_json(url: str, timeout: float = 5) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def _fill_database(url: str) -> int:
+    """A migrated database with CALLS in the last hours (so in the overview's window)."""
+    from data import aggregates, schema
+    from data import db as dbmod
+    from data.migrate import upgrade
+
+    upgrade(url)
+    dbmod.dispose_engines()
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    rows, queue_rows = [], []
+    for i, (direction, status, ext, peer, talk, ring, queue) in enumerate(CALLS):
+        start = now - timedelta(hours=1 + i, minutes=7 * i)
+        answer = start + timedelta(seconds=ring) if status == "answered" else None
+        end = start + timedelta(seconds=ring + talk + (30 if status == "abandoned" else 0))
+        rows.append(dict(
+            call_uid=f"browser-{i}", start_utc=start, answer_utc=answer, end_utc=end,
+            from_number="+420601000%03d" % i if direction == "inbound" else (ext or ""),
+            to_number="+420222000%03d" % i if direction == "outbound" else (peer or ext or "600"),
+            direction=direction, status=status, duration_s=ring + talk, ring_s=ring, talk_s=talk,
+            extension=ext, peer_extension=peer, answered_by=ext if status == "answered" else None,
+            queue=queue, did="+420222111000" if direction == "inbound" else None,
+        ))
+        if queue:
+            queue_rows.append(dict(
+                call_uid=f"browser-{i}", queue=queue, enter_utc=start, exit_utc=end,
+                wait_s=ring if status == "answered" else 30,
+                outcome="answered" if status == "answered" else "abandoned",
+                agent=ext if status == "answered" else None, talk_s=talk,
+            ))
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(schema.call.insert(), rows)
+            ids = dict(conn.execute(sa.select(schema.call.c.call_uid, schema.call.c.id)).all())
+            for q in queue_rows:
+                q["call_id"] = ids[q["call_uid"]]
+            conn.execute(schema.queue_call.insert(), queue_rows)
+            aggregates.refresh(conn, min(r["start_utc"] for r in rows), now + timedelta(hours=1))
+    finally:
+        engine.dispose()
+    return len(rows)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of ``python app.py`` serving a small, migrated SQLite database."""
+    tmp = tmp_path_factory.mktemp("live-server")
+    url = f"sqlite:///{tmp / 'callboard.db'}"
+    old = os.environ.get("CALLBOARD_DATABASE_URL")
+    os.environ["CALLBOARD_DATABASE_URL"] = url
+    reset_settings_cache()
+    try:
+        _fill_database(url)
+    finally:
+        if old is None:
+            os.environ.pop("CALLBOARD_DATABASE_URL", None)
+        else:
+            os.environ["CALLBOARD_DATABASE_URL"] = old
+        reset_settings_cache()
+    port = _free_port()
+    env = dict(os.environ, CALLBOARD_DATABASE_URL=url, CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1",
+               CALLBOARD_RECORDINGS_DIR=str(tmp / "recordings"), CALLBOARD_FILES_DIR=str(tmp / "files"),
+               CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_TIMEZONE="Europe/Prague")
+    log_path = tmp / "server.log"
+    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the server
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _body = _get_json(base + "/healthz", timeout=2)
+                if status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, json.JSONDecodeError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        if IN_CI:
+            pytest.fail(f"playwright is not installed (CI requires the browser tests): {exc}")
+        pytest.skip(f"playwright is not installed: {exc}")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (CI requires the browser tests)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watcher:
+    """Collects everything that went wrong in a page: console errors, page errors, failed
+    requests, HTTP errors (a failing Dash callback answers 500)."""
+
+    def __init__(self, page):
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", self._response)
+
+    def _console(self, msg):
+        if msg.type in ("error", "assert"):
+            self.problems.append(f"console {msg.type}: {msg.text}")
+
+    def _failed(self, request):
+        # ERR_ABORTED is the browser cancelling a request because the test navigated on
+        # (e.g. plotly.js still loading); a server failure shows as a refused connection
+        # or an HTTP status, caught below.
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self.problems.append(f"request failed: {request.method} {request.url} {request.failure}")
+
+    def _response(self, response):
+        if response.status >= 400:
+            body = ""
+            if "_dash-update-component" in response.url:
+                try:
+                    body = response.text()[:300]
+                except Exception:  # the page may be gone already
+                    pass
+            self.problems.append(f"HTTP {response.status} {response.request.method} {response.url} {body}")
+
+    def take(self) -> list[str]:
+        found, self.problems = self.problems, []
+        return found
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.watcher = Watcher(page)
+    yield page
+    context.close()
+
+
+def wait_for_dash(page) -> None:
+    page.wait_for_function(DASH_IDLE_JS, timeout=10_000, polling=50)
+
+
+def open_path(page, path: str, heading: str) -> None:
+    page.goto(path, wait_until="domcontentloaded")
+    page.wait_for_selector(HEADING)
+    # The heading appears once the page callback answered; a language switch or the
+    # chrome callback may still be in flight: wait for the expected text, then idleness.
+    page.wait_for_function(
+        "([sel, text]) => { const h = document.querySelector(sel); return h && h.innerText.trim() === text; }",
+        arg=[HEADING, heading], timeout=10_000, polling=50,
+    )
+    wait_for_dash(page)
+
+
+def _expected_heading(section, lang: str) -> str:
+    heading = gettext(lang, section.title)
+    if lang != "en":  # else the check below would pass on an untranslated page
+        assert heading != section.title, f"no {lang} translation of {section.title!r} in the catalog"
+    return heading
+
+
+def switch_language(page, lang: str) -> None:
+    """Click EN / CS in the navbar, the way a user does."""
+    page.locator("#lang label", has_text=lang.upper()).click()
+    page.wait_for_function(
+        "(v) => { const i = document.querySelector('#lang input[value=\"' + v + '\"]'); return i && i.checked; }",
+        arg=lang,
+    )
+    wait_for_dash(page)
+
+
+@pytest.mark.browser
+def test_healthz_reports_ok(live_server):
+    status, body = _get_json(live_server + "/healthz")
+    assert status == 200
+    assert body["status"] == "ok" and body["database"] == "ok"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "cs"])
+def test_every_page_renders_translated_without_errors(page, lang):
+    failures: list[str] = []
+    open_path(page, "/", "Overview")
+    assert not page.watcher.take()
+    if lang != "en":
+        switch_language(page, lang)
+        page.wait_for_function("(t) => document.querySelector('#_pages_content h2')?.innerText === t",
+                               arg=gettext(lang, "Overview"))
+        stored = page.evaluate("() => JSON.stringify(Object.entries(localStorage))")
+        assert lang in stored, f"the language choice was not persisted: {stored}"
+    for section in SECTIONS:
+        expected = _expected_heading(section, lang)
+        try:
+            open_path(page, section.path, expected)
+        except Exception as exc:  # a timeout: report what the page shows instead
+            shown = page.locator(HEADING).first.inner_text() if page.locator(HEADING).count() else "(no heading)"
+            failures.append(f"{lang} {section.path}: expected heading {expected!r}, page shows {shown!r} "
+                            f"({type(exc).__name__})")
+        problems = page.watcher.take()
+        failures += [f"{lang} {section.path}: {p}" for p in problems]
+        if lang == "cs" and section.summary:
+            body = page.inner_text("#_pages_content")
+            if section.summary in body:
+                failures.append(f"cs {section.path}: English summary shown: {section.summary!r}")
+            if "Not built yet." in body:
+                failures.append(f"cs {section.path}: English 'Not built yet.' shown")
+        if section.path != "/wallboard":
+            brand = page.locator("#navbar-slot .navbar")
+            if not brand.is_visible():
+                failures.append(f"{lang} {section.path}: navbar not visible")
+            elif lang == "cs" and gettext("cs", "Call records") not in brand.inner_text():
+                failures.append(f"cs {section.path}: navbar not in Czech: {brand.inner_text()!r}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.browser
+def test_overview_shows_the_stored_calls(page):
+    open_path(page, "/", "Overview")
+    page.wait_for_selector("#kpi-calls")
+    assert page.inner_text("#kpi-calls") == str(len(CALLS))
+    page.wait_for_selector("#overview-chart .main-svg", state="visible")  # plotly loads lazily
+    switch_language(page, "cs")
+    page.wait_for_function("() => document.querySelector('#_pages_content h2')?.innerText === 'Přehled'")
+    page.wait_for_selector("#kpi-calls")
+    assert "ústředny" in page.inner_text("#_pages_content")
+    assert not page.watcher.take()
+
+
+@pytest.mark.browser
+def test_wallboard_has_no_navbar(page):
+    open_path(page, "/wallboard", "Wallboard")
+    assert not page.locator("#chrome").is_visible()
+    assert not page.locator(".navbar").first.is_visible()
+    assert not page.locator("#lang").is_visible()
+    # The dark wall fills the screen: no white band above or below it.
+    box = page.locator(".wallboard").bounding_box()
+    assert box["y"] <= 0 and box["y"] + box["height"] >= 800
+    assert not page.watcher.take()
+
+
+@pytest.mark.browser
+def test_wallboard_language_from_its_url(page):
+    # A wall display is configured by its URL; its browser has no language chosen.
+    open_path(page, "/wallboard?lang=cs", "Nástěnka")
+    assert not page.watcher.take()
+
+
+@pytest.mark.browser
+def test_language_choice_survives_a_reload(page):
+    open_path(page, "/records", "Call records")
+    switch_language(page, "cs")
+    page.wait_for_function("() => document.querySelector('#_pages_content h2')?.innerText === 'Záznamy hovorů'")
+    page.reload(wait_until="domcontentloaded")
+    open_path(page, "/records", "Záznamy hovorů")
+    switch_language(page, "en")
+    page.wait_for_function("() => document.querySelector('#_pages_content h2')?.innerText === 'Call records'")
+    assert not page.watcher.take()
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(monkeypatch):
+    from data import db as dbmod
+
+    # Nothing listens on a port just released: the connection is refused at once.
+    dead_url = f"postgresql+psycopg://callboard@127.0.0.1:{_free_port()}/callboard"
+    monkeypatch.setenv("CALLBOARD_DATABASE_URL", dead_url)
+    reset_settings_cache()
+    try:
+        from app import create_app
+
+        client = create_app().server.test_client()
+        resp = client.get("/healthz")
+        assert resp.status_code == 503
+        body = resp.get_json()
+        assert body["status"] == "error"
+        assert body["database"] == "OperationalError"
+        assert dead_url not in resp.get_data(as_text=True)  # no connection details leak
+    finally:
+        reset_settings_cache()
+        dbmod.dispose_engines()

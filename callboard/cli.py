@@ -159,6 +159,52 @@ def bench(
     run_bench(calls=calls, url=database_url, json_out=json_out, repeat=repeat, reload=reload)
 
 
+import_app = typer.Typer(help="Import call data from a PBX (idempotent and incremental).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("asterisk-cdr")
+def import_asterisk_cdr(
+    path: Path = typer.Argument(..., help="CDR file: cdr_csv Master.csv (16/17/18/21 columns), cdr_custom, "
+                                          "or a CDR table export with a header row."),
+    source: Optional[str] = typer.Option(None, "--source", help="Name of the PBX (site) the file comes from; "
+                                         "created when new. Default: the first source ('main')."),
+    source_tz: Optional[str] = typer.Option(None, "--source-tz", help="Time zone of the times in the file: "
+                                            "'UTC' when cdr.conf has usegmtime=yes. Default: CALLBOARD_TIMEZONE."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="TOML/JSON file overriding the direction, "
+                                         "extension and trunk rules (FreePBX defaults)."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Where rejected lines are kept "
+                                           "(default: CALLBOARD_FILES_DIR/rejects/<file>-<time>.rejects)."),
+    batch_lines: int = typer.Option(50_000, "--batch-lines", help="Lines per atomic batch."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides CALLBOARD_DATABASE_URL."),
+) -> None:
+    """Import Asterisk CDRs. Re-importing adds nothing; a grown file imports only its new lines."""
+    from datetime import datetime as _dt
+
+    from callboard.settings import get_settings
+    from data import db
+    from data.importers.asterisk_cdr import import_cdr_file
+    from data.importers.base import ImportFailed
+    from data.migrate import upgrade
+
+    if rejects is None:
+        stamp = _dt.now().strftime("%Y%m%d-%H%M%S")
+        rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
+    try:
+        upgrade(url=database_url)
+        stats = import_cdr_file(db.get_engine(database_url), path, source=source, source_tz=source_tz,
+                                rules=rules, rejects_path=rejects, batch_lines=batch_lines, progress=progress)
+    except (ImportFailed, ValueError, OSError) as exc:
+        _echo_err(f"import failed: {exc}")
+        raise typer.Exit(2)
+    for lineno, reason in stats.rejects[:20]:
+        _echo_err(f"{path}:{lineno}: {reason}")
+    if stats.lines_rejected > 20:
+        _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
+    typer.echo(stats.summary())
+
+
 def main() -> None:  # console-script entry point
     try:
         app()

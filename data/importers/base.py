@@ -1,0 +1,172 @@
+"""What every file importer shares: sources, import_state, fingerprints, rejects, stats."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from data import schema as s
+
+FINGERPRINT_BYTES = 1024
+
+
+class ImportFailed(Exception):
+    """The input cannot be imported at all (unreadable, unknown layout); nothing was written."""
+
+
+@dataclass
+class ImportStats:
+    path: str = ""
+    layout: str = ""
+    lines_read: int = 0
+    blank_lines: int = 0
+    lines_rejected: int = 0
+    calls_added: int = 0
+    calls_updated: int = 0
+    legs_added: int = 0
+    duplicates_skipped: int = 0
+    batches: int = 0
+    resumed_at: int = 0  # byte offset the import started from
+    restarted: bool = False  # the file was rotated / replaced: read again from the start
+    rejects_path: str | None = None
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 1000
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.path}: layout {self.layout or '?'}",
+            f"lines read {self.lines_read}",
+            f"calls added {self.calls_added}",
+            f"calls updated {self.calls_updated}",
+            f"duplicates skipped {self.duplicates_skipped}",
+            f"lines rejected {self.lines_rejected}",
+        ]
+        text = ", ".join(parts)
+        if self.resumed_at:
+            text += f" (continued at byte {self.resumed_at})"
+        if self.restarted:
+            text += " (file changed since the last import: read from the start)"
+        if self.rejects_path:
+            text += f"\nrejected lines written to {self.rejects_path}"
+        return text
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def open_binary(path: str | Path):
+    """Open for reading or raise ImportFailed with a clear reason."""
+    p = Path(path)
+    if not p.exists():
+        raise ImportFailed(f"{p}: no such file")
+    if p.is_dir():
+        raise ImportFailed(f"{p}: is a directory, not a file")
+    try:
+        return open(p, "rb")
+    except OSError as exc:
+        raise ImportFailed(f"{p}: cannot read: {exc.strerror or exc}") from exc
+
+
+def fingerprint(fh, length: int) -> str:
+    """'<n>:<sha256 of the first n bytes>': the same file, grown, keeps its fingerprint."""
+    pos = fh.tell()
+    fh.seek(0)
+    head = fh.read(length)
+    fh.seek(pos)
+    return f"{len(head)}:{hashlib.sha256(head).hexdigest()}"
+
+
+def resume_position(fh, size: int, state: dict | None) -> tuple[int, int, bool]:
+    """(byte offset, lines already read, restarted) for a file given its import_state row."""
+    if not state or not state.get("fingerprint"):
+        return 0, 0, False
+    try:
+        n = int(state["fingerprint"].split(":", 1)[0])
+    except ValueError:
+        return 0, 0, True
+    if size < state["position"] or fingerprint(fh, n) != state["fingerprint"]:
+        return 0, 0, True
+    return int(state["position"]), int(state["lines"]), False
+
+
+def location_of(path: str | Path) -> str:
+    return os.path.abspath(str(path))[:500]
+
+
+def get_state(conn: sa.Connection, source_id: int, kind: str, location: str) -> dict | None:
+    t = s.import_state
+    row = conn.execute(
+        sa.select(t.c.fingerprint, t.c.position, t.c.lines).where(
+            t.c.source_id == source_id, t.c.kind == kind, t.c.location == location
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def save_state(conn: sa.Connection, source_id: int, kind: str, location: str, fp: str, position: int, lines: int) -> None:
+    t = s.import_state
+    values = dict(fingerprint=fp, position=position, lines=lines, updated_utc=utcnow())
+    updated = conn.execute(
+        t.update().where(t.c.source_id == source_id, t.c.kind == kind, t.c.location == location).values(**values)
+    ).rowcount
+    if not updated:
+        conn.execute(t.insert().values(source_id=source_id, kind=kind, location=location, **values))
+
+
+def find_source(conn: sa.Connection, name: str | None) -> int | None:
+    src = s.source
+    if name is None:
+        row = conn.execute(sa.select(src.c.id).order_by(src.c.id).limit(1)).first()
+    else:
+        row = conn.execute(sa.select(src.c.id).where(src.c.name == name)).first()
+    return row[0] if row else None
+
+
+def ensure_source(conn: sa.Connection, name: str | None) -> int:
+    """The id of the named source (created when new); without a name the first source, or a
+    new one called 'main'."""
+    found = find_source(conn, name)
+    if found is not None:
+        return found
+    src = s.source
+    next_id = (conn.execute(sa.select(sa.func.max(src.c.id))).scalar() or 0) + 1
+    conn.execute(src.insert().values(id=next_id, name=(name or "main")[:100], created_utc=utcnow()))
+    return next_id
+
+
+class RejectWriter:
+    """Keeps rejected lines: `# file:line: reason` then the original bytes, so a fixed file
+    can be fed back (importers skip `#` lines)."""
+
+    def __init__(self, path: str | Path | None, source_path: str, stats: ImportStats) -> None:
+        self.path = Path(path) if path else None
+        self.source_path = source_path
+        self.stats = stats
+        self._fh = None
+
+    def reject(self, lineno: int, reason: str, raw: bytes) -> None:
+        self.stats.lines_rejected += 1
+        if len(self.stats.rejects) < 1000:
+            self.stats.rejects.append((lineno, reason))
+        if self.path is None:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "ab")
+            self.stats.rejects_path = str(self.path)
+        self._fh.write(f"# {self.source_path}:{lineno}: {reason}\n".encode("utf-8", "replace"))
+        self._fh.write(raw if raw.endswith(b"\n") else raw + b"\n")
+
+    def flush(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None

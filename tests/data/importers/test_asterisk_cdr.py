@@ -1,0 +1,331 @@
+"""Asterisk CDR import on SQLite and PostgreSQL, against hand-written fixtures.
+
+Every expected value below is worked out by hand from the fixture lines (times: Prague is
+UTC+1 in winter, UTC+2 from 29 March to 25 October 2026).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from data import schema as s
+from data.importers.asterisk_cdr import import_cdr_file
+from data.importers.base import ImportFailed
+
+FIX = Path(__file__).parent / "fixtures"
+D = datetime
+
+
+def calls(engine) -> dict[str, sa.Row]:
+    with engine.connect() as conn:
+        return {r.call_uid: r for r in conn.execute(sa.select(s.call).order_by(s.call.c.start_utc))}
+
+
+def legs(engine, uid: str) -> list[sa.Row]:
+    c, cl = s.call, s.call_leg
+    with engine.connect() as conn:
+        return list(conn.execute(
+            sa.select(cl).join(c, c.c.id == cl.c.call_id).where(c.c.call_uid == uid).order_by(cl.c.seq)
+        ))
+
+
+def count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+
+
+def assert_aggregates_match_calls(engine) -> None:
+    """agg_call_hour (owner rows) holds exactly the calls, per direction and status."""
+    c, a = s.call, s.agg_call_hour
+    with engine.connect() as conn:
+        facts = {
+            (r.direction, r.status): (r.n, r.dur, r.talk)
+            for r in conn.execute(
+                sa.select(c.c.direction, c.c.status, sa.func.count().label("n"),
+                          sa.func.sum(c.c.duration_s).label("dur"), sa.func.sum(c.c.talk_s).label("talk"))
+                .group_by(c.c.direction, c.c.status)
+            )
+        }
+        aggs = {
+            (r.direction, r.status): (r.n, r.dur, r.talk)
+            for r in conn.execute(
+                sa.select(a.c.direction, a.c.status, sa.func.sum(a.c.calls).label("n"),
+                          sa.func.sum(a.c.duration_s).label("dur"), sa.func.sum(a.c.talk_s).label("talk"))
+                .where(a.c.party == "owner").group_by(a.c.direction, a.c.status)
+            )
+        }
+    assert {k: tuple(int(x) for x in v) for k, v in aggs.items()} == {
+        k: tuple(int(x) for x in v) for k, v in facts.items()
+    }
+
+
+def copy_fixture(name: str, tmp_path: Path) -> Path:
+    dst = tmp_path / name
+    shutil.copy(FIX / name, dst)
+    return dst
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+def test_csv16_local_time(engine):
+    st = import_cdr_file(engine, FIX / "csv16_local.csv", source_tz="Europe/Prague")
+    assert (st.lines_read, st.calls_added, st.lines_rejected) == (3, 3, 0)
+    assert st.layout.startswith("cdr_csv")
+    got = sorted(calls(engine).values(), key=lambda r: r.start_utc)
+    inbound, outbound, internal = got
+    # 10:00 CEST = 08:00 UTC; 5 s ringing, 60 s talk.
+    assert (inbound.direction, inbound.status) == ("inbound", "answered")
+    assert (inbound.start_utc, inbound.answer_utc, inbound.end_utc) == (D(2026, 5, 4, 8), D(2026, 5, 4, 8, 0, 5),
+                                                                       D(2026, 5, 4, 8, 1, 5))
+    assert (inbound.duration_s, inbound.ring_s, inbound.talk_s) == (65, 5, 60)
+    assert (inbound.extension, inbound.did, inbound.src_trunk) == ("101", "0212345678", "provider")
+    assert (inbound.from_number, inbound.from_name) == ("0601234567", "Alice")
+    assert (outbound.direction, outbound.status, outbound.start_utc) == ("outbound", "busy", D(2026, 5, 4, 9, 30))
+    assert (outbound.extension, outbound.dst_trunk, outbound.to_number) == ("101", "provider", "00420777111222")
+    assert (outbound.duration_s, outbound.ring_s, outbound.talk_s, outbound.answer_utc) == (10, 10, 0, None)
+    assert (internal.direction, internal.status) == ("internal", "no_answer")
+    assert (internal.extension, internal.peer_extension, internal.did) == ("101", "102", None)
+    assert_aggregates_match_calls(engine)
+
+
+def test_csv18_gmt_parallel_ring_legs_and_cancel(engine):
+    st = import_cdr_file(engine, FIX / "csv18_gmt.csv", source_tz="UTC")
+    assert (st.lines_read, st.calls_added, st.legs_added) == (4, 3, 4)
+    got = calls(engine)
+    carol = got["1767600000.1"]
+    # usegmtime: the file's times are stored unchanged.
+    assert (carol.start_utc, carol.end_utc, carol.talk_s, carol.ring_s) == (D(2026, 1, 5, 8), D(2026, 1, 5, 8, 2, 10),
+                                                                            120, 10)
+    assert (carol.direction, carol.extension, carol.did) == ("inbound", "102", "0212345678")
+    # Two parallel ring legs (101 no answer, 102 answered) are one call.
+    dave = got["1767603600.5"]
+    assert (dave.status, dave.extension, dave.answered_by) == ("answered", "102", "102")
+    assert (dave.answer_utc, dave.duration_s, dave.ring_s, dave.talk_s) == (D(2026, 1, 5, 9, 0, 8), 60, 8, 52)
+    dl = legs(engine, "1767603600.5")
+    assert [(x.extension, x.status, x.ring_s, x.talk_s) for x in dl] == [("101", "no_answer", 8, 0),
+                                                                          ("102", "answered", 8, 52)]
+    eve = got["1767607200.7"]
+    assert (eve.direction, eve.status, eve.extension) == ("outbound", "no_answer", "102")
+    assert legs(engine, "1767607200.7")[0].status == "cancelled"
+    assert_aggregates_match_calls(engine)
+
+
+def test_same_file_local_time_shifts_by_the_zone(engine):
+    """The --source-tz decides: read as Prague time (CET, UTC+1) the same line is an hour earlier."""
+    import_cdr_file(engine, FIX / "csv18_gmt.csv", source_tz="Europe/Prague")
+    assert calls(engine)["1767600000.1"].start_utc == D(2026, 1, 5, 7)
+
+
+def test_csv21_local_halves_voicemail_out_of_order_duplicates(engine):
+    st = import_cdr_file(engine, FIX / "csv21_local.csv")  # default zone: CALLBOARD_TIMEZONE = Prague
+    assert (st.lines_read, st.blank_lines, st.calls_added, st.duplicates_skipped, st.lines_rejected) == (7, 1, 3, 1, 0)
+    got = calls(engine)
+    assert count(engine, s.call) == 3
+    frank = got["1780000000.1"]  # queue call answered by 103 through a Local channel
+    assert (frank.direction, frank.status, frank.queue, frank.destination_type) == ("inbound", "answered", "600",
+                                                                                    "queue")
+    assert (frank.start_utc, frank.answer_utc, frank.end_utc) == (D(2026, 6, 1, 7), D(2026, 6, 1, 7, 0, 15),
+                                                                  D(2026, 6, 1, 7, 3, 15))
+    assert (frank.duration_s, frank.ring_s, frank.talk_s) == (195, 15, 180)
+    assert (frank.extension, frank.answered_by, frank.src_trunk, frank.from_name) == ("103", "103", "provider", "Frank")
+    fl = legs(engine, "1780000000.1")
+    assert [(x.channel, x.via_type) for x in fl] == [
+        ("PJSIP/provider-00000001", "queue"), ("Local/103@from-queue-00000001;2", "direct")]
+    gina = got["1780000100.1"]  # rang 104 for 20 s, then voicemail answered at 10:00:21
+    assert (gina.status, gina.extension, gina.destination_type, gina.destination) == ("voicemail", "104",
+                                                                                      "voicemail", "104")
+    assert (gina.duration_s, gina.ring_s, gina.talk_s, gina.answer_utc) == (51, 21, 0, None)
+    bob = got["1780000200.1"]
+    assert (bob.direction, bob.extension, bob.peer_extension, bob.talk_s) == ("internal", "101", "102", 30)
+    assert_aggregates_match_calls(engine)
+    # Internal calls add a 'peer' row for the callee.
+    a = s.agg_call_hour
+    with engine.connect() as conn:
+        peer = conn.execute(sa.select(a.c.extension, a.c.calls).where(a.c.party == "peer")).all()
+    assert [tuple(r) for r in peer] == [("102", 1)]
+
+
+def test_cdr_custom_quoted_empty_answer(engine):
+    st = import_cdr_file(engine, FIX / "custom.csv", source_tz="Europe/Prague")
+    assert (st.layout, st.calls_added) == ("cdr_custom", 2)
+    got = calls(engine)
+    hana = got["1772456400.11"]  # 14:00 CET = 13:00 UTC, answer written as ""
+    assert (hana.start_utc, hana.answer_utc, hana.status, hana.ring_s) == (D(2026, 3, 2, 13), None, "no_answer", 25)
+    assert (hana.direction, hana.extension, hana.did) == ("inbound", "105", "0212345678")
+    ivan = got["1772460000.13"]
+    assert (ivan.direction, ivan.status, ivan.account_code, ivan.dst_trunk) == ("outbound", "answered", "sales",
+                                                                                "provider")
+    assert (ivan.answer_utc, ivan.duration_s, ivan.ring_s, ivan.talk_s) == (D(2026, 3, 2, 14, 0, 7), 307, 7, 300)
+    assert_aggregates_match_calls(engine)
+
+
+def test_freepbx_export_header_null_literals_numeric_disposition(engine):
+    st = import_cdr_file(engine, FIX / "freepbx_export.csv", source_tz="Europe/Prague")
+    assert st.layout.startswith("CDR table export")
+    assert (st.lines_read, st.calls_added, st.lines_rejected) == (5, 4, 0)
+    got = calls(engine)
+    jan = got["1777878000.20"]  # only calldate: end = start + 70 s, answer = end - 62 s
+    assert (jan.start_utc, jan.answer_utc, jan.end_utc) == (D(2026, 5, 4, 7), D(2026, 5, 4, 7, 0, 8),
+                                                            D(2026, 5, 4, 7, 1, 10))
+    assert (jan.ring_s, jan.talk_s, jan.did, jan.has_recording, jan.account_code) == (8, 62, "0212345670", True, None)
+    bob = got["1777878600.22"]  # disposition 4 = BUSY, outbound caller ID from outbound_cnum
+    assert (bob.direction, bob.status, bob.outbound_cid, bob.extension) == ("outbound", "busy", "0212345600", "101")
+    karel = got["1777879200.24"]  # broken quoting around the caller ID still imports
+    assert (karel.status, karel.from_number, karel.from_name, karel.did) == ("no_answer", "0605555555", "Karel",
+                                                                             "0212345671")
+    lida = got["1777879800.26"]  # disposition 8 = ANSWERED; NULL dstchannel: IVR only, no extension
+    assert (lida.status, lida.extension, lida.to_number, lida.talk_s) == ("answered", None, "0212345678", 40)
+    assert legs(engine, "1777879800.26")[0].dst_channel is None
+    assert_aggregates_match_calls(engine)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_lines_rejected_with_line_numbers_rest_imported(engine, tmp_path):
+    rejects = tmp_path / "rejects.txt"
+    st = import_cdr_file(engine, FIX / "bad_lines.csv", source_tz="UTC", rejects_path=rejects)
+    assert (st.lines_read, st.calls_added, st.lines_rejected) == (7, 3, 4)
+    reasons = dict(st.rejects)
+    assert sorted(reasons) == [2, 3, 5, 7]
+    assert "wrong column count 19" in reasons[2]
+    assert "impossible start time" in reasons[3]
+    assert "wrong column count 1 " in reasons[5]
+    assert "broken quoting" in reasons[7]
+    text = rejects.read_bytes()
+    assert b"bad_lines.csv:3: impossible start time" in text
+    assert b"hello world\n" in text
+    got = calls(engine)
+    assert set(got) == {"1770019200.101", "1770020100.107", "1770020400.109"}
+    # Non-UTF-8 bytes (Latin-1 e-acute) are replaced, the line is kept.
+    assert got["1770020100.107"].from_name == "Ren\ufffd"
+    assert got["1770020100.107"].status == "busy"
+    assert_aggregates_match_calls(engine)
+
+
+def test_unknown_layout_and_unreadable_file_write_nothing(engine, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_text("name,age\nalice,3\nbob,4\n")
+    with pytest.raises(ImportFailed, match="unknown CDR layout"):
+        import_cdr_file(engine, junk)
+    with pytest.raises(ImportFailed, match="no such file"):
+        import_cdr_file(engine, tmp_path / "missing.csv")
+    with pytest.raises(ImportFailed, match="directory"):
+        import_cdr_file(engine, tmp_path)
+    for table in (s.call, s.source, s.import_state, s.agg_call_hour):
+        assert count(engine, table) == 0
+
+
+# --------------------------------------------------------------------------- idempotent, incremental
+
+
+def test_reimport_adds_nothing(engine, tmp_path):
+    path = copy_fixture("csv21_local.csv", tmp_path)
+    import_cdr_file(engine, path)
+    again = import_cdr_file(engine, path)
+    assert (again.lines_read, again.calls_added) == (0, 0)  # nothing new since the last import
+    # A copy elsewhere (no remembered position) is read whole, and adds nothing either.
+    other = tmp_path / "copy.csv"
+    shutil.copy(path, other)
+    st = import_cdr_file(engine, other)
+    assert (st.lines_read, st.calls_added, st.calls_updated, st.duplicates_skipped) == (7, 0, 0, 6)
+    assert count(engine, s.call) == 3 and count(engine, s.call_leg) == 5
+    assert_aggregates_match_calls(engine)
+
+
+def test_appended_lines_import_incrementally_and_merge_into_known_calls(engine, tmp_path):
+    lines = (FIX / "csv21_local.csv").read_bytes().splitlines(keepends=True)
+    path = tmp_path / "Master.csv"
+    # First import: Bob's call and the Local ;2 half of Frank's call (its caller row comes later).
+    path.write_bytes(b"".join(lines[:2]))
+    st1 = import_cdr_file(engine, path)
+    assert (st1.lines_read, st1.calls_added) == (2, 2)
+    assert calls(engine)["1780000000.1"].extension == "103"
+    # The PBX appends the rest.
+    path.write_bytes(b"".join(lines))
+    st2 = import_cdr_file(engine, path)
+    assert st2.resumed_at == len(lines[0]) + len(lines[1])
+    assert (st2.lines_read, st2.calls_added, st2.calls_updated, st2.duplicates_skipped) == (5, 1, 1, 1)
+    frank = calls(engine)["1780000000.1"]
+    # Merged: now starts with the caller's row, inbound from the trunk, through queue 600.
+    assert (frank.start_utc, frank.direction, frank.queue, frank.from_name) == (D(2026, 6, 1, 7), "inbound", "600",
+                                                                                 "Frank")
+    assert (frank.duration_s, frank.ring_s, frank.talk_s, frank.extension) == (195, 15, 180, "103")
+    assert len(legs(engine, "1780000000.1")) == 2
+    assert count(engine, s.call) == 3
+    assert_aggregates_match_calls(engine)
+    # The per-file position is remembered.
+    with engine.connect() as conn:
+        st = conn.execute(sa.select(s.import_state)).one()
+    assert (st.kind, st.position, st.lines) == ("asterisk-cdr", path.stat().st_size, 7)
+
+
+def test_rotated_file_starts_over(engine, tmp_path):
+    path = tmp_path / "Master.csv"
+    shutil.copy(FIX / "csv16_local.csv", path)
+    import_cdr_file(engine, path)
+    # logrotate: a new file with other content under the same name.
+    shutil.copy(FIX / "csv18_gmt.csv", path)
+    st = import_cdr_file(engine, path, source_tz="UTC")
+    assert st.restarted and st.resumed_at == 0
+    assert (st.lines_read, st.calls_added) == (4, 3)
+    assert count(engine, s.call) == 6
+
+
+def test_small_batches_commit_separately_and_merge_across_batches(engine, tmp_path):
+    st = import_cdr_file(engine, FIX / "csv21_local.csv", batch_lines=2)
+    assert st.batches == 4
+    assert count(engine, s.call) == 3 and count(engine, s.call_leg) == 5
+    frank = calls(engine)["1780000000.1"]
+    assert (frank.direction, frank.duration_s, frank.extension, frank.queue) == ("inbound", 195, "103", "600")
+    assert_aggregates_match_calls(engine)
+
+
+def test_sources_keep_calls_apart(engine):
+    import_cdr_file(engine, FIX / "csv18_gmt.csv", source="prague", source_tz="UTC")
+    import_cdr_file(engine, FIX / "csv18_gmt.csv", source="brno", source_tz="UTC")
+    with engine.connect() as conn:
+        per = dict(conn.execute(
+            sa.select(s.source.c.name, sa.func.count()).join(s.call, s.call.c.source_id == s.source.c.id)
+            .group_by(s.source.c.name)
+        ).all())
+    assert per == {"prague": 3, "brno": 3}
+
+
+def test_rules_file_changes_extension_pattern(engine, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('extension_pattern = "^1[0-9]{2}$"\ntrunks = ["101"]\n')
+    import_cdr_file(engine, FIX / "csv16_local.csv", source_tz="Europe/Prague", rules=rules)
+    by_start = sorted(calls(engine).values(), key=lambda r: r.start_utc)
+    # 101 is declared a trunk: the first call is inbound with no extension known.
+    assert by_start[0].extension is None
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_import_summary_rejects_and_exit_codes(db_url, tmp_path):
+    from callboard.cli import app
+
+    runner = CliRunner()
+    rejects = tmp_path / "r.txt"
+    res = runner.invoke(app, ["import", "asterisk-cdr", str(FIX / "bad_lines.csv"), "--source-tz", "UTC",
+                              "--rejects", str(rejects), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "calls added 3" in res.output and "lines rejected 4" in res.output
+    assert "bad_lines.csv:3: impossible start time" in res.output
+    assert rejects.exists()
+    res = runner.invoke(app, ["import", "asterisk-cdr", str(tmp_path / "nope.csv"), "--no-progress"])
+    assert res.exit_code == 2
+    assert "no such file" in res.output
+    junk = tmp_path / "junk.txt"
+    junk.write_text("just some text\n")
+    res = runner.invoke(app, ["import", "asterisk-cdr", str(junk), "--no-progress"])
+    assert res.exit_code == 2 and "unknown CDR layout" in res.output

@@ -159,6 +159,62 @@ def bench(
     run_bench(calls=calls, url=database_url, json_out=json_out, repeat=repeat, reload=reload)
 
 
+export_app = typer.Typer(help="Export data as files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("cdr")
+def export_cdr(
+    from_: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local time)."),
+    to: str = typer.Option(..., "--to", help="Last day (inclusive), YYYY-MM-DD (PBX local time)."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+    fmt: str = typer.Option("csv", "--format", help="File format (csv)."),
+    extension: Optional[list[str]] = typer.Option(None, "--extension", help="Extension (repeatable)."),
+    status: Optional[list[str]] = typer.Option(None, "--status", help="Status, e.g. answered (repeatable)."),
+    direction: Optional[list[str]] = typer.Option(None, "--direction",
+                                                  help="inbound, outbound or internal (repeatable)."),
+    columns: str = typer.Option("main", "--columns",
+                                help="Comma-separated column keys, 'main' (default) or 'all'."),
+    excel: bool = typer.Option(False, "--excel", help="Excel-friendly CSV: BOM, ';' separator, CRLF."),
+    lang: str = typer.Option("en", "--lang", help="Language of headers and labels (en or cs)."),
+) -> None:
+    """Call records of a local-day range as CSV (every matching row, streamed)."""
+    from callboard.settings import get_settings
+    from data.queries.calls import ALL_COLUMNS, COLUMNS, MAIN_COLUMNS, CallFilter, InvalidFilter
+    from data.scope import Scope
+    from data.timebuckets import local_day_bounds_utc
+    from exporters.csv_export import write_cdr_csv
+
+    if fmt != "csv":
+        _echo_err(f"unsupported format {fmt!r} (supported: csv)")
+        raise typer.Exit(2)
+    try:
+        first, last = date.fromisoformat(from_), date.fromisoformat(to)
+    except ValueError:
+        _echo_err("dates must be written as YYYY-MM-DD")
+        raise typer.Exit(2)
+    keys = {"main": list(MAIN_COLUMNS), "all": list(ALL_COLUMNS)}.get(columns) or [
+        k.strip() for k in columns.split(",") if k.strip()
+    ]
+    unknown = [k for k in keys if k not in COLUMNS]
+    if unknown:
+        _echo_err(f"unknown columns: {', '.join(unknown)} (known: {', '.join(ALL_COLUMNS)})")
+        raise typer.Exit(2)
+    tz = get_settings().tz
+    if last < first:
+        _echo_err("the time range is inverted: --to is before --from")
+        raise typer.Exit(2)
+    start_utc, end_utc = local_day_bounds_utc(first, last, tz)
+    filt = CallFilter(start_utc=start_utc, end_utc=end_utc, extensions=tuple(extension or ()),
+                      statuses=tuple(status or ()), directions=tuple(direction or ()))
+    try:
+        size = write_cdr_csv(output, Scope.everything(), filt, keys, lang=lang, excel=excel, tz=tz)
+    except InvalidFilter as exc:
+        _echo_err(str(exc))
+        raise typer.Exit(2)
+    typer.echo(f"wrote {output} ({size} bytes)")
+
+
 import_app = typer.Typer(help="Import call data from a PBX (idempotent and incremental).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 

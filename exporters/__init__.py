@@ -1,0 +1,1 @@
+"""Exports: files built from queries (CSV now; XLSX and PDF with the scheduled reports)."""

@@ -42,3 +42,117 @@ def fig_calls_per_day(df: pd.DataFrame, lang: str) -> go.Figure:
         )
     fig.update_layout(barmode="stack", xaxis_title=_("Day"), yaxis_title=_("Calls"))
     return _base_layout(fig, _("Calls per day"))
+
+
+# --------------------------------------------------------------------------- call reports
+# Builders for the call reports (callboard.reports gives them their frames). Status and
+# direction series carry their names in the legend and on the slices / hover, and the
+# unanswered bars a hatch pattern, so no reading depends on colour alone.
+
+STATUS_COLORS = {
+    "answered": "#009E73",
+    "no_answer": "#E69F00",
+    "busy": "#D55E00",
+    "failed": "#000000",
+    "voicemail": "#56B4E9",
+    "abandoned": "#CC79A7",
+}
+LINE_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+LINE_MARKERS = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down"]
+
+
+def fig_status_pies(df: pd.DataFrame, lang: str, per_extension: bool = False) -> go.Figure:
+    """Status split pies. df: extension, answered, no_answer, ... (one row per extension).
+    The first pie is all listed extensions together; with per_extension, one pie per row
+    follows (at most 4)."""
+    from plotly.subplots import make_subplots
+
+    from data.metrics import STATUS_LABELS
+
+    _ = translator(lang)
+    statuses = list(STATUS_LABELS)
+    pies = [(_("All listed extensions"), df[statuses].sum())]
+    if per_extension:
+        pies += [(str(r["extension"]), r[statuses]) for _i, r in df.head(4).iterrows()]
+    fig = make_subplots(rows=1, cols=len(pies), specs=[[{"type": "domain"}] * len(pies)],
+                        subplot_titles=[t for t, _v in pies])
+    labels = [_(STATUS_LABELS[k]) for k in statuses]
+    for i, (title, values) in enumerate(pies, start=1):
+        fig.add_trace(
+            go.Pie(labels=labels, values=[int(values[k]) for k in statuses], name=title, sort=False,
+                   marker=dict(colors=[STATUS_COLORS[k] for k in statuses], line=dict(color="#fff", width=1)),
+                   textinfo="label+percent", textposition="inside", hole=0.35,
+                   hovertemplate="%{label}: %{value} (%{percent})<extra>" + title + "</extra>"),
+            row=1, col=i,
+        )
+    fig = _base_layout(fig, _("Calls by status"))
+    fig.update_layout(legend=dict(orientation="v", yanchor="middle", y=0.5, xanchor="left", x=1.02),
+                      margin=dict(l=20, r=140, t=70, b=20))
+    return fig
+
+
+def fig_pbx_directions(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Stacked bars per period by direction. df: label, inbound, outbound, internal."""
+    _ = translator(lang)
+    fig = go.Figure()
+    for direction in ("inbound", "outbound", "internal"):
+        fig.add_bar(x=df["label"], y=df[direction], name=_(DIRECTION_LABELS[direction]),
+                    marker_color=DIRECTION_COLORS[direction])
+    fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=_("Calls"), xaxis_type="category")
+    return _base_layout(fig, _("Calls by direction"))
+
+
+def fig_answered_split(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Stacked bars per period: answered (solid) and unanswered (hatched). df: label,
+    answered, unanswered."""
+    _ = translator(lang)
+    fig = go.Figure()
+    fig.add_bar(x=df["label"], y=df["answered"], name=_("Answered"), marker_color=STATUS_COLORS["answered"])
+    fig.add_bar(x=df["label"], y=df["unanswered"], name=_("Unanswered"), marker_color=STATUS_COLORS["no_answer"],
+                marker_pattern_shape="/")
+    fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=_("Calls"), xaxis_type="category")
+    return _base_layout(fig, _("Answered and unanswered calls"))
+
+
+def fig_extension_activity(df: pd.DataFrame, lang: str, x_title: str, top: int = 10) -> go.Figure:
+    """One line per extension over time (markers and dashes differ too). df: label,
+    extension, calls. More than `top` extensions: the busiest `top`, the rest as one
+    "Other extensions" line."""
+    _ = translator(lang)
+    fig = go.Figure()
+    totals = df.groupby("extension", sort=False)["calls"].sum().sort_values(ascending=False, kind="stable")
+    keep = list(totals.index[:top])
+    series = [(str(e), df[df["extension"] == e]) for e in keep]
+    if len(totals) > top:
+        rest = df[~df["extension"].isin(keep)].groupby("label", sort=False)["calls"].sum().reset_index()
+        series.append((_("Other extensions"), rest))
+    for i, (name, part) in enumerate(series):
+        fig.add_scatter(x=part["label"], y=part["calls"], name=name, mode="lines+markers",
+                        line=dict(color=OKABE_ITO[i % len(OKABE_ITO)], dash=LINE_DASHES[i % len(LINE_DASHES)]),
+                        marker=dict(symbol=LINE_MARKERS[i % len(LINE_MARKERS)]))
+    fig.update_layout(xaxis_title=x_title, yaxis_title=_("Calls"), xaxis_type="category")
+    return _base_layout(fig, _("Calls per extension"))
+
+
+def fig_did_dod(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Lines of calls per number over time: DIDs (inbound) above, caller IDs (outbound)
+    below. df: label, kind ('did' | 'dod'), number, calls."""
+    from plotly.subplots import make_subplots
+
+    _ = translator(lang)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                        subplot_titles=[_("Calls per DID (inbound)"), _("Calls per outbound caller ID")])
+    i = 0
+    for row, kind in ((1, "did"), (2, "dod")):
+        part = df[df["kind"] == kind]
+        for number, series in part.groupby("number", sort=True):
+            fig.add_scatter(x=series["label"], y=series["calls"], name=f"{kind.upper()} {number}", mode="lines+markers",
+                            line=dict(color=OKABE_ITO[i % len(OKABE_ITO)], dash=LINE_DASHES[i % len(LINE_DASHES)]),
+                            marker=dict(symbol=LINE_MARKERS[i % len(LINE_MARKERS)]), row=row, col=1)
+            i += 1
+    fig.update_xaxes(type="category")
+    fig.update_xaxes(title_text=x_title, row=2, col=1)
+    fig.update_yaxes(title_text=_("Calls"))
+    fig = _base_layout(fig, _("DID/DOD activity"))
+    fig.update_layout(height=520)
+    return fig

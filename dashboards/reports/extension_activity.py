@@ -1,13 +1,24 @@
-"""Report: /reports/extension-activity (placeholder until the reports work item lands)."""
+"""Report /reports/extension-activity: calls of the chosen extensions per 15 / 30 minutes,
+hour or day of the chosen range, in the PBX's local time."""
 
 import dash
 
-from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard.figures import fig_extension_activity
+from callboard.i18n import translator
+from callboard.report_ui import INTERVAL, ReportPage, page_layout, register_callbacks
+from callboard.reports import display_value
 
 PATH = "/reports/extension-activity"
 dash.register_page(__name__, path=PATH)
 
 
-def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Reports"))
+def _figures(result, lang):
+    _ = translator(lang)
+    col = result.columns[0]
+    chart = result.chart.assign(label=[display_value(col, v, lang) for v in result.chart["time"]])
+    return [fig_extension_activity(chart, lang, _(col.label))]
+
+
+PAGE = ReportPage("extension-activity", PATH, "ea", figures=_figures, options=(INTERVAL,))
+layout = page_layout(PAGE)
+register_callbacks(PAGE)

@@ -1,0 +1,370 @@
+"""The shared report page: filter bar, chart area, the table behind it, CSV download and the
+filter state in the URL.
+
+A report page (dashboards/reports/*.py) describes itself with a ``ReportPage`` (report
+type, id prefix, its own options, a function drawing its figures) and gets its layout
+and callbacks from here:
+
+    PAGE = ReportPage("pbx-activity", PATH, "pa", figures=_figures, options=(BY_OPTION,))
+    dash.register_page(__name__, path=PATH)
+    layout = page_layout(PAGE)
+    register_callbacks(PAGE)
+
+URL query (what an emailed link carries): ``from``/``to`` (YYYY-MM-DD, PBX-local days),
+``ext``, ``group``, ``dir`` (comma-separated), and the page's own options (``by``,
+``interval``). Filter changes rewrite the query with a ``dcc.Location(refresh=False)`` so
+the page is not re-rendered; opening the link renders exactly that view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from callboard.figures import DIRECTION_LABELS
+from callboard.formatting import tz_label
+from callboard.i18n import N_, translator
+from callboard.navigation import BY_PATH
+from callboard.reports import (
+    PRESET_LABELS,
+    PRESETS,
+    ReportResult,
+    csv_filename,
+    display_value,
+    header,
+    preset_of,
+    preset_range,
+    run_report,
+    to_csv,
+)
+from callboard.settings import get_settings
+from data import db
+from data.queries.reports import ReportFilter, filter_options
+from data.schema import DIRECTIONS
+from data.scope import Scope
+
+DEFAULT_PRESET = "this_month"
+
+
+@dataclass(frozen=True)
+class Option:
+    """A report-specific choice: URL key, msgid label, (value, msgid) choices, default."""
+
+    key: str  # "by" | "interval" (a ReportFilter field)
+    label: str
+    choices: tuple[tuple[str, str], ...]
+    default: str
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    report: str
+    path: str
+    prefix: str
+    figures: Callable[[ReportResult, str], list[go.Figure]]
+    options: tuple[Option, ...] = field(default_factory=tuple)
+
+    def id(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+
+def current_scope() -> Scope:
+    return Scope.everything()  # until logins exist (see the access-control work item)
+
+
+def today_local() -> date:
+    return datetime.now(get_settings().tz).date()
+
+
+def _list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    out: list[str] = []
+    for v in value:
+        out += [p.strip() for p in str(v).split(",") if p.strip()]
+    return out
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def state_from_query(page: ReportPage, query: dict) -> dict:
+    """Control values from a URL query (missing or broken values fall back to defaults)."""
+    first, last = _day(query.get("from")), _day(query.get("to"))
+    if not first or not last or last < first:
+        first, last = preset_range(DEFAULT_PRESET, today_local())
+    dirs = [d for d in _list(query.get("dir")) if d in DIRECTIONS] or list(DIRECTIONS)
+    state = {"from": first, "to": last, "ext": _list(query.get("ext")), "group": _list(query.get("group")),
+             "dir": dirs}
+    for opt in page.options:
+        value = _list(query.get(opt.key))
+        allowed = [c for c, _l in opt.choices]
+        state[opt.key] = value[0] if value and value[0] in allowed else opt.default
+    return state
+
+
+def query_string(page: ReportPage, state: dict) -> str:
+    params: list[tuple[str, str]] = [("from", state["from"].isoformat()), ("to", state["to"].isoformat())]
+    if state["ext"]:
+        params.append(("ext", ",".join(state["ext"])))
+    if state["group"]:
+        params.append(("group", ",".join(state["group"])))
+    if state["dir"] and set(state["dir"]) != set(DIRECTIONS):
+        params.append(("dir", ",".join(d for d in DIRECTIONS if d in state["dir"])))
+    for opt in page.options:
+        params.append((opt.key, str(state[opt.key])))
+    return "?" + urlencode(params, safe=",")
+
+
+def report_filter(page: ReportPage, state: dict) -> ReportFilter:
+    kw = {opt.key: state[opt.key] for opt in page.options}
+    if "interval" in kw:
+        kw["interval"] = int(kw["interval"])
+    return ReportFilter(state["from"], state["to"], extensions=state["ext"], groups=state["group"],
+                        directions=state["dir"], **kw)
+
+
+def _state_from_controls(page: ReportPage, start, end, ext, group, dirs, opts) -> dict:
+    query = {"from": start, "to": end, "ext": ext or [], "group": group or [], "dir": dirs or []}
+    query.update({opt.key: v for opt, v in zip(page.options, opts)})
+    return state_from_query(page, query)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
+    """Time range presets, custom dates, extensions, groups, directions, the page's options."""
+    _ = translator(lang)
+    ext_stmt, group_stmt = filter_options(current_scope())
+    ext_options = [{"label": f"{n} – {name}" if name else n, "value": n} for n, name in db.fetch_all(ext_stmt)]
+    known = {o["value"] for o in ext_options}
+    ext_options += [{"label": e, "value": e} for e in state["ext"] if e not in known]
+    groups = [g for (g,) in db.fetch_all(group_stmt)]
+    groups += [g for g in state["group"] if g not in groups]
+    preset = preset_of(state["from"], state["to"], today_local())
+
+    def labelled(label: str, control, md: int) -> dbc.Col:
+        return dbc.Col([dbc.Label(label, className="small mb-1"), control], md=md)
+
+    first_row = dbc.Row(
+        [
+            labelled(_("Time range"), dcc.Dropdown(
+                id=page.id("preset"), options=[{"label": _(PRESET_LABELS[p]), "value": p} for p in PRESETS],
+                value=preset, clearable=False), 2),
+            labelled(_("Days (PBX local)"), dcc.DatePickerRange(
+                id=page.id("dates"), start_date=state["from"].isoformat(), end_date=state["to"].isoformat(),
+                display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0,
+                start_date_placeholder_text=_("From"), end_date_placeholder_text=_("To")), 3),
+            labelled(_("Extensions"), dcc.Dropdown(
+                id=page.id("ext"), options=ext_options, value=state["ext"], multi=True,
+                placeholder=_("All extensions")), 3),
+            labelled(_("Extension groups"), dcc.Dropdown(
+                id=page.id("group"), options=[{"label": g, "value": g} for g in groups], value=state["group"],
+                multi=True, placeholder=_("All groups")), 2),
+            labelled(_("Direction"), dcc.Checklist(
+                id=page.id("dir"), options=[{"label": _(DIRECTION_LABELS[d]), "value": d} for d in DIRECTIONS],
+                value=state["dir"], inline=True, inputClassName="me-1", labelClassName="me-2"), 2),
+        ],
+        className="g-2",
+    )
+    extras = [
+        labelled(_(opt.label), dcc.RadioItems(
+            id=page.id(opt.key), options=[{"label": _(lbl), "value": v} for v, lbl in opt.choices],
+            value=state[opt.key], inline=True, inputClassName="me-1", labelClassName="me-3"), 6)
+        for opt in page.options
+    ]
+    download = dbc.Col(
+        [dbc.Button(_("Download CSV"), id=page.id("csv-btn"), color="secondary", size="sm", className="mt-3"),
+         dcc.Download(id=page.id("csv"))],
+        md=2, className="ms-auto text-end",
+    )
+    return dbc.Card(dbc.CardBody([first_row, dbc.Row(extras + [download], className="g-2 mt-1")]),
+                    className="mb-3 report-filters")
+
+
+def page_layout(page: ReportPage) -> Callable[..., html.Div]:
+    def layout(lang: str = "en", **query):
+        _ = translator(lang)
+        section = BY_PATH[page.path]
+        state = state_from_query(page, query)
+        return html.Div(
+            [
+                dcc.Location(id=page.id("url"), refresh=False),
+                dcc.Store(id=page.id("lang"), data=lang),
+                html.H2(_(section.title)),
+                html.P(_(section.summary), className="lead"),
+                html.P(_("Times are in the PBX time zone ({tz}).", tz=tz_label()), className="text-muted small"),
+                filter_bar(page, lang, state),
+                html.Div(id=page.id("notes")),
+                dcc.Loading(html.Div(id=page.id("chart"), className="report-chart"), type="default"),
+                html.Div(
+                    dag.AgGrid(
+                        id=page.id("grid"),
+                        rowData=[],
+                        columnDefs=[],
+                        defaultColDef={"sortable": True, "resizable": True, "filter": False, "minWidth": 90},
+                        dashGridOptions={"domLayout": "autoHeight", "pagination": True, "paginationPageSize": 100,
+                                         "suppressColumnVirtualisation": True, "paginationPageSizeSelector": False},
+                        columnSize="autoSize",
+                        style={"width": "100%"},
+                        className="ag-theme-alpine",
+                    ),
+                    id=page.id("table"),
+                    className="mt-3",
+                ),
+            ],
+            className="report-page",
+            id=page.id("page"),
+        )
+
+    return layout
+
+
+def grid_columns(result: ReportResult, lang: str) -> list[dict]:
+    cols = []
+    for i, c in enumerate(result.columns):
+        d = {"field": f"c{i}", "colId": c.key, "headerName": header(c, lang),
+             "valueFormatter": {"function": f"params.data ? params.data.c{i}_fmt : ''"}}
+        if i == 0:
+            d["pinned"] = "left"
+        if c.kind in ("int", "duration"):
+            d["type"] = "rightAligned"
+        cols.append(d)
+    return cols
+
+
+def _raw(v):
+    if v is None:
+        return None
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    if hasattr(v, "item"):  # numpy scalar
+        v = v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def grid_rows(result: ReportResult, lang: str) -> list[dict]:
+    rows = []
+    for rec in result.df.itertuples(index=False):
+        row = {}
+        for i, (c, v) in enumerate(zip(result.columns, rec)):
+            row[f"c{i}"] = _raw(v)
+            row[f"c{i}_fmt"] = display_value(c, v, lang)
+        rows.append(row)
+    return rows
+
+
+def labels(result: ReportResult, key: str, lang: str) -> list[str]:
+    """Axis labels for a chart: the table's display text of column `key`."""
+    col = next(c for c in result.columns if c.key == key)
+    return [display_value(col, v, lang) for v in result.df[key]] if key in result.df else []
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def register_callbacks(page: ReportPage) -> None:
+    option_inputs = [Input(page.id(opt.key), "value") for opt in page.options]
+    option_states = [State(page.id(opt.key), "value") for opt in page.options]
+
+    @dash.callback(
+        Output(page.id("preset"), "value"),
+        Output(page.id("dates"), "start_date"),
+        Output(page.id("dates"), "end_date"),
+        Input(page.id("preset"), "value"),
+        Input(page.id("dates"), "start_date"),
+        Input(page.id("dates"), "end_date"),
+        prevent_initial_call=True,
+    )
+    def _sync_dates(preset, start, end):
+        today = today_local()
+        if ctx.triggered_id == page.id("preset"):
+            if preset == "custom" or preset not in PRESETS:
+                return no_update, no_update, no_update
+            first, last = preset_range(preset, today)
+            return no_update, first.isoformat(), last.isoformat()
+        first, last = _day(start), _day(end)
+        if not first or not last:
+            return no_update, no_update, no_update
+        new = preset_of(first, last, today)
+        return (new if new != preset else no_update), no_update, no_update
+
+    @dash.callback(
+        Output(page.id("chart"), "children"),
+        Output(page.id("grid"), "columnDefs"),
+        Output(page.id("grid"), "rowData"),
+        Output(page.id("table"), "style"),
+        Output(page.id("notes"), "children"),
+        Output(page.id("url"), "search"),
+        Input(page.id("dates"), "start_date"),
+        Input(page.id("dates"), "end_date"),
+        Input(page.id("ext"), "value"),
+        Input(page.id("group"), "value"),
+        Input(page.id("dir"), "value"),
+        *option_inputs,
+        State(page.id("lang"), "data"),
+        State(page.id("url"), "search"),
+    )
+    def _update(start, end, ext, group, dirs, *rest):
+        opts, (lang, search) = rest[: len(page.options)], rest[len(page.options):]
+        _ = translator(lang)
+        state = _state_from_controls(page, start, end, ext, group, dirs, opts)
+        result = run_report(page.report, current_scope(), report_filter(page, state))
+        if result.empty:
+            chart = dbc.Alert(_("No calls in this period."), color="secondary", id=page.id("empty"))
+        else:
+            chart = [dcc.Graph(figure=fig, id=page.id(f"graph-{i}"), config={"displaylogo": False})
+                     for i, fig in enumerate(page.figures(result, lang))]
+        notes = [dbc.Alert(_(n), color="info", className="py-1") for n in result.notes]
+        new_search = query_string(page, state)
+        return (
+            chart,
+            grid_columns(result, lang),
+            grid_rows(result, lang) if not result.empty else [],
+            {"display": "none"} if result.empty else {},
+            notes,
+            no_update if new_search == search else new_search,
+        )
+
+    @dash.callback(
+        Output(page.id("csv"), "data"),
+        Input(page.id("csv-btn"), "n_clicks"),
+        State(page.id("dates"), "start_date"),
+        State(page.id("dates"), "end_date"),
+        State(page.id("ext"), "value"),
+        State(page.id("group"), "value"),
+        State(page.id("dir"), "value"),
+        *option_states,
+        State(page.id("lang"), "data"),
+        prevent_initial_call=True,
+    )
+    def _download(n_clicks, start, end, ext, group, dirs, *rest):
+        opts, lang = rest[: len(page.options)], rest[len(page.options)]
+        state = _state_from_controls(page, start, end, ext, group, dirs, opts)
+        result = run_report(page.report, current_scope(), report_filter(page, state))
+        return dcc.send_string(to_csv(result, lang), csv_filename(result), type="text/csv")
+
+
+# Report options shared by several pages.
+BY_PERIOD = Option("by", N_("Group by"), (("hour_of_day", N_("Hour of day")), ("day", N_("Day")),
+                                          ("month", N_("Month"))), "day")
+BY_DAY_MONTH = Option("by", N_("Group by"), (("day", N_("Day")), ("month", N_("Month"))), "day")
+INTERVAL = Option("interval", N_("Interval"), (("15", N_("15 minutes")), ("30", N_("30 minutes")),
+                                               ("60", N_("Hour")), ("1440", N_("Day"))), "60")

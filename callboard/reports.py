@@ -1,0 +1,366 @@
+"""Running the call reports: one function per report turns the query result into the table
+behind the chart (raw numbers), shared by the pages, the CSV download, the CLI and, later,
+PDF / XLSX exports — so a number is the same number everywhere.
+
+``run_report(type, scope, filter)`` -> ``ReportResult`` (columns + a DataFrame of raw values,
+a frame for the chart, notes). ``to_csv(result, lang)`` writes the table; the page shows the
+same frame formatted per locale (``display_value``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from callboard.formatting import fmt_date, fmt_duration, fmt_number
+from callboard.i18n import N_, translator
+from callboard.settings import get_settings
+from data import db, metrics
+from data.queries import reports as q
+from data.queries.reports import ReportFilter
+from data.scope import Scope
+from data.timebuckets import UTC, hour_rows
+
+TITLES = {
+    "extension-statistics": N_("Extension call statistics"),
+    "pbx-activity": N_("PBX call activity"),
+    "extension-activity": N_("Extension call activity"),
+    "did-dod": N_("DID/DOD activity"),
+}
+PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month")}
+KIND_LABELS = {"did": N_("DID (inbound)"), "dod": N_("DOD (outbound)")}
+# Finest interval allowed for a range of N days (more would not be readable).
+MAX_DAYS = {15: 31, 30: 31, 60: 92}
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    label: str  # msgid, or a literal (extension number) when translate is False
+    kind: str = "int"  # text | int | duration | date | month | hour | datetime | kind
+    translate: bool = True
+
+
+@dataclass
+class ReportResult:
+    report: str
+    filter: ReportFilter
+    columns: list[Col]
+    df: pd.DataFrame  # one column per Col.key, raw values
+    chart: pd.DataFrame  # what the figure builder draws
+    total_calls: int
+    path: str  # aggregate | facts
+    notes: list[str] = field(default_factory=list)  # msgids
+
+    @property
+    def empty(self) -> bool:
+        return self.total_calls == 0
+
+
+# --------------------------------------------------------------------------- time-range presets
+
+PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month", "custom")
+PRESET_LABELS = {
+    "today": N_("Today"),
+    "yesterday": N_("Yesterday"),
+    "this_week": N_("This week"),
+    "last_week": N_("Last week"),
+    "this_month": N_("This month"),
+    "last_month": N_("Last month"),
+    "custom": N_("Custom range"),
+}
+
+
+def preset_range(preset: str, today: date) -> tuple[date, date]:
+    """Local days first..last of a preset (weeks start on Monday)."""
+    if preset == "today":
+        return today, today
+    if preset == "yesterday":
+        d = today - timedelta(days=1)
+        return d, d
+    if preset == "this_week":
+        first = today - timedelta(days=today.weekday())
+        return first, first + timedelta(days=6)
+    if preset == "last_week":
+        first = today - timedelta(days=today.weekday() + 7)
+        return first, first + timedelta(days=6)
+    if preset == "this_month":
+        first = today.replace(day=1)
+        nxt = (first + timedelta(days=32)).replace(day=1)
+        return first, nxt - timedelta(days=1)
+    if preset == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    raise ValueError(f"unknown preset {preset!r}")
+
+
+def preset_of(first: date, last: date, today: date) -> str:
+    for p in PRESETS[:-1]:
+        if preset_range(p, today) == (first, last):
+            return p
+    return "custom"
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _fetch(stmt, engine):
+    return [tuple(r) for r in db.fetch_all(stmt, engine)]
+
+
+def _as_date(v) -> date:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, str):
+        return date.fromisoformat(v[:10])
+    return v
+
+
+def _as_dt(v) -> datetime:
+    return datetime.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _names(stmt_fn, numbers, engine) -> dict[str, str]:
+    numbers = [n for n in numbers if n]
+    if not numbers:
+        return {}
+    return {n: name for n, name in _fetch(stmt_fn(numbers), engine)}
+
+
+def _months(first: date, last: date) -> list[date]:
+    out, m = [], first.replace(day=1)
+    while m <= last:
+        out.append(m)
+        m = (m + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def run_extension_statistics(scope, flt, tz, engine, path):
+    rows = _fetch(q.extension_statistics(scope, flt, tz, path=path), engine)
+    keys = ["extension", "calls", *q.STATUS_COLUMNS, "talk_s", "hold_s"]
+    df = pd.DataFrame(rows, columns=keys)
+    for k in keys[1:]:
+        df[k] = df[k].fillna(0).astype("int64")
+    names = _names(q.extension_names, df["extension"].tolist(), engine)
+    df.insert(1, "name", [names.get(e, "") for e in df["extension"]])
+    df["avg_talk_s"] = [metrics.avg_talk_s(t, a) for t, a in zip(df["talk_s"], df["answered"])]
+    df = df[["extension", "name", "calls", *q.STATUS_COLUMNS, "talk_s", "avg_talk_s", "hold_s"]]
+    cols = [Col("extension", N_("Extension"), "text"), Col("name", N_("Name"), "text"), Col("calls", N_("Calls"))]
+    cols += [Col(k, metrics.STATUS_LABELS[k]) for k in q.STATUS_COLUMNS]
+    cols += [Col("talk_s", N_("Talk time"), "duration"), Col("avg_talk_s", N_("Average talk time"), "duration"),
+             Col("hold_s", N_("Hold time"), "duration")]
+    return cols, df, df, int(df["calls"].sum()), []
+
+
+def run_pbx_activity(scope, flt, tz, engine, path):
+    if flt.by not in q.PBX_BY:
+        raise ValueError(f"by must be one of {q.PBX_BY}")
+    rows = _fetch(q.pbx_activity(scope, flt, tz, path=path), engine)
+    if flt.by == "hour_of_day":
+        axis = list(range(24))
+        norm = int
+    elif flt.by == "day":
+        axis, norm = _days(flt.first_day, flt.last_day), _as_date
+    else:
+        axis, norm = _months(flt.first_day, flt.last_day), _as_date
+    found = {norm(r[0]): r[1:] for r in rows}
+    data = []
+    for p in axis:
+        inbound, outbound, internal, calls, answered = (int(v or 0) for v in found.get(p, (0, 0, 0, 0, 0)))
+        data.append((p, inbound, outbound, internal, calls, answered, metrics.unanswered(calls, answered)))
+    df = pd.DataFrame(data, columns=["period", "inbound", "outbound", "internal", "calls", "answered", "unanswered"])
+    kind = {"hour_of_day": "hour", "day": "date", "month": "month"}[flt.by]
+    cols = [
+        Col("period", PERIOD_LABELS[flt.by], kind),
+        Col("inbound", N_("Inbound")),
+        Col("outbound", N_("Outbound")),
+        Col("internal", N_("Internal")),
+        Col("calls", N_("Calls")),
+        Col("answered", N_("Answered")),
+        Col("unanswered", N_("Unanswered")),
+    ]
+    return cols, df, df, int(df["calls"].sum()), []
+
+
+def _effective_interval(flt: ReportFilter) -> tuple[ReportFilter, list[str]]:
+    interval = flt.interval
+    while interval in MAX_DAYS and flt.days > MAX_DAYS[interval]:
+        interval = {15: 60, 30: 60, 60: 1440}[interval]
+    if interval != flt.interval:
+        return flt.with_(interval=interval), [N_("The range is too long for the chosen interval; showing a coarser one.")]
+    return flt, []
+
+
+def run_extension_activity(scope, flt, tz, engine, path):
+    flt, notes = _effective_interval(flt)
+    rows = _fetch(q.extension_activity(scope, flt, tz, path=path), engine)
+    if flt.interval == 1440:
+        axis = [(d, 0) for d in _days(flt.first_day, flt.last_day)]
+        found_key = lambda p, m: (_as_date(p), 0)  # noqa: E731
+    else:
+        start, end = flt.bounds(tz)
+        axis = [(h["bucket_utc"], m) for h in hour_rows(start, end, tz) for m in range(0, 60, flt.interval)]
+        found_key = lambda p, m: (_as_dt(p), int(m))  # noqa: E731
+    counts: dict[tuple, dict[str, int]] = {}
+    answered: dict[tuple, int] = {}
+    exts: list[str] = []
+    for period, minute, ext, calls, ans in rows:
+        k = found_key(period, minute)
+        counts.setdefault(k, {})[ext] = counts.get(k, {}).get(ext, 0) + int(calls)
+        answered[k] = answered.get(k, 0) + int(ans or 0)
+        if ext not in exts:
+            exts.append(ext)
+    exts.sort(key=lambda e: (len(e), e))
+    data, long = [], []
+    for k in axis:
+        if flt.interval == 1440:
+            when = k[0]
+        else:
+            when = (k[0] + timedelta(minutes=k[1])).replace(tzinfo=UTC).astimezone(tz)
+        per = counts.get(k, {})
+        row = {"time": when}
+        for e in exts:
+            row[f"ext:{e}"] = per.get(e, 0)
+            long.append((when, e, per.get(e, 0)))
+        row["calls"] = sum(per.values())
+        row["answered"] = answered.get(k, 0)
+        data.append(row)
+    keys = ["time", *(f"ext:{e}" for e in exts), "calls", "answered"]
+    df = pd.DataFrame(data, columns=keys)
+    cols = [Col("time", N_("Day") if flt.interval == 1440 else N_("Time"), "date" if flt.interval == 1440 else "datetime")]
+    cols += [Col(f"ext:{e}", e, "int", translate=False) for e in exts]
+    cols += [Col("calls", N_("Calls")), Col("answered", N_("Answered"))]
+    chart = pd.DataFrame(long, columns=["time", "extension", "calls"])
+    return cols, df, chart, int(df["calls"].sum()) if len(df) else 0, notes, flt
+
+
+def run_did_dod(scope, flt, tz, engine, path):
+    if flt.by not in q.DID_BY:
+        flt = flt.with_(by="day")
+    rows = _fetch(q.did_dod(scope, flt, tz, path=path), engine)
+    df = pd.DataFrame(rows, columns=["period", "kind", "number", "calls", "answered", "talk_s"])
+    df["period"] = [_as_date(p) for p in df["period"]]
+    for k in ("calls", "answered", "talk_s"):
+        df[k] = df[k].fillna(0).astype("int64")
+    names = _names(q.phone_number_names, df["number"].unique().tolist(), engine)
+    df.insert(3, "name", [names.get(n, "") for n in df["number"]])
+    df = df.sort_values(["period", "kind", "number"], kind="stable").reset_index(drop=True)
+    kind = "date" if flt.by == "day" else "month"
+    cols = [
+        Col("period", PERIOD_LABELS[flt.by], kind),
+        Col("kind", N_("Type"), "kind"),
+        Col("number", N_("Number"), "text"),
+        Col("name", N_("Name"), "text"),
+        Col("calls", N_("Calls")),
+        Col("answered", N_("Answered")),
+        Col("talk_s", N_("Talk time"), "duration"),
+    ]
+    # Chart: every number over the whole axis, zero where it got no calls.
+    axis = _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day)
+    series = df.groupby(["kind", "number"], sort=True)["calls"].sum().index.tolist()
+    found = {(p, k, n): c for p, k, n, c in zip(df["period"], df["kind"], df["number"], df["calls"])}
+    chart = pd.DataFrame(
+        [(p, k, n, found.get((p, k, n), 0)) for k, n in series for p in axis],
+        columns=["period", "kind", "number", "calls"],
+    )
+    return cols, df, chart, int(df["calls"].sum()), [], flt
+
+
+RUNNERS = {
+    "extension-statistics": run_extension_statistics,
+    "pbx-activity": run_pbx_activity,
+    "extension-activity": run_extension_activity,
+    "did-dod": run_did_dod,
+}
+
+
+def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine | None = None,
+               tz: ZoneInfo | None = None, path: str | None = None) -> ReportResult:
+    if report not in RUNNERS:
+        raise ValueError(f"unknown report {report!r} (one of {', '.join(RUNNERS)})")
+    tz = tz or get_settings().tz
+    out = RUNNERS[report](scope, flt, tz, engine, path)
+    cols, df, chart, total, notes = out[:5]
+    if len(out) > 5:
+        flt = out[5]
+    used = path or ("aggregate" if q.uses_aggregates(report, scope, flt) else "facts")
+    return ReportResult(report, flt, cols, df, chart, total, used, notes)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def header(col: Col, lang: str | None, *, csv_units: bool = False) -> str:
+    _ = translator(lang)
+    text = _(col.label) if col.translate else col.label
+    if csv_units and col.kind == "duration":
+        text += " [s]"
+    return text
+
+
+def csv_value(col: Col, v, lang: str | None = None) -> str:
+    """Machine-readable: counts as integers, durations in whole seconds, ISO dates/times."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if col.kind == "int":
+        return str(int(v))
+    if col.kind == "duration":
+        return str(int(round(float(v))))
+    if col.kind == "date":
+        return _as_date(v).isoformat()
+    if col.kind == "month":
+        return _as_date(v).strftime("%Y-%m")
+    if col.kind == "hour":
+        return f"{int(v):02d}:00"
+    if col.kind == "datetime":
+        return v.isoformat(timespec="minutes")
+    if col.kind == "kind":
+        return translator(lang)(KIND_LABELS[v])
+    return str(v)
+
+
+def display_value(col: Col, v, lang: str | None) -> str:
+    """What the table shows: locale numbers, durations as 1:05 / 1 h 02 min."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "–" if col.kind == "duration" else ""
+    if col.kind == "int":
+        return fmt_number(int(v), lang)
+    if col.kind == "duration":
+        return fmt_duration(v)
+    if col.kind == "date":
+        return fmt_date(_as_date(v), lang)
+    if col.kind == "month":
+        return fmt_date(_as_date(v), lang, "LLLL y")
+    if col.kind == "hour":
+        return f"{int(v):02d}:00"
+    if col.kind == "datetime":
+        off = v.utcoffset()
+        hours = int(off.total_seconds() // 3600)
+        return f"{fmt_date(v.date(), lang, 'short')} {v:%H:%M} (UTC{hours:+d})"
+    if col.kind == "kind":
+        return translator(lang)(KIND_LABELS[v])
+    return str(v)
+
+
+def to_csv(result: ReportResult, lang: str | None) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([header(c, lang, csv_units=True) for c in result.columns])
+    for rec in result.df.itertuples(index=False):
+        w.writerow([csv_value(c, v, lang) for c, v in zip(result.columns, rec)])
+    return buf.getvalue()
+
+
+def csv_filename(result: ReportResult) -> str:
+    f = result.filter
+    return f"{result.report}_{f.first_day.isoformat()}_{f.last_day.isoformat()}.csv"

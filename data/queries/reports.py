@@ -1,0 +1,389 @@
+"""Call reports: pure statement builders (scope + ReportFilter in, SQLAlchemy Select out).
+
+Each report has two paths with the same columns and, by construction of ``agg_call_hour``,
+the same numbers (tests check both on the same data):
+
+- aggregate path: ``agg_call_hour`` joined to ``time_hour`` — only when the scope is
+  unrestricted and the report needs nothing finer than the aggregate's dimensions
+  (UTC hour, direction, status, extension/party);
+- facts path: ``call`` (joined to ``time_hour`` for local buckets) — a restricted scope
+  (which extensions a call touched), "calls touching these extensions" filters that must
+  count an internal call once, and sub-hour buckets.
+
+Counting rules (see data.metrics.DEFINITIONS): calls belong to the hour they *started*
+in; per-extension numbers count an internal call for both extensions (owner + peer rows);
+PBX totals count each call once (party = 'owner'). ``path=None`` picks automatically;
+``path="facts"`` / ``"aggregate"`` forces one (tests, bench).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from data import metrics
+from data import schema as s
+from data.schema import DIRECTIONS
+from data.scope import Scope, call_clause, extension_clause
+from data.timebuckets import hour_floor, local_day_bounds_utc
+
+REPORT_TYPES = ("extension-statistics", "pbx-activity", "extension-activity", "did-dod")
+PBX_BY = ("hour_of_day", "day", "month")
+DID_BY = ("day", "month")
+INTERVALS = (15, 30, 60, 1440)  # minutes; 1440 = per local day
+STATUS_COLUMNS = tuple(metrics.STATUS_CLASSES)  # answered, no_answer, busy, failed, voicemail, abandoned
+
+
+def _strs(values) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    out: list[str] = []
+    for v in values:
+        for part in str(v).split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """What every call report is asked: local days first..last (inclusive, PBX zone),
+    extensions / extension groups (empty: all the scope allows), directions (empty: all),
+    plus the report-specific options ``by`` and ``interval``."""
+
+    first_day: date
+    last_day: date
+    extensions: tuple[str, ...] = field(default_factory=tuple)
+    groups: tuple[str, ...] = field(default_factory=tuple)
+    directions: tuple[str, ...] = field(default_factory=tuple)
+    by: str = "day"  # pbx-activity: hour_of_day | day | month; did-dod: day | month
+    interval: int = 60  # extension-activity: 15 | 30 | 60 | 1440 minutes
+
+    def __post_init__(self):
+        object.__setattr__(self, "extensions", _strs(self.extensions))
+        object.__setattr__(self, "groups", _strs(self.groups))
+        dirs = _strs(self.directions)
+        unknown = [d for d in dirs if d not in DIRECTIONS]
+        if unknown:
+            raise ValueError(f"unknown direction(s): {', '.join(unknown)} (use {', '.join(DIRECTIONS)})")
+        # Canonical order; "all three" is the same as "no filter".
+        dirs = tuple(d for d in DIRECTIONS if d in dirs)
+        object.__setattr__(self, "directions", () if len(dirs) == len(DIRECTIONS) else dirs)
+        if self.last_day < self.first_day:
+            raise ValueError("the last day is before the first day")
+        if int(self.interval) not in INTERVALS:
+            raise ValueError(f"interval must be one of {INTERVALS}")
+        object.__setattr__(self, "interval", int(self.interval))
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) in naive UTC."""
+        return local_day_bounds_utc(self.first_day, self.last_day, tz)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def has_extension_filter(self) -> bool:
+        return bool(self.extensions or self.groups)
+
+    def selection(self) -> Scope:
+        """The chosen extensions / groups as a Scope, to reuse the scope's clauses."""
+        return Scope.of(extensions=self.extensions, groups=self.groups)
+
+    def with_(self, **changes) -> "ReportFilter":
+        return replace(self, **changes)
+
+
+def _direction_clause(column, flt: ReportFilter):
+    return column.in_(flt.directions) if flt.directions else sa.true()
+
+
+def _choose(path: str | None, aggregate_ok: bool) -> str:
+    if path is None:
+        return "aggregate" if aggregate_ok else "facts"
+    if path not in ("aggregate", "facts"):
+        raise ValueError(f"unknown path {path!r}")
+    if path == "aggregate" and not aggregate_ok:
+        raise ValueError("this scope / filter cannot be answered from the aggregates")
+    return path
+
+
+def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
+    """Which path the automatic choice takes (for notes, tests and the bench)."""
+    if report == "extension-statistics":
+        return scope.all
+    if report == "pbx-activity":
+        return scope.all and not flt.has_extension_filter
+    if report == "extension-activity":
+        return scope.all and flt.interval in (60, 1440)
+    return False  # did-dod: facts only (see did_dod)
+
+
+def _extension_rows(scope: Scope, flt: ReportFilter, start: datetime, end: datetime):
+    """Facts as one row per (call, extension it involves): the call's extension ('owner')
+    and, when set, its peer extension — exactly the rows agg_call_hour sums per extension.
+    Narrowed to extensions the scope may see and to the chosen extensions."""
+    c = s.call
+
+    def part(col):
+        return sa.select(
+            c.c.start_utc.label("start_utc"),
+            c.c.status.label("status"),
+            col.label("extension"),
+            c.c.talk_s.label("talk_s"),
+            c.c.hold_s.label("hold_s"),
+        ).where(
+            c.c.start_utc >= start,
+            c.c.start_utc < end,
+            _direction_clause(c.c.direction, flt),
+            col.is_not(None),
+            col != "",
+            extension_clause(scope, col),
+            extension_clause(flt.selection(), col) if flt.has_extension_filter else sa.true(),
+        )
+
+    return sa.union_all(part(c.c.extension), part(c.c.peer_extension)).subquery("ext_rows")
+
+
+# --------------------------------------------------------------------------- extension-statistics
+
+
+def extension_statistics(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per extension: calls, answered, no_answer, busy, failed, voicemail, abandoned,
+    talk_s, hold_s (an internal call counts for both its extensions)."""
+    start, end = flt.bounds(tz)
+    if _choose(path, uses_aggregates("extension-statistics", scope, flt)) == "aggregate":
+        a = s.agg_call_hour
+        cols = [metrics.count_status(a.c.status, k, a.c.calls).label(k) for k in STATUS_COLUMNS]
+        return (
+            sa.select(
+                a.c.extension,
+                sa.func.sum(a.c.calls).label("calls"),
+                *cols,
+                sa.func.sum(a.c.talk_s).label("talk_s"),
+                sa.func.sum(a.c.hold_s).label("hold_s"),
+            )
+            .where(
+                a.c.bucket_utc >= start,
+                a.c.bucket_utc < end,
+                a.c.extension != "",
+                _direction_clause(a.c.direction, flt),
+                extension_clause(flt.selection(), a.c.extension) if flt.has_extension_filter else sa.true(),
+            )
+            .group_by(a.c.extension)
+            .order_by(a.c.extension)
+        )
+    x = _extension_rows(scope, flt, start, end)
+    cols = [metrics.count_status(x.c.status, k).label(k) for k in STATUS_COLUMNS]
+    return (
+        sa.select(
+            x.c.extension,
+            sa.func.count().label("calls"),
+            *cols,
+            sa.func.sum(x.c.talk_s).label("talk_s"),
+            sa.func.sum(x.c.hold_s).label("hold_s"),
+        )
+        .group_by(x.c.extension)
+        .order_by(x.c.extension)
+    )
+
+
+# --------------------------------------------------------------------------- pbx-activity
+
+
+def _pbx_period(th, by: str):
+    if by == "hour_of_day":
+        return th.c.local_hour
+    if by == "day":
+        return th.c.local_day
+    if by == "month":
+        return th.c.local_month
+    raise ValueError(f"by must be one of {PBX_BY}")
+
+
+def pbx_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per local hour of day / day / month: inbound, outbound, internal, calls, answered.
+    Each call counted once (party 'owner'); with an extension filter, the calls touching
+    one of the chosen extensions (as caller, callee or internal peer)."""
+    start, end = flt.bounds(tz)
+    th = s.time_hour
+    period = _pbx_period(th, flt.by).label("period")
+    if _choose(path, uses_aggregates("pbx-activity", scope, flt)) == "aggregate":
+        a = s.agg_call_hour
+        per_dir = [
+            sa.func.sum(sa.case((a.c.direction == d, a.c.calls), else_=0)).label(d) for d in DIRECTIONS
+        ]
+        return (
+            sa.select(period, *per_dir, sa.func.sum(a.c.calls).label("calls"),
+                      metrics.count_answered(a.c.status, a.c.calls).label("answered"))
+            .join(th, th.c.bucket_utc == a.c.bucket_utc)
+            .where(a.c.party == "owner", a.c.bucket_utc >= start, a.c.bucket_utc < end,
+                   _direction_clause(a.c.direction, flt))
+            .group_by(period)
+            .order_by(period)
+        )
+    c = s.call
+    per_dir = [sa.func.sum(sa.case((c.c.direction == d, 1), else_=0)).label(d) for d in DIRECTIONS]
+    return (
+        sa.select(period, *per_dir, sa.func.count().label("calls"),
+                  metrics.count_answered(c.c.status).label("answered"))
+        .join(th, th.c.bucket_utc == hour_floor(c.c.start_utc))
+        .where(
+            c.c.start_utc >= start,
+            c.c.start_utc < end,
+            call_clause(scope),
+            _direction_clause(c.c.direction, flt),
+            call_clause(flt.selection()) if flt.has_extension_filter else sa.true(),
+        )
+        .group_by(period)
+        .order_by(period)
+    )
+
+
+# --------------------------------------------------------------------------- extension-activity
+
+
+def extension_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Calls per time slot and extension: period, minute, extension, calls, answered.
+
+    interval 15/30/60: ``period`` is the UTC hour (naive) and ``minute`` the slot's offset
+    in it (0 for hours) — keyed by UTC so a 25-hour day keeps both 02:00 hours apart;
+    interval 1440: ``period`` is the local day, ``minute`` 0. Counting as in extension
+    statistics (an internal call counts for both extensions)."""
+    start, end = flt.bounds(tz)
+    th = s.time_hour
+    if _choose(path, uses_aggregates("extension-activity", scope, flt)) == "aggregate":
+        a = s.agg_call_hour
+        period = (th.c.local_day if flt.interval == 1440 else a.c.bucket_utc).label("period")
+        stmt = sa.select(
+            period,
+            sa.literal(0).label("minute"),
+            a.c.extension,
+            sa.func.sum(a.c.calls).label("calls"),
+            metrics.count_answered(a.c.status, a.c.calls).label("answered"),
+        )
+        if flt.interval == 1440:
+            stmt = stmt.join(th, th.c.bucket_utc == a.c.bucket_utc)
+        return (
+            stmt.where(
+                a.c.bucket_utc >= start,
+                a.c.bucket_utc < end,
+                a.c.extension != "",
+                _direction_clause(a.c.direction, flt),
+                extension_clause(flt.selection(), a.c.extension) if flt.has_extension_filter else sa.true(),
+            )
+            .group_by(period, a.c.extension)
+            .order_by(period, a.c.extension)
+        )
+    x = _extension_rows(scope, flt, start, end)
+    hour = hour_floor(x.c.start_utc)
+    if flt.interval == 1440:
+        period, minute = th.c.local_day, sa.literal(0)
+    elif flt.interval == 60:
+        period, minute = hour, sa.literal(0)
+    else:
+        # Whole-hour UTC offsets (see data.timebuckets): the minute is the same in UTC and
+        # local time, so the slot within the hour comes straight from start_utc.
+        period = hour
+        minute = (sa.cast(sa.extract("minute", x.c.start_utc), sa.Integer) // flt.interval) * flt.interval
+    period, minute = period.label("period"), minute.label("minute")
+    stmt = sa.select(period, minute, x.c.extension, sa.func.count().label("calls"),
+                     metrics.count_answered(x.c.status).label("answered"))
+    if flt.interval == 1440:
+        stmt = stmt.select_from(x.join(th, th.c.bucket_utc == hour))
+    return stmt.group_by(period, minute, x.c.extension).order_by(period, minute, x.c.extension)
+
+
+# --------------------------------------------------------------------------- did-dod
+
+
+def did_dod(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per local day / month and number: kind ('did' inbound by called number, 'dod'
+    outbound by presented caller ID), number, calls, answered, talk_s.
+
+    Facts only: a range scan on ix_call_start_utc with the direction and number tests
+    applied to those rows (no per-number aggregate exists; see the reports note)."""
+    if path not in (None, "facts"):
+        raise ValueError("did-dod is answered from the facts only")
+    if flt.by not in DID_BY:
+        raise ValueError(f"by must be one of {DID_BY}")
+    start, end = flt.bounds(tz)
+    th, c = s.time_hour, s.call
+    period = (th.c.local_day if flt.by == "day" else th.c.local_month).label("period")
+
+    def part(kind: str, direction: str, col):
+        return (
+            sa.select(
+                period,
+                sa.literal(kind).label("kind"),
+                col.label("number"),
+                sa.func.count().label("calls"),
+                metrics.count_answered(c.c.status).label("answered"),
+                sa.func.sum(c.c.talk_s).label("talk_s"),
+            )
+            .join(th, th.c.bucket_utc == hour_floor(c.c.start_utc))
+            .where(
+                c.c.start_utc >= start,
+                c.c.start_utc < end,
+                c.c.direction == direction,
+                col.is_not(None),
+                col != "",
+                call_clause(scope),
+                call_clause(flt.selection()) if flt.has_extension_filter else sa.true(),
+            )
+            .group_by(period, col)
+        )
+
+    parts = []
+    if not flt.directions or "inbound" in flt.directions:
+        parts.append(part("did", "inbound", c.c.did))
+    if not flt.directions or "outbound" in flt.directions:
+        parts.append(part("dod", "outbound", c.c.outbound_cid))
+    if not parts:  # only internal calls asked for: they carry no DID / DOD
+        return part("did", "inbound", c.c.did).where(sa.false())
+    u = sa.union_all(*parts).subquery("numbers") if len(parts) > 1 else parts[0].subquery("numbers")
+    return sa.select(u).order_by(u.c.period, u.c.kind, u.c.number)
+
+
+# --------------------------------------------------------------------------- names
+
+
+def extension_names(numbers) -> sa.Select:
+    e = s.extension
+    return sa.select(e.c.number, e.c.name).where(e.c.number.in_(sorted(set(numbers))), e.c.name.is_not(None))
+
+
+def phone_number_names(numbers) -> sa.Select:
+    p = s.phone_number
+    return sa.select(p.c.number, p.c.name).where(p.c.number.in_(sorted(set(numbers))), p.c.name.is_not(None))
+
+
+def filter_options(scope: Scope) -> tuple[sa.Select, sa.Select]:
+    """(extensions the scope may see with names, extension-group names) for the filter bar."""
+    e, g = s.extension, s.extension_group
+    exts = (
+        sa.select(e.c.number, sa.func.max(e.c.name).label("name"))
+        .where(extension_clause(scope, e.c.number))
+        .group_by(e.c.number)
+        .order_by(e.c.number)
+    )
+    if scope.all:
+        groups = sa.select(g.c.name).order_by(g.c.name)
+    else:
+        groups = sa.select(g.c.name).where(g.c.name.in_(sorted(scope.groups))).order_by(g.c.name)
+    return exts, groups
+
+
+BUILDERS = {
+    "extension-statistics": extension_statistics,
+    "pbx-activity": pbx_activity,
+    "extension-activity": extension_activity,
+    "did-dod": did_dod,
+}

@@ -1,0 +1,282 @@
+"""The four call report pages in headless Chromium, in English and in Czech.
+
+``python app.py`` serves a SQLite database holding the hand-built calls of
+tests/data/test_reports.py. For each page and language: it opens from a URL query, draws
+its chart, a filter change redraws the chart and rewrites the URL, the CSV download has
+the table's numbers, and nothing fails in the console or on the server (a failing
+callback is a 500). Without Chromium these tests skip locally and FAIL under CI=true.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from callboard.formatting import fmt_duration, fmt_number
+from callboard.i18n import gettext
+from callboard.navigation import BY_PATH
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = os.environ.get("CALLBOARD_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+DASH_IDLE_JS = """() => {
+    if (!window.store) return false;
+    const cbs = Object.assign({}, window.store.getState().callbacks);
+    delete cbs.stored; delete cbs.completed;
+    return Object.values(cbs).every(list => !list || list.length === 0);
+}"""
+HEADING = "#_pages_content h2"
+# Every cell the grid shows, by row index and column id (pinned and scrolled parts alike).
+GRID_JS = """(id) => {
+    const root = document.getElementById(id);
+    const rows = {};
+    root.querySelectorAll('.ag-row').forEach(r => {
+        const i = r.getAttribute('row-index');
+        r.querySelectorAll('.ag-cell').forEach(c => {
+            (rows[i] = rows[i] || {})[c.getAttribute('col-id')] = c.innerText.trim();
+        });
+    });
+    const headers = [];
+    root.querySelectorAll('.ag-header-cell').forEach(h => headers.push(
+        [h.getAttribute('col-id'), h.innerText.trim()]));
+    return {rows, headers};
+}"""
+FIGURE_JS = """(sel) => { const g = document.querySelector(sel + ' .js-plotly-plot');
+    return g && g.data ? JSON.stringify(g.data.map(t => [t.name, t.y || t.values])) : null; }"""
+
+QUERY = "from=2026-05-04&to=2026-05-05"
+# (path, id prefix, extra query, the filter the test changes: (selector, expected URL part))
+PAGES = [
+    ("/reports/extension-statistics", "es", "", ("dir", "inbound"), "dir=outbound,internal"),
+    ("/reports/pbx-activity", "pa", "&by=day", ("by", "hour_of_day"), "by=hour_of_day"),
+    ("/reports/extension-activity", "ea", "&interval=60&ext=101,102", ("interval", "30"), "interval=30"),
+    ("/reports/did-dod", "dd", "&by=day", ("dir", "outbound"), "dir=inbound,internal"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fill(url: str) -> None:
+    from data import aggregates
+    from data import schema as s
+    from data.migrate import upgrade
+    from tests.data.test_reports import CALLS
+
+    upgrade(url)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if not conn.execute(sa.select(s.source.c.id)).first():
+                conn.execute(sa.insert(s.source).values(id=1, name="main"))
+            conn.execute(sa.insert(s.call), CALLS)
+            conn.execute(sa.insert(s.extension), [dict(source_id=1, number="101", name="Alice"),
+                                                  dict(source_id=1, number="102", name="Bob")])
+            gid = conn.execute(sa.insert(s.extension_group).values(name="sales").returning(s.extension_group.c.id)).scalar()
+            conn.execute(sa.insert(s.extension_group_member), [dict(group_id=gid, extension="101")])
+            aggregates.refresh(conn, datetime(2026, 3, 1), datetime(2026, 11, 1))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("reports-server")
+    url = f"sqlite:///{tmp / 'callboard.db'}"
+    env = dict(os.environ, CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
+    from callboard.settings import reset_settings_cache
+
+    old = os.environ.get("CALLBOARD_DATABASE_URL")
+    os.environ.update(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
+    reset_settings_cache()
+    try:
+        _fill(url)
+    finally:
+        if old is None:
+            os.environ.pop("CALLBOARD_DATABASE_URL", None)
+        else:
+            os.environ["CALLBOARD_DATABASE_URL"] = old
+        reset_settings_cache()
+    port = _free_port()
+    env.update(CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1", CALLBOARD_DEFAULT_LANGUAGE="en",
+               CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"), CALLBOARD_FILES_DIR=str(tmp / "files"))
+    log_path = tmp / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        if IN_CI:
+            pytest.fail(f"playwright is not installed (CI requires the browser tests): {exc}")
+        pytest.skip(f"playwright is not installed: {exc}")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (CI requires the browser tests)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "assert") else None)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+    pg.problems = problems
+    yield pg
+    context.close()
+
+
+def idle(pg) -> None:
+    pg.wait_for_function(DASH_IDLE_JS, timeout=15_000, polling=50)
+
+
+def open_report(pg, path: str, query: str, lang: str) -> None:
+    title = gettext(lang, BY_PATH[path].title)
+    pg.goto(f"{path}?{query}", wait_until="domcontentloaded")
+    pg.wait_for_selector(HEADING)
+    if lang != "en":
+        pg.locator("#lang label", has_text=lang.upper()).click()
+    pg.wait_for_function("(t) => document.querySelector('#_pages_content h2')?.innerText.trim() === t", arg=title)
+    idle(pg)
+
+
+def figure(pg, prefix: str) -> str | None:
+    return pg.evaluate(FIGURE_JS, f"#{prefix}-graph-0")
+
+
+def grid(pg, prefix: str) -> dict:
+    return pg.evaluate(GRID_JS, f"{prefix}-grid")
+
+
+def download_csv(pg, prefix: str) -> list[list[str]]:
+    with pg.expect_download() as info:
+        pg.click(f"#{prefix}-csv-btn")
+    path = info.value.path()
+    return list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+
+
+def assert_csv_matches_grid(rows: list[list[str]], shown: dict, lang: str) -> None:
+    header, body = rows[0], rows[1:]
+    col_ids = [c for c, _t in shown["headers"]]
+    titles = dict(shown["headers"])
+    assert len(header) == len(col_ids), (header, col_ids)
+    assert len(body) == len(shown["rows"]), (len(body), len(shown["rows"]))
+    for i, record in enumerate(body):
+        cells = shown["rows"][str(i)]
+        for col_id, title, value in zip(col_ids, header, record):
+            assert title in (titles[col_id], titles[col_id] + " [s]"), (title, titles[col_id])
+            text = cells[col_id]
+            if title.endswith(" [s]"):  # durations: whole seconds in the CSV, 1:05 on screen
+                assert text == (fmt_duration(int(value)) if value else "–"), (col_id, value, text)
+            elif value.isdigit() and col_id not in ("extension", "number"):
+                assert text == fmt_number(int(value), lang), (col_id, value, text)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "cs"])
+@pytest.mark.parametrize("path,prefix,extra,change,url_part", PAGES, ids=[p[1] for p in PAGES])
+def test_report_page(page, lang, path, prefix, extra, change, url_part):
+    open_report(page, path, QUERY + extra, lang)
+    page.wait_for_selector(f"#{prefix}-graph-0 .main-svg", state="visible")
+    before = figure(page, prefix)
+    assert before
+    assert not page.locator(f"#{prefix}-empty").count()
+    body = page.inner_text("#_pages_content")
+    assert "Europe/Prague" in body
+    if lang == "cs":
+        assert gettext("cs", "Download CSV") in body and "Download CSV" not in body
+
+    key, value = change
+    page.locator(f"#{prefix}-{key} input[value='{value}']").click()
+    page.wait_for_function(f"(u) => window.location.search.includes(u)", arg=url_part)
+    page.wait_for_function("([sel, old]) => {" + FIGURE_JS.replace("(sel) =>", "const f = (sel) =>") +
+                           "; const now = f(sel); return now && now !== old; }",
+                           arg=[f"#{prefix}-graph-0", before])
+    idle(page)
+    assert QUERY.split("&")[0] in page.url
+
+    shown = grid(page, prefix)
+    assert shown["rows"], "the table is empty"
+    assert_csv_matches_grid(download_csv(page, prefix), shown, lang)
+    assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+def test_a_link_opens_exactly_that_view(page, browser, server):
+    open_report(page, "/reports/extension-statistics", QUERY, "en")
+    page.click("#es-ext")  # Dash 4 dropdown: a button opening a list of options
+    page.locator(".dash-dropdown-option", has=page.locator("input[value='101']")).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => window.location.search.includes('ext=101')")
+    idle(page)
+    shown = grid(page, "es")
+    assert [r["extension"] for r in shown["rows"].values()] == ["101"]
+    link = page.url
+    other = browser.new_context(base_url=server).new_page()
+    other.goto(link, wait_until="domcontentloaded")
+    other.wait_for_selector("#es-graph-0 .main-svg", state="visible")
+    idle(other)
+    assert grid(other, "es")["rows"] == shown["rows"]
+    assert "Alice" in other.inner_text("#es-ext")
+    other.context.close()
+
+
+@pytest.mark.browser
+def test_empty_period_says_so(page):
+    open_report(page, "/reports/pbx-activity", "from=2026-06-01&to=2026-06-30", "en")
+    page.wait_for_selector("#pa-empty")
+    assert "No calls in this period." in page.inner_text("#pa-empty")
+    assert not page.locator("#pa-graph-0").count()
+    assert not page.problems, page.problems

@@ -42,7 +42,7 @@ holds. MP3 is not generated (no encoder without network access); all files are W
 
 from __future__ import annotations
 
-import io
+import sys
 import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -975,24 +975,60 @@ def _time_strings(values: np.ndarray, sqlite: bool) -> np.ndarray:
 
 
 class _PgWriter:
+    """COPY ... FROM STDIN (CSV) on a writer thread, so PostgreSQL ingests one chunk while
+    the next one is generated. Only the writer thread touches the connection until
+    ``close()``."""
+
     def __init__(self, conn: sa.Connection):
+        import queue
+        import threading
+
         self.raw = conn.connection.driver_connection
+        self.queue: queue.Queue = queue.Queue(maxsize=6)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue  # drain
+            table, names, data = item
+            try:
+                with self.raw.cursor() as cur:
+                    with cur.copy(f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
+                        for i in range(0, len(data), 1 << 20):
+                            copy.write(data[i : i + (1 << 20)])
+            except BaseException as exc:  # noqa: BLE001 - re-raised in close()
+                self.error = exc
 
     def write(self, table: str, cols: dict[str, np.ndarray]) -> None:
+        if self.error is not None:
+            self.close()
         frame = {}
         for k, v in cols.items():
             frame[k] = _time_strings(v, False) if _is_time(k) else v
-        buf = io.StringIO()
-        pd.DataFrame(frame).to_csv(buf, header=False, index=False)
+        data = pd.DataFrame(frame).to_csv(header=False, index=False).encode()
         names = ", ".join(f'"{k}"' for k in cols)
-        with self.raw.cursor() as cur:
-            with cur.copy(f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
-                copy.write(buf.getvalue().encode())
+        self.queue.put((table, names, data))
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 class _SqliteWriter:
     def __init__(self, conn: sa.Connection):
         self.raw = conn.connection.driver_connection
+
+    def close(self) -> None:
+        pass
 
     def write(self, table: str, cols: dict[str, np.ndarray]) -> None:
         lists = []
@@ -1085,28 +1121,58 @@ def _clear_range(conn: sa.Connection, lo: datetime, hi: datetime, recordings_dir
         conn.execute(t.delete().where(t.c.source_id == SOURCE_ID, t.c[col] >= lo, t.c[col] < hi))
 
 
+# --------------------------------------------------------------------------- bulk-load helpers (PostgreSQL)
+
+
+def _drop_secondary(conn: sa.Connection, tables: list[str]) -> list[str]:
+    """Drop foreign keys, unique constraints and plain indexes of ``tables`` (not primary
+    keys); return the statements that restore them, in a valid order. Building an index
+    or validating a foreign key once over the loaded table is much cheaper than
+    maintaining it row by row during COPY. All of it runs inside the load's transaction."""
+    fks, uniques, indexes = [], [], []
+    for table in tables:
+        for name, kind, definition in conn.exec_driver_sql(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %(t)s::regclass AND contype IN ('f', 'u')", {"t": f'"{table}"'}
+        ):
+            target = fks if kind == "f" else uniques
+            target.append((table, name, f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'))
+        for name, definition in conn.exec_driver_sql(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = %(t)s::regclass AND NOT x.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            {"t": f'"{table}"'},
+        ):
+            indexes.append((table, name, definition))
+    for table, name, _ in fks + uniques:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for _, name, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [d for _, _, d in uniques] + [d for _, _, d in indexes] + [d for _, _, d in fks]
+
+
 # --------------------------------------------------------------------------- generate
 
 _BIG_TABLES = ["call", "call_leg", "queue_call", "queue_attempt", "ivr_choice", "survey_answer", "recording"]
-_DROP_INDEXES_ABOVE = 1_000_000  # expected calls; PostgreSQL only
+_DROP_INDEXES_ABOVE = 300_000  # expected calls (and at least half the existing ones); PostgreSQL only
 
 
 def generate(cfg: GeneratorConfig, url: str | None = None, progress: bool = True) -> GeneratorStats:
-    """Generate ``cfg.days`` local days ending ``cfg.end_day`` into the database at ``url``."""
+    """Generate ``cfg.days`` local days ending ``cfg.end_day`` into the database at ``url``
+    (default: CALLBOARD_DATABASE_URL), in one transaction, aggregates included."""
     t0 = _time.monotonic()
     settings = get_settings()
     tz = settings.tz
     engine = get_engine(url)
     sqlite = engine.dialect.name == "sqlite"
-    now_local = datetime.now(tz)
-    today = now_local.date()
+    today = datetime.now(tz).date()
     end_day = cfg.end_day or today
     first_day = end_day - timedelta(days=cfg.days - 1)
     cutoff = int((datetime.now(UTC).replace(tzinfo=None) - EPOCH).total_seconds()) if end_day >= today else None
     recordings_dir = Path(settings.recordings_dir)
     stats = GeneratorStats(days=cfg.days, first_day=first_day, last_day=end_day, backend=engine.dialect.name)
-    for name in _TABLES:
-        stats.rows[name] = 0
+    stats.rows = {name: 0 for name in _TABLES}
     if cfg.days <= 0:
         return stats
 
@@ -1114,75 +1180,80 @@ def generate(cfg: GeneratorConfig, url: str | None = None, progress: bool = True
     customers = _customers(cfg.seed)
     expected_calls = cfg.days * cfg.calls_per_day * 0.76
     chunk_calls = 250_000 if not sqlite else 50_000
+    lo_utc = datetime.combine(first_day, time(0), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+    hi_utc = datetime.combine(end_day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.days, unit="day", desc="generate", dynamic_ncols=True)
 
     with engine.begin() as conn:
         if not sqlite:
             conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         _ensure_dimensions(conn)
-        lo_utc = datetime.combine(first_day, time(0), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
-        hi_utc = datetime.combine(end_day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
         _clear_range(conn, lo_utc, hi_utc, recordings_dir)
-        dropped = []
+        big = False
         if not sqlite and expected_calls > _DROP_INDEXES_ABOVE:
-            for name in _BIG_TABLES:
-                for ix in s.metadata.tables[name].indexes:
-                    conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{ix.name}"')
-                    dropped.append(ix)
-        writer = _SqliteWriter(conn) if sqlite else _PgWriter(conn)
+            existing = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = '\"call\"'::regclass").scalar()
+            big = expected_calls > max(existing or 0, 0) / 2
+        restore = _drop_secondary(conn, _BIG_TABLES) if big else []
         ids = _Ids(conn)
+        writer = _SqliteWriter(conn) if sqlite else _PgWriter(conn)
         buffer: dict[str, list] = {}
         buffered = 0
-
-        def flush():
-            nonlocal buffered
-            for name in _TABLES:
-                parts = buffer.get(name)
-                if parts:
-                    cols = _cat(parts)
-                    if cols:
-                        writer.write(name, cols)
-                        stats.rows[name] += len(cols["id"])
-            buffer.clear()
-            buffered = 0
-
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=cfg.days, unit="day", desc="generate", dynamic_ncols=True)
         made_dirs: set[Path] = set()
-        for i in range(cfg.days):
-            day = first_day + timedelta(days=i)
-            rng = np.random.default_rng([cfg.seed, day.toordinal()])
-            ctx = _DayCtx(day=day, rng=rng, hour_epoch=_hour_epochs(day, tz), weekend=day.weekday() >= 5,
-                          cutoff=cutoff if day == today else None, last=i == cfg.days - 1)
-            if cutoff is not None and day > today:
-                break
-            tables = _new_day(cfg, ctx, customers, clips).build()
-            day_dir = f"{day:%Y/%m/%d}"
-            rows = _rows_for_day(tables, ids, {"clips": clips, "day_dir": day_dir})
-            files = rows.pop("_files", None)
-            if files is not None and cfg.with_audio:
-                target_dir = recordings_dir / day_dir
-                if target_dir not in made_dirs:
-                    target_dir.mkdir(parents=True, exist_ok=True)
-                    made_dirs.add(target_dir)
-                for path, clip in zip(files["path"], files["clip"]):
-                    audio.place(clips[clip], recordings_dir / path)
-                stats.recording_files += len(files["path"])
-            for name, cols in rows.items():
-                buffer.setdefault(name, []).append(cols)
-            buffered += len(rows["call"]["id"])
-            if buffered >= chunk_calls:
-                flush()
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(calls=f"{stats.rows['call'] + buffered:,}")
-        flush()
+
+        def flush() -> None:
+            for name in _TABLES:
+                cols = _cat(buffer.get(name, []))
+                if cols:
+                    writer.write(name, cols)
+                    stats.rows[name] += len(cols["id"])
+            buffer.clear()
+
+        try:
+            for i in range(cfg.days):
+                day = first_day + timedelta(days=i)
+                if cutoff is not None and day > today:
+                    break
+                ctx = _DayCtx(day=day, rng=np.random.default_rng([cfg.seed, day.toordinal()]),
+                              hour_epoch=_hour_epochs(day, tz), weekend=day.weekday() >= 5,
+                              cutoff=cutoff if day == today else None, last=i == cfg.days - 1)
+                tables = _new_day(cfg, ctx, customers, clips).build()
+                day_dir = f"{day:%Y/%m/%d}"
+                rows = _rows_for_day(tables, ids, {"clips": clips, "day_dir": day_dir})
+                files = rows.pop("_files", None)
+                if files is not None:
+                    target_dir = recordings_dir / day_dir
+                    if target_dir not in made_dirs:
+                        target_dir.mkdir(parents=True, exist_ok=True)
+                        made_dirs.add(target_dir)
+                    for path, clip in zip(files["path"], files["clip"]):
+                        audio.place(clips[clip], recordings_dir / path)
+                    stats.recording_files += len(files["path"])
+                for name, cols in rows.items():
+                    buffer.setdefault(name, []).append(cols)
+                buffered += len(rows["call"]["id"])
+                if buffered >= chunk_calls:
+                    flush()
+                    buffered = 0
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(calls=f"{stats.rows['call'] + buffered:,}")
+            flush()
+        finally:
+            try:
+                writer.close()  # waits for the last COPY; raises its error, if any
+            except Exception:
+                if sys.exc_info()[0] is None:
+                    raise
         if bar is not None:
-            bar.set_description("indexes/aggregates")
-        for ix in dropped:
-            ix.create(conn)
+            bar.set_description("indexes + aggregates")
+        if restore:
+            conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+            for statement in restore:
+                conn.exec_driver_sql(statement)
         if not sqlite:
             for name in _TABLES + ["source"]:
                 conn.exec_driver_sql(
@@ -1190,12 +1261,11 @@ def generate(cfg: GeneratorConfig, url: str | None = None, progress: bool = True
                     f"(SELECT COALESCE(MAX(id), 0) + 1 FROM \"{name}\"), false)"
                 )
         aggregates.refresh(conn, lo_utc, hi_utc)
-        if not sqlite and expected_calls > _DROP_INDEXES_ABOVE:
+        if big:
             for name in _BIG_TABLES + ["agg_call_hour", "agg_queue_hour"]:
                 conn.exec_driver_sql(f'ANALYZE "{name}"')
-        if bar is not None:
-            bar.close()
-    if clips:
-        stats.audio_bytes = sum(c.size_bytes for c in clips)
+    if bar is not None:
+        bar.close()
+    stats.audio_bytes = sum(c.size_bytes for c in clips)
     stats.seconds = _time.monotonic() - t0
     return stats

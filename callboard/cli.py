@@ -261,6 +261,44 @@ def import_asterisk_cdr(
     typer.echo(stats.summary())
 
 
+@app.command()
+def report(
+    report_type: str = typer.Argument(..., metavar="TYPE",
+                                      help="extension-statistics | pbx-activity | extension-activity | did-dod"),
+    date_from: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local)."),
+    date_to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (PBX local), inclusive."),
+    extension: list[str] = typer.Option([], "--extension", help="Only these extensions (repeatable)."),
+    group: list[str] = typer.Option([], "--group", help="Only these extension groups (repeatable)."),
+    direction: list[str] = typer.Option([], "--direction", help="inbound | outbound | internal (repeatable)."),
+    by: Optional[str] = typer.Option(None, help="pbx-activity: hour_of_day | day | month; did-dod: day | month."),
+    interval: int = typer.Option(60, help="extension-activity: 15 | 30 | 60 | 1440 minutes."),
+    lang: str = typer.Option("en", "--lang", help="Language of the headers: en | cs."),
+    fmt: str = typer.Option("csv", "--format", help="Output format (csv; PDF and XLSX come with scheduling)."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+) -> None:
+    """Write a report's table (the same numbers as its page) to a file."""
+    from callboard.reports import RUNNERS, run_report, to_csv
+    from data.queries.reports import ReportFilter
+    from data.scope import Scope
+
+    if report_type not in RUNNERS:
+        _echo_err(f"unknown report type {report_type!r}; one of: {', '.join(RUNNERS)}")
+        raise typer.Exit(2)
+    if fmt != "csv":
+        _echo_err(f"format {fmt!r} is not available yet; use csv")
+        raise typer.Exit(2)
+    try:
+        flt = ReportFilter(date.fromisoformat(date_from), date.fromisoformat(date_to), extensions=extension,
+                           groups=group, directions=direction, by=by or "day", interval=interval)
+        result = run_report(report_type, Scope.everything(), flt)
+    except ValueError as exc:
+        _echo_err(str(exc))
+        raise typer.Exit(2)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(to_csv(result, lang), encoding="utf-8")
+    typer.echo(f"{report_type}: {len(result.df)} rows, {result.total_calls} calls -> {output}")
+
+
 def main() -> None:  # console-script entry point
     try:
         app()

@@ -246,7 +246,7 @@ def run_extension_activity(scope, flt, tz, engine, path):
 
 def run_did_dod(scope, flt, tz, engine, path):
     if flt.by not in q.DID_BY:
-        flt = flt.with_(by="day")
+        raise ValueError(f"by must be one of {q.DID_BY}")
     rows = _fetch(q.did_dod(scope, flt, tz, path=path), engine)
     df = pd.DataFrame(rows, columns=["period", "kind", "number", "calls", "answered", "talk_s"])
     df["period"] = [_as_date(p) for p in df["period"]]

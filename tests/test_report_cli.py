@@ -1,0 +1,90 @@
+"""`callboard report TYPE ... --format csv -o FILE` writes the same numbers as the page's
+table, on SQLite and PostgreSQL (fixture calls of tests/data/test_reports.py)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from typer.testing import CliRunner
+
+from callboard.cli import app
+from callboard.reports import run_report
+from data.queries.reports import ReportFilter
+from data.scope import Scope
+from tests.data.test_reports import TZ, pbx  # noqa: F401  (fixture)
+
+runner = CliRunner()
+
+
+def _csv(path):
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def test_extension_statistics_csv(pbx, tmp_path):  # noqa: F811
+    out = tmp_path / "stats.csv"
+    result = runner.invoke(app, ["report", "extension-statistics", "--from", "2026-05-04", "--to", "2026-05-05",
+                                 "--format", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = _csv(out)
+    assert rows[0][:4] == ["Extension", "Name", "Calls", "Answered"]
+    # Hand-counted (see tests/data/test_reports.py): 101 made/took c1 c2 c8, 102 c3 c4 c8.
+    assert rows[1] == ["101", "Alice", "3", "2", "1", "0", "0", "0", "0", "420", "210", "10"]
+    assert rows[2] == ["102", "Bob", "3", "1", "0", "1", "1", "0", "0", "300", "300", "0"]
+    assert len(rows) == 5
+
+
+def test_report_csv_equals_the_table(pbx, tmp_path):  # noqa: F811
+    out = tmp_path / "pbx.csv"
+    args = ["report", "pbx-activity", "--from", "2026-05-04", "--to", "2026-05-05", "--by", "hour_of_day",
+            "--direction", "inbound", "--direction", "internal", "--extension", "101", "--lang", "cs",
+            "--format", "csv", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = _csv(out)
+    assert rows[0][0] == "Hodina dne"
+    table = run_report("pbx-activity", Scope.everything(),
+                       ReportFilter(date(2026, 5, 4), date(2026, 5, 5), extensions=["101"],
+                                    directions=["inbound", "internal"], by="hour_of_day"), tz=TZ).df
+    assert len(rows) == 1 + len(table) == 25
+    for csv_row, rec in zip(rows[1:], table.to_dict("records")):
+        assert csv_row[0] == f"{rec['period']:02d}:00"
+        assert [int(v) for v in csv_row[1:]] == [rec[k] for k in
+                                                  ("inbound", "outbound", "internal", "calls", "answered", "unanswered")]
+    # 08:00 local: c1, c2 inbound and c8 internal (101 -> 102); c1 and c8 answered.
+    assert rows[1 + 8] == ["08:00", "2", "0", "1", "3", "2", "1"]
+
+
+def test_extension_activity_and_did_dod(pbx, tmp_path):  # noqa: F811
+    out = tmp_path / "ea.csv"
+    result = runner.invoke(app, ["report", "extension-activity", "--from", "2026-05-04", "--to", "2026-05-04",
+                                 "--extension", "101", "--extension", "102", "--interval", "15", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = _csv(out)
+    assert rows[0] == ["Time", "101", "102", "Calls", "Answered"]
+    assert len(rows) == 1 + 96
+    assert rows[1 + 8 * 4 + 3] == ["2026-05-04T08:45+02:00", "1", "1", "2", "2"]  # c8 for both
+    out = tmp_path / "dd.csv"
+    result = runner.invoke(app, ["report", "did-dod", "--from", "2026-05-04", "--to", "2026-05-05", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _csv(out)[1:] == [
+        ["2026-05-04", "DID (inbound)", "111", "Main line", "4", "1", "120"],
+        ["2026-05-04", "DID (inbound)", "222", "", "3", "1", "30"],
+        ["2026-05-04", "DOD (outbound)", "111", "Main line", "2", "0", "0"],
+        ["2026-05-05", "DOD (outbound)", "999", "", "1", "1", "60"],
+    ]
+
+
+def test_bad_arguments_fail_clearly(pbx, tmp_path):  # noqa: F811
+    out = tmp_path / "x.csv"
+    base = ["--from", "2026-05-04", "--to", "2026-05-05", "-o", str(out)]
+    r = runner.invoke(app, ["report", "no-such-report", *base])
+    assert r.exit_code == 2 and "unknown report type" in r.output
+    r = runner.invoke(app, ["report", "pbx-activity", *base, "--direction", "sideways"])
+    assert r.exit_code == 2 and "unknown direction" in r.output
+    r = runner.invoke(app, ["report", "pbx-activity", *base, "--format", "pdf"])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["report", "pbx-activity", "--from", "2026-05-05", "--to", "2026-05-04", "-o", str(out)])
+    assert r.exit_code == 2 and "before" in r.output
+    assert not out.exists()

@@ -220,24 +220,35 @@ class Watcher:
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     page.watcher = Watcher(page)
     yield page
     context.close()
 
 
 def wait_for_dash(page) -> None:
-    page.wait_for_function(DASH_IDLE_JS, timeout=10_000, polling=50)
+    page.wait_for_function(DASH_IDLE_JS, timeout=20_000, polling=50)
 
 
-def open_path(page, path: str, heading: str) -> None:
-    page.goto(path, wait_until="domcontentloaded")
-    page.wait_for_selector(HEADING)
+def open_path(page, path: str, heading: str, *, client_side: bool = False) -> None:
+    """Open `path` and wait until its heading reads `heading` and Dash is idle.
+
+    client_side: navigate the way a dcc.Link / navbar link does (history.pushState and the
+    event dcc.Location listens to) instead of loading the whole document again.
+    """
+    if client_side:
+        page.evaluate(
+            "(p) => { window.history.pushState({}, '', p);"
+            " window.dispatchEvent(new CustomEvent('_dashprivate_pushstate')); }",
+            path,
+        )
+    else:
+        page.goto(path, wait_until="domcontentloaded")
     # The heading appears once the page callback answered; a language switch or the
     # chrome callback may still be in flight: wait for the expected text, then idleness.
     page.wait_for_function(
         "([sel, text]) => { const h = document.querySelector(sel); return h && h.innerText.trim() === text; }",
-        arg=[HEADING, heading], timeout=10_000, polling=50,
+        arg=[HEADING, heading], timeout=20_000, polling=50,
     )
     wait_for_dash(page)
 
@@ -267,8 +278,20 @@ def test_healthz_reports_ok(live_server):
 
 
 @pytest.mark.browser
+def test_every_address_serves_the_app(live_server):
+    # A bookmark or a reload of any page gets the app (Dash routes in the browser).
+    for section in SECTIONS:
+        with urllib.request.urlopen(live_server + section.path, timeout=10) as resp:
+            assert resp.status == 200, section.path
+            assert b'id="react-entry-point"' in resp.read(), section.path
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "cs"])
 def test_every_page_renders_translated_without_errors(page, lang):
+    # Pages are reached the way the navbar links do (client-side routing): a full load per
+    # page costs 3x the time. Direct loads: test_every_address_serves_the_app and the
+    # other tests here (/, /records, /wallboard).
     failures: list[str] = []
     open_path(page, "/", "Overview")
     assert not page.watcher.take()
@@ -281,7 +304,7 @@ def test_every_page_renders_translated_without_errors(page, lang):
     for section in SECTIONS:
         expected = _expected_heading(section, lang)
         try:
-            open_path(page, section.path, expected)
+            open_path(page, section.path, expected, client_side=True)
         except Exception as exc:  # a timeout: report what the page shows instead
             shown = page.locator(HEADING).first.inner_text() if page.locator(HEADING).count() else "(no heading)"
             failures.append(f"{lang} {section.path}: expected heading {expected!r}, page shows {shown!r} "

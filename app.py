@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
-    from callboard import shell
+    from callboard import routes, shell
     from data import db
 
     settings = settings or get_settings()
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.layout = shell.layout
     shell.register_callbacks(app)
+    routes.register(app.server)  # file downloads (CSV of call records)
 
     @app.server.route("/healthz")
     def healthz():

@@ -1,13 +1,426 @@
-"""Page /records (placeholder until its work item lands)."""
+"""Page /records: call records (CDR) — a SQL-paged grid, filters in the URL, column chooser,
+CSV download and each call's legs.
+
+- The grid uses AG Grid's infinite row model: each block request (start/end row, sort
+  model) becomes one ``list_calls`` query with OFFSET/LIMIT and a whitelisted ORDER BY;
+  the first block also runs ``count_calls`` (the grid's row count), later blocks reuse it.
+- Filter controls -> ``rec-query`` store (the URL parameters of callboard.records_params)
+  -> the page's URL (``rec-location.search``, no reload) and a purge of the grid's cache.
+  ``layout`` reads the same parameters, so a link reproduces the view.
+- The column chooser (secondary columns) persists in the browser (localStorage).
+- "Download records" links to /export/records.csv (callboard.routes) with the same
+  parameters plus the chosen columns.
+"""
+
+from __future__ import annotations
 
 import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import sqlalchemy as sa
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
+from callboard.i18n import N_, translator
+from callboard.records_params import PRESETS, RecordsQuery, preset_days
+from callboard.routes import RECORDS_CSV_PATH, current_scope
+from callboard.settings import get_settings
+from data import db
+from data import schema as s
+from data.queries.calls import (
+    COLUMN_LIST,
+    COLUMNS,
+    DIRECTION_LABELS,
+    HANGUP_BY_LABELS,
+    LEG_STATUS_LABELS,
+    MAIN_COLUMNS,
+    SECONDARY_COLUMNS,
+    STATUS_LABELS,
+    VIA_LABELS,
+    InvalidFilter,
+    call_legs,
+    count_calls,
+    get_call,
+    list_calls,
+)
+from data.timebuckets import utc_to_local
 
 PATH = "/records"
 dash.register_page(__name__, path=PATH)
 
+BLOCK = 100
+REC_OPTIONS = {"": N_("Any"), "yes": N_("With recording"), "no": N_("Without recording")}
 
-def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Call records, recordings and external chats"))
+
+# --------------------------------------------------------------------------- helpers
+
+def _today():
+    from datetime import datetime, timezone
+
+    return utc_to_local(datetime.now(timezone.utc).replace(tzinfo=None), get_settings().tz).date()
+
+
+def _filter_or_error(params: dict | None, lang: str):
+    """(CallFilter, None) or (None, translated message)."""
+    try:
+        return RecordsQuery.from_params(params or {}).to_filter(get_settings().tz), None
+    except InvalidFilter as exc:
+        return None, translator(lang)(exc.msgid, **exc.params)
+
+
+def _column_defs(lang: str, shown: list[str] | None) -> list[dict]:
+    _ = translator(lang)
+    shown = set(shown or ())
+    defs = []
+    for col in COLUMN_LIST:
+        d = {"field": col.key, "colId": col.key, "headerName": _(col.label), "sortable": True,
+             "hide": not col.main and col.key not in shown}
+        if col.key == "start":
+            d.update(minWidth=170, sortingOrder=["desc", "asc"])
+        elif col.key in ("duration", "ring", "talk"):
+            d.update(width=110, type="rightAligned", sortingOrder=["desc", "asc"])
+        defs.append(d)
+    return defs
+
+
+def _row(r, lang: str) -> dict:
+    """A database row as grid cells (formatted, translated)."""
+    _ = translator(lang)
+    m = r._mapping
+
+    def party(number, name):
+        number, name = number or "", name or ""
+        return f"{number} ({name})" if name and number else (name or number)
+
+    hangup_by = m["hangup_by"]
+    hangup = " – ".join(x for x in (_(HANGUP_BY_LABELS[hangup_by]) if hangup_by in HANGUP_BY_LABELS else hangup_by,
+                                    m["hangup_cause"]) if x)
+    return {
+        "id": str(m["id"]),
+        "start": fmt_local_datetime(m["start_utc"], lang),
+        "from": party(m["from_number"], m["from_name"]),
+        "to": party(m["to_number"], m["to_name"]),
+        "duration": fmt_duration(m["duration_s"]),
+        "ring": fmt_duration(m["ring_s"]),
+        "talk": fmt_duration(m["talk_s"]),
+        "status": _(STATUS_LABELS.get(m["status"], m["status"])),
+        "call_uid": m["call_uid"],
+        "hangup": hangup,
+        "src_trunk": m["src_trunk"] or "",
+        "dst_trunk": m["dst_trunk"] or "",
+        "direction": _(DIRECTION_LABELS.get(m["direction"], m["direction"])),
+        "did": m["did"] or "",
+        "outbound_cid": m["outbound_cid"] or "",
+        "caller_ip": m["caller_ip"] or "",
+        "pin": m["pin"] or "",
+        "recorded": bool(m["has_recording"]),
+    }
+
+
+def _group_names() -> list[str]:
+    try:
+        return [r[0] for r in db.fetch_all(sa.select(s.extension_group.c.name).order_by(s.extension_group.c.name))]
+    except Exception:  # an unreachable database shows up in the grid; the filter just lacks groups
+        return []
+
+
+def _download_href(params: dict | None, columns: list[str] | None, lang: str, excel: bool = False) -> str:
+    q = RecordsQuery.from_params(params or {})
+    extra = {"cols": ",".join(c for c in SECONDARY_COLUMNS if c in (columns or ())), "lang": lang,
+             "excel": "1" if excel else ""}
+    return RECORDS_CSV_PATH + (q.to_search(**extra) or "")
+
+
+# --------------------------------------------------------------------------- layout
+
+def layout(lang: str = "en", **query):
+    _ = translator(lang)
+    q = RecordsQuery.from_params(query)
+    params = q.to_params()
+    try:
+        first, last = q.day_range(_today())
+    except InvalidFilter:
+        first = last = None
+    _filt, error = _filter_or_error(params, lang)
+    groups = _group_names()
+
+    def opt(labels: dict) -> list[dict]:
+        return [{"label": _(v), "value": k} for k, v in labels.items()]
+
+    filters = dbc.Row(
+        [
+            dbc.Col([dbc.Label(_("Period"), html_for="rec-preset"),
+                     dcc.Dropdown(id="rec-preset", options=opt(PRESETS), value=q.preset, clearable=False)], md=2),
+            dbc.Col([dbc.Label(_("Days")),
+                     dcc.DatePickerRange(id="rec-dates", display_format="YYYY-MM-DD", first_day_of_week=1,
+                                         start_date=(q.date_from or (first.isoformat() if first else None)),
+                                         end_date=(q.date_to or (last.isoformat() if last else None)),
+                                         disabled=q.preset != "custom", minimum_nights=0,
+                                         start_date_placeholder_text=_("First day"),
+                                         end_date_placeholder_text=_("Last day"))], md="auto"),
+            dbc.Col([dbc.Label(_("Number contains"), html_for="rec-number"),
+                     dbc.Input(id="rec-number", value=q.number, debounce=True, type="text",
+                               placeholder=_("e.g. 777"))], md=2),
+            dbc.Col([dbc.Label(_("Extensions"), html_for="rec-ext"),
+                     dbc.Input(id="rec-ext", value=", ".join(q.extensions), debounce=True, type="text",
+                               placeholder=_("e.g. 101, 102"))], md=2),
+            dbc.Col([dbc.Label(_("Extension groups")),
+                     dcc.Dropdown(id="rec-group", options=[{"label": g, "value": g} for g in groups],
+                                  value=list(q.groups), multi=True, placeholder=_("All"))], md=2,
+                    style={} if groups or q.groups else {"display": "none"}),
+            dbc.Col([dbc.Label(_("Status")),
+                     dcc.Dropdown(id="rec-status", options=opt(STATUS_LABELS), value=list(q.statuses), multi=True,
+                                  placeholder=_("All"))], md=2),
+            dbc.Col([dbc.Label(_("Communication type")),
+                     dcc.Dropdown(id="rec-dir", options=opt(DIRECTION_LABELS), value=list(q.directions), multi=True,
+                                  placeholder=_("All"))], md=2),
+            dbc.Col([dbc.Label(_("Recording")),
+                     dcc.Dropdown(id="rec-rec", options=opt(REC_OPTIONS), value=q.recording, clearable=False)], md=2),
+        ],
+        className="g-2 mb-2 align-items-end",
+        id="rec-filters",
+    )
+    chooser = html.Div(
+        [
+            html.Span(_("More columns:"), className="me-2 fw-semibold"),
+            dcc.Checklist(
+                id="rec-columns",
+                options=[{"label": _(COLUMNS[k].label), "value": k} for k in SECONDARY_COLUMNS],
+                value=[],
+                inline=True,
+                persistence=True,
+                persistence_type="local",
+                inputClassName="me-1",
+                labelClassName="me-3",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center mb-2",
+    )
+    actions = html.Div(
+        [
+            html.Span(id="rec-count", className="me-3 text-muted"),
+            html.A(_("Download records"), id="rec-download", className="btn btn-sm btn-outline-primary me-2",
+                   href=_download_href(params, [], lang)),
+            html.A(_("Download for Excel"), id="rec-download-excel", className="btn btn-sm btn-outline-secondary",
+                   href=_download_href(params, [], lang, excel=True),
+                   title=_("CSV with a BOM and “;” separators, as Czech Excel expects")),
+        ],
+        className="d-flex align-items-center mb-2",
+    )
+    grid = dag.AgGrid(
+        id="rec-grid",
+        rowModelType="infinite",
+        columnDefs=_column_defs(lang, []),
+        defaultColDef={"resizable": True, "sortable": True, "filter": False, "minWidth": 90},
+        getRowId="params.data.id",
+        dashGridOptions={
+            "maxConcurrentDatasourceRequests": 1,
+            "cacheBlockSize": BLOCK,
+            "infiniteInitialRowCount": 1,
+            "maxBlocksInCache": 20,
+            "tooltipShowDelay": 300,
+        },
+        style={"height": "62vh", "width": "100%"},
+    )
+    legs_modal = dbc.Modal(
+        [dbc.ModalHeader(dbc.ModalTitle(_("Call legs"), id="rec-legs-title")), dbc.ModalBody(id="rec-legs-body")],
+        id="rec-legs-modal",
+        size="xl",
+        is_open=False,
+    )
+    return html.Div(
+        [
+            dcc.Location(id="rec-location", refresh=False),
+            dcc.Store(id="rec-query", data=params),
+            dcc.Store(id="rec-total"),
+            dcc.Store(id="rec-purged"),
+            html.H2(_("Call records")),
+            html.P(_("Times are in the PBX time zone ({tz}).", tz=tz_label()) + " "
+                   + _("Click a row to see the call's legs."), className="text-muted"),
+            filters,
+            chooser,
+            dbc.Alert(error, id="rec-error", color="danger", is_open=bool(error)),
+            dbc.Alert(_("No calls match this filter."), id="rec-empty", color="info", is_open=False),
+            actions,
+            grid,
+            legs_modal,
+        ],
+        id="records-page",
+    )
+
+
+# --------------------------------------------------------------------------- callbacks
+
+@callback(
+    Output("rec-dates", "disabled"),
+    Output("rec-dates", "start_date"),
+    Output("rec-dates", "end_date"),
+    Input("rec-preset", "value"),
+    prevent_initial_call=True,
+)
+def _preset_dates(preset):
+    if preset == "custom" or preset not in PRESETS:
+        return False, no_update, no_update
+    first, last = preset_days(preset, _today())
+    return True, first.isoformat(), last.isoformat()
+
+
+@callback(
+    Output("rec-query", "data"),
+    Output("rec-location", "search"),
+    Output("rec-error", "children"),
+    Output("rec-error", "is_open"),
+    Input("rec-preset", "value"),
+    Input("rec-dates", "start_date"),
+    Input("rec-dates", "end_date"),
+    Input("rec-number", "value"),
+    Input("rec-ext", "value"),
+    Input("rec-group", "value"),
+    Input("rec-status", "value"),
+    Input("rec-dir", "value"),
+    Input("rec-rec", "value"),
+    State("rec-query", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def _apply_filters(preset, start_date, end_date, number, ext, groups, statuses, dirs, rec, current, lang):
+    old = RecordsQuery.from_params(current or {})
+    q = old.with_(
+        preset=preset if preset in PRESETS else "today",
+        date_from=(start_date or "")[:10] if preset == "custom" else "",
+        date_to=(end_date or "")[:10] if preset == "custom" else "",
+        number=(number or "").strip(),
+        extensions=tuple(x.strip() for x in (ext or "").replace(";", ",").split(",") if x.strip()),
+        groups=tuple(groups or ()),
+        statuses=tuple(statuses or ()),
+        directions=tuple(dirs or ()),
+        recording=rec or "",
+    )
+    params = q.to_params()
+    _filt, error = _filter_or_error(params, lang)
+    if params == (current or {}):
+        return no_update, no_update, error, bool(error)
+    return params, q.to_search() or "?", error, bool(error)
+
+
+# Filter changed: drop the grid's cached blocks, so it asks for rows again.
+clientside_callback(
+    """
+    function (query) {
+        const api = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi("rec-grid");
+        if (api) { api.purgeInfiniteCache(); }
+        return Date.now();
+    }
+    """,
+    Output("rec-purged", "data"),
+    Input("rec-query", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("rec-grid", "getRowsResponse"),
+    Output("rec-total", "data"),
+    Output("rec-count", "children"),
+    Output("rec-empty", "is_open"),
+    Input("rec-grid", "getRowsRequest"),
+    State("rec-query", "data"),
+    State("rec-total", "data"),
+    State("lang", "value"),
+)
+def _get_rows(request, params, total, lang):
+    if not request:
+        return no_update, no_update, no_update, no_update
+    filt, error = _filter_or_error(params, lang)
+    if filt is None:
+        return {"rowData": [], "rowCount": 0}, 0, "", False
+    _ = translator(lang)
+    start = max(0, int(request.get("startRow") or 0))
+    end = max(start + 1, int(request.get("endRow") or start + BLOCK))
+    sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or []]
+    scope = current_scope()
+    rows = db.fetch_all(list_calls(scope, filt, list(COLUMNS), sort=sort, offset=start,
+                                   limit=end - start))
+    key = repr(sorted((params or {}).items()))
+    if start == 0 or not total or total.get("key") != key:
+        count = int(db.fetch_scalar(count_calls(scope, filt)) or 0)
+        total = {"key": key, "count": count}
+    count = total["count"]
+    label = _("{count} calls", count=fmt_number(count, lang))
+    return {"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total, label, count == 0
+
+
+@callback(
+    Output("rec-grid", "columnDefs"),
+    Output("rec-download", "href"),
+    Output("rec-download-excel", "href"),
+    Input("rec-columns", "value"),
+    Input("rec-query", "data"),
+    State("lang", "value"),
+)
+def _columns_and_links(columns, params, lang):
+    return (
+        _column_defs(lang, columns),
+        _download_href(params, columns, lang),
+        _download_href(params, columns, lang, excel=True),
+    )
+
+
+def _legs_table(call_id: int, lang: str):
+    _ = translator(lang)
+    scope = current_scope()
+    call = db.fetch_all(get_call(scope, call_id))
+    if not call:
+        return _("Call legs"), dbc.Alert(_("This call no longer exists or is not visible to you."), color="warning")
+    c = call[0]._mapping
+    legs = db.fetch_all(call_legs(scope, call_id))
+    title = _("Call legs") + f" — {fmt_local_datetime(c['start_utc'], lang)}, {c['from_number']} → {c['to_number']}"
+    summary = html.P(
+        [
+            html.Strong(_(STATUS_LABELS.get(c["status"], c["status"]))), " · ",
+            _(DIRECTION_LABELS.get(c["direction"], c["direction"])), " · ",
+            _("Call ID"), f": {c['call_uid']}",
+            *([" · ", _("Answered by"), f": {c['answered_by']}"] if c["answered_by"] else []),
+        ],
+        className="mb-2",
+    )
+    if not legs:
+        return title, html.Div([summary, dbc.Alert(_("No legs are stored for this call."), color="info")])
+    header = html.Thead(html.Tr([html.Th(h) for h in (
+        "#", _("Extension / number"), _("Via"), _("Start"), _("Answered at"), _("Ring time"), _("Talk time"),
+        _("Status"))]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(r.seq),
+            html.Td(r.extension or r.number or ""),
+            html.Td(" ".join(x for x in (_(VIA_LABELS[r.via_type]) if r.via_type in VIA_LABELS else (r.via_type or ""),
+                                         r.via or "") if x)),
+            html.Td(fmt_local_datetime(r.start_utc, lang)),
+            html.Td(fmt_local_datetime(r.answer_utc, lang) if r.answer_utc else "–"),
+            html.Td(fmt_duration(r.ring_s)),
+            html.Td(fmt_duration(r.talk_s)),
+            html.Td(_(LEG_STATUS_LABELS.get(r.status, r.status))),
+        ], className="rec-leg")
+        for r in legs
+    ])
+    return title, html.Div([summary, dbc.Table([header, body], bordered=True, size="sm", hover=True,
+                                               id="rec-legs-table")])
+
+
+@callback(
+    Output("rec-legs-modal", "is_open"),
+    Output("rec-legs-title", "children"),
+    Output("rec-legs-body", "children"),
+    Input("rec-grid", "cellClicked"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def _show_legs(clicked, lang):
+    if not clicked or clicked.get("rowId") in (None, ""):
+        return no_update, no_update, no_update
+    try:
+        call_id = int(clicked["rowId"])
+    except (TypeError, ValueError):
+        return no_update, no_update, no_update
+    title, body = _legs_table(call_id, lang)
+    return True, title, body

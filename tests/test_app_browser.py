@@ -295,6 +295,9 @@ def test_every_page_renders_translated_without_errors(page, lang):
     failures: list[str] = []
     open_path(page, "/", "Overview")
     assert not page.watcher.take()
+    # Every section is reachable from the navbar (the brand links to the overview).
+    hrefs = set(page.eval_on_selector_all("#navbar-slot a[href]", "els => els.map(e => e.getAttribute('href'))"))
+    assert {s.path for s in SECTIONS} <= hrefs, {s.path for s in SECTIONS} - hrefs
     if lang != "en":
         switch_language(page, lang)
         page.wait_for_function("(t) => document.querySelector('#_pages_content h2')?.innerText === t",

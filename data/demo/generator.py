@@ -974,6 +974,38 @@ def _time_strings(values: np.ndarray, sqlite: bool) -> np.ndarray:
     return out
 
 
+_SMALL_INTS = np.array([str(i) for i in range(20_000)], dtype=object)
+
+
+def _csv_column(name: str, values: np.ndarray) -> list[str]:
+    """One column as CSV fields: '' (unquoted) is NULL; text with separators is quoted."""
+    if _is_time(name):
+        text = np.datetime_as_string(np.asarray(values, np.int64).astype("datetime64[s]"), unit="s")
+        out = text.tolist()
+        if (values == NULL_T).any():
+            for i in np.flatnonzero(values == NULL_T).tolist():
+                out[i] = ""
+        return out
+    if values.dtype == bool:
+        return np.where(values, "t", "f").tolist()
+    if values.dtype != object:
+        if len(values) and 0 <= values.min() and values.max() < len(_SMALL_INTS):
+            return _SMALL_INTS[values].tolist()  # lookup beats int -> str conversion
+        return values.astype(str).tolist()
+    out = ["" if x is None else str(x) for x in values.tolist()]
+    joined = "\x00".join(out)
+    if "," in joined or '"' in joined or "\n" in joined or "\r" in joined or "\\" in joined:
+        out = ["" if x is None else '"' + str(x).replace('"', '""') + '"' for x in values.tolist()]
+    elif "" in out and any(x == "" for x in values.tolist()):  # a real empty string, not NULL
+        out = ['""' if x == "" else y for x, y in zip(values.tolist(), out)]
+    return out
+
+
+def _csv_bytes(cols: dict[str, np.ndarray]) -> bytes:
+    fields = [_csv_column(k, v) for k, v in cols.items()]
+    return ("\n".join(map(",".join, zip(*fields))) + "\n").encode()
+
+
 class _PgWriter:
     """COPY ... FROM STDIN (CSV) on a writer thread, so PostgreSQL ingests one chunk while
     the next one is generated. Only the writer thread touches the connection until
@@ -1008,10 +1040,7 @@ class _PgWriter:
     def write(self, table: str, cols: dict[str, np.ndarray]) -> None:
         if self.error is not None:
             self.close()
-        frame = {}
-        for k, v in cols.items():
-            frame[k] = _time_strings(v, False) if _is_time(k) else v
-        data = pd.DataFrame(frame).to_csv(header=False, index=False).encode()
+        data = _csv_bytes(cols)
         names = ", ".join(f'"{k}"' for k in cols)
         self.queue.put((table, names, data))
 

@@ -35,7 +35,9 @@ def _pg_admin_engine():
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """A migrated PostgreSQL database of this worker's own, or skip (fail in CI)."""
-    name = f"callboard_test_{_worker()}"
+    # Own database per process (and xdist worker): parallel test runs on one server must
+    # not drop each other's database.
+    name = f"callboard_test_{_worker()}_{os.getpid()}"
     try:
         admin = _pg_admin_engine()
         with admin.connect() as conn:
@@ -50,7 +52,15 @@ def pg_url() -> str:
     from data.migrate import upgrade
 
     upgrade(url)
-    return url
+    yield url
+    dbmod.dispose_engines()
+    try:
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    except sa.exc.OperationalError:
+        pass
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,7 @@ from data.queries.calls import (
     count_calls,
     get_call,
     list_calls,
+    unknown_extensions,
 )
 from data.timebuckets import utc_to_local
 
@@ -176,6 +177,14 @@ def layout(lang: str = "en", **query):
                                   placeholder=_("All"))], md=2),
             dbc.Col([dbc.Label(_("Recording")),
                      dcc.Dropdown(id="rec-rec", options=opt(REC_OPTIONS), value=q.recording, clearable=False)], md=2),
+            dbc.Col([dbc.Label(_("Trunks"), html_for="rec-trunk"),
+                     dbc.Input(id="rec-trunk", value=", ".join(q.trunks), debounce=True, type="text")], md=2),
+            dbc.Col([dbc.Label(_("DIDs"), html_for="rec-did"),
+                     dbc.Input(id="rec-did", value=", ".join(q.dids), debounce=True, type="text")], md=2),
+            dbc.Col([dbc.Label(_("Duration from (s)"), html_for="rec-dmin"),
+                     dbc.Input(id="rec-dmin", value=q.dmin, debounce=True, type="text", inputMode="numeric")], md=1),
+            dbc.Col([dbc.Label(_("to (s)"), html_for="rec-dmax"),
+                     dbc.Input(id="rec-dmax", value=q.dmax, debounce=True, type="text", inputMode="numeric")], md=1),
         ],
         className="g-2 mb-2 align-items-end",
         id="rec-filters",
@@ -265,6 +274,11 @@ def _preset_dates(preset):
     return True, first.isoformat(), last.isoformat()
 
 
+def _items(text) -> tuple[str, ...]:
+    """'101, 102;103' -> ('101', '102', '103')."""
+    return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
+
+
 @callback(
     Output("rec-query", "data"),
     Output("rec-location", "search"),
@@ -279,18 +293,27 @@ def _preset_dates(preset):
     Input("rec-status", "value"),
     Input("rec-dir", "value"),
     Input("rec-rec", "value"),
+    Input("rec-trunk", "value"),
+    Input("rec-did", "value"),
+    Input("rec-dmin", "value"),
+    Input("rec-dmax", "value"),
     State("rec-query", "data"),
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def _apply_filters(preset, start_date, end_date, number, ext, groups, statuses, dirs, rec, current, lang):
+def _apply_filters(preset, start_date, end_date, number, ext, groups, statuses, dirs, rec, trunk, did, dmin, dmax,
+                   current, lang):
     old = RecordsQuery.from_params(current or {})
     q = old.with_(
         preset=preset if preset in PRESETS else "today",
         date_from=(start_date or "")[:10] if preset == "custom" else "",
         date_to=(end_date or "")[:10] if preset == "custom" else "",
         number=(number or "").strip(),
-        extensions=tuple(x.strip() for x in (ext or "").replace(";", ",").split(",") if x.strip()),
+        extensions=_items(ext),
+        trunks=_items(trunk),
+        dids=_items(did),
+        dmin=str(dmin or "").strip(),
+        dmax=str(dmax or "").strip(),
         groups=tuple(groups or ()),
         statuses=tuple(statuses or ()),
         directions=tuple(dirs or ()),
@@ -323,6 +346,7 @@ clientside_callback(
     Output("rec-total", "data"),
     Output("rec-count", "children"),
     Output("rec-empty", "is_open"),
+    Output("rec-empty", "children"),
     Input("rec-grid", "getRowsRequest"),
     State("rec-query", "data"),
     State("rec-total", "data"),
@@ -330,10 +354,10 @@ clientside_callback(
 )
 def _get_rows(request, params, total, lang):
     if not request:
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update
     filt, error = _filter_or_error(params, lang)
     if filt is None:
-        return {"rowData": [], "rowCount": 0}, 0, "", False
+        return {"rowData": [], "rowCount": 0}, None, "", False, no_update
     _ = translator(lang)
     start = max(0, int(request.get("startRow") or 0))
     end = max(start + 1, int(request.get("endRow") or start + BLOCK))
@@ -347,7 +371,15 @@ def _get_rows(request, params, total, lang):
         total = {"key": key, "count": count}
     count = total["count"]
     label = _("{count} calls", count=fmt_number(count, lang))
-    return {"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total, label, count == 0
+    empty = no_update
+    if count == 0:
+        empty = _("No calls match this filter.")
+        unknown_stmt = unknown_extensions(scope, filt.extensions)
+        unknown = [r[0] for r in db.fetch_all(unknown_stmt)] if unknown_stmt is not None else []
+        if unknown:
+            empty += " " + _("No calls of these extensions are stored: {extensions}.",
+                             extensions=", ".join(sorted(unknown)))
+    return {"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total, label, count == 0, empty
 
 
 @callback(

@@ -310,3 +310,21 @@ def call_legs(scope: Scope, call_id: int) -> sa.Select:
 def export_fields(columns: Iterable[str] | None) -> list[Field]:
     """The flat list of fields (CSV columns) for the chosen columns, in registry order."""
     return _fields(resolve_columns(columns))
+
+
+def unknown_extensions(scope: Scope, extensions: Iterable[str]) -> sa.Select | None:
+    """Which of `extensions` no visible call ever had (as its extension or peer) — to tell
+    the user "unknown extension 999" instead of a bare empty result. Index-backed EXISTS
+    per extension (ix_call_extension_start / ix_call_peer_extension_start). None when
+    no extensions are given."""
+    c = s.call
+    parts = []
+    for ext in _clean(extensions):
+        seen = sa.or_(
+            sa.exists().where(c.c.extension == ext, call_clause(scope)),
+            sa.exists().where(c.c.peer_extension == ext, call_clause(scope)),
+        )
+        parts.append(sa.select(sa.literal(ext, sa.String).label("extension")).where(~seen))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)

@@ -200,3 +200,13 @@ def test_get_call_is_scoped(ids):
     assert db.fetch_all(get_call(ALL, ids["c3"]))[0].call_uid == "c3"
     assert db.fetch_all(get_call(Scope.of(extensions=["102"]), ids["c3"])) == []
     assert db.fetch_all(get_call(ALL, 10**9)) == []
+
+
+def test_unknown_extensions(ids):
+    from data.queries.calls import unknown_extensions
+
+    assert unknown_extensions(ALL, []) is None
+    assert sorted(r[0] for r in db.fetch_all(unknown_extensions(ALL, ["101", "999", "103", "555"]))) == ["555", "999"]
+    assert [r[0] for r in db.fetch_all(unknown_extensions(ALL, ["103"]))] == []  # a peer counts
+    # Out of scope is unknown too: the scope must not reveal other extensions' calls.
+    assert [r[0] for r in db.fetch_all(unknown_extensions(Scope.of(extensions=["102"]), ["101", "102"]))] == ["101"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import dash
 import dash_ag_grid as dag
@@ -197,11 +197,27 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
                     className="mb-3 report-filters")
 
 
+def _live_query(page: ReportPage, query: dict) -> dict:
+    """The query the browser shows now. Filter changes rewrite the URL without telling the
+    pages router, so when the router re-renders the page (a language switch) its query is
+    the one the page was opened with; the request's Referer is the address bar as it is."""
+    try:
+        from flask import has_request_context, request
+
+        if has_request_context() and request.referrer:
+            url = urlparse(request.referrer)
+            if url.path.rstrip("/").endswith(page.path) and url.query:
+                return {k: v if len(v) > 1 else v[0] for k, v in parse_qs(url.query).items()}
+    except Exception:  # never fail a page over this
+        pass
+    return query
+
+
 def page_layout(page: ReportPage) -> Callable[..., html.Div]:
     def layout(lang: str = "en", **query):
         _ = translator(lang)
         section = BY_PATH[page.path]
-        state = state_from_query(page, query)
+        state = state_from_query(page, _live_query(page, query))
         return html.Div(
             [
                 dcc.Location(id=page.id("url"), refresh=False),

@@ -280,3 +280,20 @@ def test_empty_period_says_so(page):
     assert "No calls in this period." in page.inner_text("#pa-empty")
     assert not page.locator("#pa-graph-0").count()
     assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+def test_language_switch_keeps_the_filters(page):
+    open_report(page, "/reports/pbx-activity", QUERY + "&by=day", "en")
+    page.locator("#pa-by input[value='month']").click()
+    page.wait_for_function("() => window.location.search.includes('by=month')")
+    idle(page)
+    page.locator("#lang label", has_text="CS").click()
+    page.wait_for_function("(t) => document.querySelector('#_pages_content h2')?.innerText.trim() === t",
+                           arg=gettext("cs", "PBX call activity"))
+    idle(page)
+    assert page.locator("#pa-by input[value='month']").is_checked()
+    assert "by=month" in page.url
+    rows = grid(page, "pa")["rows"]
+    assert len(rows) == 1 and rows["0"]["calls"] == "11"  # May 2026: c1-c11
+    assert not page.problems, page.problems

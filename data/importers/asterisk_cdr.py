@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import operator
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -255,10 +256,36 @@ def _synthetic_uid(channel: str, start: str) -> str:
     return "h" + hashlib.blake2b(f"{channel}|{start}".encode("utf-8", "replace"), digest_size=12).hexdigest()
 
 
+class _Feed:
+    """Lines for one csv.reader, at most one line per record (a stray quote cannot make the
+    reader swallow the following lines)."""
+
+    __slots__ = ("lines", "i", "budget")
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines, self.i, self.budget = lines, 0, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.budget <= 0 or self.i >= len(self.lines):
+            raise StopIteration
+        self.budget -= 1
+        line = self.lines[self.i]
+        self.i += 1
+        return line
+
+
 class RowParser:
     def __init__(self, layout: Layout, tz: ZoneInfo) -> None:
         self.layout = layout
         self.parse_time = make_time_parser(tz)
+        # Per row width: a C-level getter of FIELDS (missing columns read an appended "").
+        self.getters = {
+            w: operator.itemgetter(*[i if i >= 0 else w for i in idx]) for w, idx in layout.by_width.items()
+        }
+        self.has_answer = {w: idx[F["answer"]] >= 0 for w, idx in layout.by_width.items()}
 
     def leg(self, line: str, lineno: int) -> Leg:
         """A Leg from one line of text, or BadLine with the reason."""
@@ -273,73 +300,104 @@ class RowParser:
         except BadLine as exc:
             raise BadLine(f"broken quoting: {exc}") from None
 
+    def parse_batch(self, linenos: list[int], texts: list[str], reject: Callable[[int, str], None]) -> list[Leg]:
+        """Legs of many lines at once; bad lines go to reject(index, reason)."""
+        out: list[Leg] = []
+        feed = _Feed(texts)
+        reader = csv.reader(feed, strict=True)
+        make = self._leg
+        n = len(texts)
+        while feed.i < n:
+            before = feed.i
+            feed.budget = 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                # Quoting broken on this line: read it alone, leniently.
+                feed.i = before + 1
+                reader = csv.reader(feed, strict=True)
+                try:
+                    out.append(self.leg(texts[before], linenos[before]))
+                except BadLine as exc:
+                    reject(before, str(exc))
+                continue
+            try:
+                out.append(make(row, linenos[before]))
+            except BadLine as exc:
+                reject(before, str(exc))
+        return out
+
     def _leg(self, row: list[str], lineno: int) -> Leg:
-        idx = self.layout.by_width.get(len(row))
-        if idx is None:
-            raise BadLine(f"wrong column count {len(row)} (expected {self.layout.expected})")
+        w = len(row)
+        getter = self.getters.get(w)
+        if getter is None:
+            raise BadLine(f"wrong column count {w} (expected {self.layout.expected})")
+        row.append("")
         if self.layout.nulls:
-            row = ["" if v == "NULL" or v == "\\N" else v for v in row]
-        v = [row[i].strip() if i >= 0 else "" for i in idx]
+            row = ["" if v == "NULL" or v == "\\N" else v.strip() for v in row]
+        (accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata, start_s, answer_s, end_s,
+         dur_s, bill_s, disp_s, uniqueid, linkedid, did, recfile, ocnum, cnum, _userfield) = getter(row)
         parse_time = self.parse_time
-        start_s = v[9]
         if not start_s:
             raise BadLine("missing start time")
         try:
             start = parse_time(start_s)
         except (ValueError, OverflowError):
-            raise BadLine(f"impossible start time {start_s!r}") from None
-        disp = DISPOSITIONS.get(v[14].upper())
+            raise BadLine(f"impossible start time {start_s[:40]!r}") from None
+        disp = DISPOSITIONS.get(disp_s) or DISPOSITIONS.get(disp_s.strip().upper())
         if disp is None:
-            raise BadLine(f"unknown disposition {v[14][:40]!r}")
+            raise BadLine(f"unknown disposition {disp_s[:40]!r}")
         try:
-            duration = int(v[12]) if v[12] else 0
-            billsec = int(v[13]) if v[13] else 0
+            duration = int(dur_s) if dur_s else 0
+            billsec = int(bill_s) if bill_s else 0
         except ValueError:
-            raise BadLine(f"duration/billsec not a number ({v[12][:20]!r}, {v[13][:20]!r})") from None
-        if duration < 0 or billsec < 0 or billsec > duration or duration > 10 * 86400:
+            raise BadLine(f"duration/billsec not a number ({dur_s[:20]!r}, {bill_s[:20]!r})") from None
+        if duration < 0 or billsec < 0 or billsec > duration or duration > 864000:
             raise BadLine(f"impossible duration {duration} / billsec {billsec}")
-        answer_s, end_s = v[10], v[11]
         try:
-            answer = parse_time(answer_s) if answer_s and not answer_s.startswith("0000") else None
+            answer = parse_time(answer_s) if answer_s and answer_s[0] != "0" else None
         except (ValueError, OverflowError):
-            raise BadLine(f"impossible answer time {answer_s!r}") from None
+            raise BadLine(f"impossible answer time {answer_s[:40]!r}") from None
         try:
-            end = parse_time(end_s) if end_s and not end_s.startswith("0000") else None
+            end = parse_time(end_s) if end_s and end_s[0] != "0" else None
         except (ValueError, OverflowError):
-            raise BadLine(f"impossible end time {end_s!r}") from None
+            raise BadLine(f"impossible end time {end_s[:40]!r}") from None
         if end is None:
             end = start + timedelta(seconds=duration)
-            if answer is None and billsec > 0 and idx[F["answer"]] < 0:
+            if answer is None and billsec > 0 and not self.has_answer[w]:
                 answer = end - timedelta(seconds=billsec)
         if end < start or (answer is not None and (answer < start or answer > end)):
             raise BadLine("times out of order (start/answer/end)")
         if start.year < 1971 or start.year > 9000:
-            raise BadLine(f"impossible start time {start_s!r}")
+            raise BadLine(f"impossible start time {start_s[:40]!r}")
+        if len(uniqueid) > 80 or len(linkedid) > 80:
+            raise BadLine("uniqueid/linkedid longer than 80 characters")
         leg = Leg()
         leg.lineno = lineno
-        leg.accountcode = v[0]
-        leg.src = v[1]
-        leg.dst = v[2]
-        leg.dcontext = v[3]
-        leg.clid = v[4]
-        leg.channel = v[5][:120]
-        leg.dstchannel = v[6][:120]
-        leg.lastapp = v[7]
-        leg.lastdata = v[8]
-        leg.start, leg.answer, leg.end = start, answer, end
+        leg.accountcode = accountcode
+        leg.src = src
+        leg.dst = dst
+        leg.dcontext = dcontext
+        leg.clid = clid
+        leg.channel = channel if len(channel) <= 120 else channel[:120]
+        leg.dstchannel = dstchannel if len(dstchannel) <= 120 else dstchannel[:120]
+        leg.lastapp = lastapp
+        leg.lastdata = lastdata
+        leg.start = start
+        leg.answer = answer
+        leg.end = end
         leg.disp = disp
         leg.status = LEG_STATUS[disp]
         leg.billsec = billsec
-        uniqueid, linkedid = v[15], v[16]
-        if len(uniqueid) > 80 or len(linkedid) > 80:
-            raise BadLine("uniqueid/linkedid longer than 80 characters")
         leg.uniqueid = uniqueid or None
         leg.has_linkedid = bool(linkedid)
         leg.uid = linkedid or uniqueid or _synthetic_uid(leg.channel, start_s)
-        leg.did = v[17]
-        leg.recordingfile = v[18]
-        leg.outbound_cnum = v[19]
-        leg.cnum = v[20]
+        leg.did = did
+        leg.recordingfile = recfile
+        leg.outbound_cnum = ocnum
+        leg.cnum = cnum
         return leg
 
 
@@ -382,17 +440,23 @@ def _secs(a: datetime, b: datetime) -> int:
     return d if d > 0 else 0
 
 
+def _leg_order(l: "Leg") -> tuple:
+    return (l.start, l.channel[:6].lower() == "local/", l.stored is None, l.end)
+
+
 def _is_local(channel: str) -> bool:
     return channel[:6].lower() == "local/"
 
 
 def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple[tuple, list[tuple]]:
     """(call row in CALL_COLS order, leg rows in LEG_COLS order without call_id)."""
-    legs.sort(key=lambda l: (l.start, _is_local(l.channel), l.stored is None, l.end))
+    if len(legs) > 1:
+        legs.sort(key=_leg_order)
     origin = legs[0]
     hint = origin.hint
     chan = rules.channel
     is_ext = rules.is_extension
+    app_kind = rules.app_kind
     okind, oname = chan(origin.channel)
 
     # Legs' own facts.
@@ -404,58 +468,76 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
     queue = ring_group = None
     vm_leg = None
     human = []
+    answer = None  # earliest answer of a person (a leg with a called party), else of the PBX
+    answer_any = None
+    end = origin.end
     has_recording = bool(hint and hint.has_recording)
-    for seq, l in enumerate(legs):
+    seq = 0
+    for l in legs:
         dkind, dname = chan(l.dstchannel)
         app = l.lastapp
-        is_vm = bool(app) and rules.is_voicemail_app(app)
+        kind = app_kind(app) if app else 0  # 1 voicemail, 2 queue
+        l_answer, l_start, l_end = l.answer, l.start, l.end
+        if l_end > end:
+            end = l_end
         if l.recordingfile:
             has_recording = True
-        if l.stored is not None:
-            st = l.stored
+        st = l.stored
+        if st is not None:
             ext, number, via_type, via = st.extension, st.number, st.via_type, st.via
         else:
-            ext = dname if dkind == "ext" else None
-            number = None if ext else (_cut(l.dst, 64) if l.dst and l.dst != "s" else None)
+            ext = dname[:32] if dkind == "ext" else None
+            dst = l.dst
+            number = None if ext or not dst or dst == "s" else dst[:64]
             via_type, via = "direct", None
-            if is_vm:
+            if kind == 1:
                 via_type = "voicemail"
-                via = _cut(l.lastdata.split(",")[0].split("@")[0], 32) if l.lastdata else None
-            elif app and rules.is_queue_app(app):
-                via_type, via = "queue", _cut(l.lastdata.split(",")[0] or l.dst, 32)
+                via = l.lastdata.split(",")[0].split("@")[0][:32] or None
+            elif kind == 2:
+                via_type, via = "queue", (l.lastdata.split(",")[0] or dst)[:32] or None
             elif l.dcontext and rules.is_ring_group_context(l.dcontext):
-                via_type, via = "ring_group", _cut(l.dst, 32)
-        if via_type == "queue" and queue is None:
-            queue = via
-        if via_type == "ring_group" and ring_group is None:
+                via_type, via = "ring_group", dst[:32] or None
+        if via_type == "queue":
+            if queue is None:
+                queue = via
+        elif via_type == "ring_group" and ring_group is None:
             ring_group = via
-        if dkind == "ext" and first_rung_ext is None:
-            first_rung_ext = dname
-        if dkind == "trunk" and dst_trunk is None:
+        if dkind == "ext":
+            if first_rung_ext is None:
+                first_rung_ext = dname
+        elif dkind == "trunk" and dst_trunk is None:
             dst_trunk = dname
-        if is_vm:
+        if kind == 1:
             if vm_leg is None:
                 vm_leg = l
         elif l.status == "answered":
             human.append(l)
-            if dkind == "ext" and l.answer is not None and (answered_at is None or l.answer < answered_at):
-                answered_at, answered_ext = l.answer, dname
-        ring = _secs(l.start, l.answer or l.end)
-        talk = _secs(l.answer, l.end) if l.answer is not None else 0
-        leg_rows.append((seq, _cut(ext, 32), number, via_type, via, l.start, l.answer, l.end, ring, talk,
+            if l_answer is not None:
+                if l.dstchannel:
+                    if answer is None or l_answer < answer:
+                        answer = l_answer
+                    if dkind == "ext" and (answered_at is None or l_answer < answered_at):
+                        answered_at, answered_ext = l_answer, dname
+                elif answer_any is None or l_answer < answer_any:
+                    answer_any = l_answer
+        if l_answer is not None:
+            ring = int((l_answer - l_start).total_seconds())
+            talk = int((l_end - l_answer).total_seconds())
+        else:
+            ring = int((l_end - l_start).total_seconds())
+            talk = 0
+        leg_rows.append((seq, ext, number, via_type, via, l_start, l_answer, l_end, ring, talk,
                          l.status, l.channel or None, l.dstchannel or None, l.uniqueid))
+        seq += 1
 
     start = origin.start
-    end = max(l.end for l in legs)
-    duration = _secs(start, end)
+    duration = int((end - start).total_seconds())
+    if answer is None:
+        answer = answer_any
 
     # Status and the call's answer time.
-    answer = None
     if human:
         status = "answered"
-        with_party = [l for l in human if l.dstchannel and l.answer is not None]
-        pool = with_party or [l for l in human if l.answer is not None]
-        answer = min(l.answer for l in pool) if pool else None
     elif vm_leg is not None:
         status = "voicemail"
     else:
@@ -470,6 +552,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
             status = "failed"
         if hint is not None and status == "failed" and hint.status == "congestion":
             status = "congestion"
+        answer = None
     if answer is not None:
         ring_s, talk_s = _secs(start, answer), _secs(answer, end)
     elif status == "voicemail":
@@ -549,12 +632,12 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
 
     call = (
         source_id, uid, start, answer, end,
-        _cut(from_number, 64) or "", _cut(from_name, 200), _cut(to_number, 64) or "",
+        (from_number or "")[:64], from_name and from_name[:200], (to_number or "")[:64],
         direction, status, duration, ring_s, talk_s, 0,
-        _cut(src_trunk, 100), _cut(dst_trunk, 100), _cut(did, 32), _cut(outbound_cid, 32),
-        _cut(account_code, 64), _cut(extension, 32), _cut(peer, 32),
-        _cut(answered_ext, 32) if status == "answered" else None,
-        dest_type, _cut(dest, 64), _cut(queue, 32), _cut(ring_group, 32), has_recording,
+        src_trunk and src_trunk[:100], dst_trunk and dst_trunk[:100], did and did[:32],
+        outbound_cid and outbound_cid[:32], account_code and account_code[:64], extension and extension[:32],
+        peer and peer[:32], answered_ext[:32] if status == "answered" and answered_ext else None,
+        dest_type, dest and dest[:64], queue and queue[:32], ring_group and ring_group[:32], has_recording,
     )
     return call, leg_rows
 
@@ -762,6 +845,7 @@ def import_cdr_file(
     rejects_path: str | Path | None = None,
     batch_lines: int = DEFAULT_BATCH_LINES,
     progress: bool = False,
+    prefetch: bool = True,
 ) -> ImportStats:
     """Import (the new part of) an Asterisk CDR CSV file. Raises ImportFailed, having written
     nothing, when the file cannot be read or its layout is not recognised."""
@@ -819,52 +903,114 @@ def import_cdr_file(
 
             bar = tqdm(total=size - position, unit="B", unit_scale=True, desc=path.name, leave=False)
         try:
-            fh.seek(position)
-            legs: list[Leg] = []
-            batch_count = 0
-            header_pending = layout.header and position == 0
             fh.seek(0)
             head = fh.read(FINGERPRINT_BYTES)
-            fh.seek(position)
-            pending_bytes = 0
-            make_leg = parser.leg
-            for raw in fh:
-                lineno += 1
-                position += len(raw)
-                pending_bytes += len(raw)
-                stats.lines_read += 1
-                batch_count += 1
-                line = _decode(raw)
-                if header_pending and line.strip():
-                    header_pending = False
-                    if line == layout.header_line:
-                        stats.blank_lines += 1
-                        continue
-                if not line.strip() or line.startswith("#"):
-                    stats.blank_lines += 1
-                else:
-                    try:
-                        legs.append(make_leg(line, lineno))
-                    except BadLine as exc:
-                        rejects.reject(lineno, str(exc), raw)
-                if batch_count >= batch_lines:
-                    self_fp = _fp(head, position)
-                    _commit(engine, source_id, legs, rules, stats, location, self_fp, position, lineno)
-                    rejects.flush()
-                    legs, batch_count = [], 0
-                    if bar is not None:
-                        bar.update(pending_bytes)
-                        pending_bytes = 0
-            if batch_count:
-                self_fp = _fp(head, position)
-                _commit(engine, source_id, legs, rules, stats, location, self_fp, position, lineno)
-            if bar is not None:
-                bar.update(pending_bytes)
+            batches = _read_batches(fh, parser, layout, position, lineno, batch_lines)
+            # Reading and parsing the next batch overlaps with the database writing this one.
+            for batch in _prefetch(batches) if prefetch else batches:
+                _commit(engine, source_id, batch.legs, rules, stats, location, _fp(head, batch.position),
+                        batch.position, batch.lineno)
+                stats.lines_read += batch.lines
+                stats.blank_lines += batch.blank
+                for lno, reason, raw in batch.bad:  # after the commit: a failed batch is read again next time
+                    rejects.reject(lno, reason, raw)
+                rejects.flush()
+                if bar is not None:
+                    bar.update(batch.nbytes)
         finally:
             rejects.close()
             if bar is not None:
                 bar.close()
     return stats
+
+
+class _Batch:
+    __slots__ = ("legs", "bad", "lines", "blank", "position", "lineno", "nbytes")
+
+
+def _read_batches(fh, parser: RowParser, layout: Layout, position: int, lineno: int, batch_lines: int):
+    """Batches of parsed legs from the file's current position (fh is positioned here)."""
+    fh.seek(position)
+    header_pending = layout.header and position == 0
+    linenos: list[int] = []
+    texts: list[str] = []
+    raws: list[bytes] = []
+    count = blank = nbytes = 0
+
+    def make() -> _Batch:
+        b = _Batch()
+        bad: list[tuple[int, str, bytes]] = []
+        b.legs = parser.parse_batch(linenos, texts, lambda i, reason: bad.append((linenos[i], reason, raws[i])))
+        b.bad, b.lines, b.blank, b.position, b.lineno, b.nbytes = bad, count, blank, position, lineno, nbytes
+        return b
+
+    for raw in fh:
+        lineno += 1
+        position += len(raw)
+        nbytes += len(raw)
+        count += 1
+        line = _decode(raw)
+        if header_pending and line.strip():
+            header_pending = False
+            if line == layout.header_line:
+                blank += 1
+                continue
+        if not line or line[0] == "#" or not line.strip():
+            blank += 1
+        else:
+            linenos.append(lineno)
+            texts.append(line)
+            raws.append(raw)
+        if count >= batch_lines:
+            yield make()
+            linenos, texts, raws = [], [], []
+            count = blank = nbytes = 0
+    if count:
+        yield make()
+
+
+def _prefetch(gen, depth: int = 1):
+    """Run a generator one item ahead in a thread (its work overlaps the consumer's I/O)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def run() -> None:
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    th = threading.Thread(target=run, name="cdr-reader", daemon=True)
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
+            th.join(timeout=0.05)
 
 
 def _fp(head: bytes, position: int) -> str:

@@ -61,6 +61,7 @@ class Rules:
         self._trunk_techs = {t.lower() for t in self.trunk_techs}
         self._trunks = set(self.trunks)
         self._chan_cache: dict[str, tuple[str, str]] = {}
+        self._apps: dict[str, int] = {}
 
     # ------------------------------------------------------------------ predicates
 
@@ -78,6 +79,16 @@ class Rules:
 
     def is_voicemail_app(self, app: str) -> bool:
         return app.lower() in self._vm
+
+    def app_kind(self, app: str) -> int:
+        """1 for a voicemail application, 2 for a queue, 0 otherwise."""
+        k = self._apps.get(app)
+        if k is None:
+            low = app.lower()
+            k = 1 if low in self._vm else 2 if low in self._queue else 0
+            if len(self._apps) < 10_000:
+                self._apps[app] = k
+        return k
 
     def is_queue_app(self, app: str) -> bool:
         return app.lower() in self._queue

@@ -323,7 +323,7 @@ def _apply_filters(preset, start_date, end_date, number, ext, groups, statuses, 
     _filt, error = _filter_or_error(params, lang)
     if params == (current or {}):
         return no_update, no_update, error, bool(error)
-    return params, q.to_search() or "?", error, bool(error)
+    return params, q.to_search(), error, bool(error)
 
 
 # Filter changed: drop the grid's cached blocks, so it asks for rows again.

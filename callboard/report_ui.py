@@ -228,6 +228,21 @@ def page_layout(page: ReportPage) -> Callable[..., html.Div]:
                 filter_bar(page, lang, state),
                 html.Div(id=page.id("notes")),
                 dcc.Loading(html.Div(id=page.id("chart"), className="report-chart"), type="default"),
+                html.Details(
+                    [
+                        html.Summary(_("Columns"), className="small"),
+                        dbc.Row([
+                            dbc.Col([dbc.Label(_("Show columns"), className="small mb-1"),
+                                     dcc.Checklist(id=page.id("cols"), options=[], value=[], inline=True,
+                                                   inputClassName="me-1", labelClassName="me-3 small")], md=8),
+                            dbc.Col([dbc.Label(_("Pin on the left"), className="small mb-1"),
+                                     dcc.Dropdown(id=page.id("pin"), options=[], value=[], multi=True)], md=4),
+                        ], className="g-2"),
+                    ],
+                    className="mt-3 report-columns",
+                    id=page.id("columns"),
+                ),
+                dcc.Store(id=page.id("colprefs"), storage_type="local"),
                 html.Div(
                     dag.AgGrid(
                         id=page.id("grid"),
@@ -251,13 +266,23 @@ def page_layout(page: ReportPage) -> Callable[..., html.Div]:
     return layout
 
 
-def grid_columns(result: ReportResult, lang: str) -> list[dict]:
+def _prefs(prefs: dict | None, result_keys: list[str]) -> tuple[set[str], set[str]]:
+    """(hidden, pinned) column keys from the stored preferences; by default nothing is
+    hidden and the first column (the row label) is pinned."""
+    prefs = prefs or {}
+    hidden = set(prefs.get("hidden") or []) & set(result_keys[1:])  # the label column always shows
+    pinned = prefs.get("pinned")
+    pinned = set(result_keys[:1]) if pinned is None else set(pinned)
+    return hidden, pinned
+
+
+def grid_columns(result: ReportResult, lang: str, prefs: dict | None = None) -> list[dict]:
+    hidden, pinned = _prefs(prefs, [c.key for c in result.columns])
     cols = []
     for i, c in enumerate(result.columns):
         d = {"field": f"c{i}", "colId": c.key, "headerName": header(c, lang),
-             "valueFormatter": {"function": f"params.data ? params.data.c{i}_fmt : ''"}}
-        if i == 0:
-            d["pinned"] = "left"
+             "valueFormatter": {"function": f"params.data ? params.data.c{i}_fmt : ''"},
+             "hide": c.key in hidden, "pinned": "left" if c.key in pinned else None}
         if c.kind in ("int", "duration"):
             d["type"] = "rightAligned"
         cols.append(d)
@@ -329,6 +354,10 @@ def register_callbacks(page: ReportPage) -> None:
         Output(page.id("table"), "style"),
         Output(page.id("notes"), "children"),
         Output(page.id("url"), "search"),
+        Output(page.id("cols"), "options"),
+        Output(page.id("cols"), "value"),
+        Output(page.id("pin"), "options"),
+        Output(page.id("pin"), "value"),
         Input(page.id("dates"), "start_date"),
         Input(page.id("dates"), "end_date"),
         Input(page.id("ext"), "value"),
@@ -337,9 +366,10 @@ def register_callbacks(page: ReportPage) -> None:
         *option_inputs,
         State(page.id("lang"), "data"),
         State(page.id("url"), "search"),
+        State(page.id("colprefs"), "data"),
     )
     def _update(start, end, ext, group, dirs, *rest):
-        opts, (lang, search) = rest[: len(page.options)], rest[len(page.options):]
+        opts, (lang, search, prefs) = rest[: len(page.options)], rest[len(page.options):]
         _ = translator(lang)
         state = _state_from_controls(page, start, end, ext, group, dirs, opts)
         result = run_report(page.report, current_scope(), report_filter(page, state))
@@ -350,14 +380,48 @@ def register_callbacks(page: ReportPage) -> None:
                      for i, fig in enumerate(page.figures(result, lang))]
         notes = [dbc.Alert(_(n), color="info", className="py-1") for n in result.notes]
         new_search = query_string(page, state)
+        keys = [c.key for c in result.columns]
+        hidden, pinned = _prefs(prefs, keys)
+        choices = [{"label": header(c, lang), "value": c.key, "disabled": i == 0}
+                   for i, c in enumerate(result.columns)]
         return (
             chart,
-            grid_columns(result, lang),
+            grid_columns(result, lang, prefs),
             grid_rows(result, lang) if not result.empty else [],
             {"display": "none"} if result.empty else {},
             notes,
             no_update if new_search == search else new_search,
+            choices,
+            [k for k in keys if k not in hidden],
+            [{"label": c["label"], "value": c["value"]} for c in choices],
+            [k for k in keys if k in pinned],
         )
+
+    @dash.callback(
+        Output(page.id("colprefs"), "data"),
+        Output(page.id("grid"), "columnDefs", allow_duplicate=True),
+        Input(page.id("cols"), "value"),
+        Input(page.id("pin"), "value"),
+        State(page.id("cols"), "options"),
+        State(page.id("grid"), "columnDefs"),
+        State(page.id("colprefs"), "data"),
+        prevent_initial_call=True,
+    )
+    def _choose_columns(visible, pins, options, column_defs, prefs):
+        """Show / hide and pin columns; remembered in this browser per report."""
+        keys = [o["value"] for o in options or []]
+        if not keys:
+            return no_update, no_update
+        prefs = dict(prefs or {})
+        # Columns this result does not have keep their earlier choice.
+        prefs["hidden"] = sorted((set(prefs.get("hidden") or []) - set(keys)) | (set(keys[1:]) - set(visible or [])))
+        before = prefs.get("pinned")
+        before = keys[:1] if before is None else before
+        prefs["pinned"] = sorted((set(before) - set(keys)) | set(pins or []))
+        hidden, pinned = _prefs(prefs, keys)
+        defs = [dict(d, hide=d["colId"] in hidden, pinned="left" if d["colId"] in pinned else None)
+                for d in column_defs or []]
+        return prefs, defs
 
     @dash.callback(
         Output(page.id("csv"), "data"),

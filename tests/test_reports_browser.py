@@ -297,3 +297,23 @@ def test_language_switch_keeps_the_filters(page):
     rows = grid(page, "pa")["rows"]
     assert len(rows) == 1 and rows["0"]["calls"] == "11"  # May 2026: c1-c11
     assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+def test_columns_can_be_hidden_and_pinned_and_stay_so(page):
+    open_report(page, "/reports/extension-statistics", QUERY, "en")
+    assert "busy" in [c for c, _t in grid(page, "es")["headers"]]
+    page.click("#es-columns summary")
+    page.locator("#es-cols input[value='busy']").click()
+    page.wait_for_function("() => !document.querySelector('#es-grid .ag-header-cell[col-id=\"busy\"]')")
+    page.click("#es-pin")
+    page.locator(".dash-dropdown-option", has=page.locator("input[value='calls']")).click()
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#es-grid .ag-pinned-left-header .ag-header-cell[col-id='calls']")
+    idle(page)
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("#es-grid .ag-pinned-left-header .ag-header-cell[col-id='calls']")
+    idle(page)
+    headers = [c for c, _t in grid(page, "es")["headers"]]
+    assert "busy" not in headers and "no_answer" in headers
+    assert not page.problems, page.problems

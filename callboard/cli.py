@@ -261,6 +261,42 @@ def import_asterisk_cdr(
     typer.echo(stats.summary())
 
 
+@import_app.command("queue-log")
+def import_queue_log(
+    path: Path = typer.Argument(..., help="Asterisk queue_log file (epoch|callid|queue|agent|event|data...)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Name of the PBX (site); created when new."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Where rejected lines are kept "
+                                           "(default: CALLBOARD_FILES_DIR/rejects/<file>-<time>.rejects)."),
+    batch_lines: int = typer.Option(50_000, "--batch-lines", help="Lines per atomic batch."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides CALLBOARD_DATABASE_URL."),
+) -> None:
+    """Import an Asterisk queue_log: queue calls, ring attempts, agent sessions and pauses."""
+    from datetime import datetime as _dt
+
+    from callboard.settings import get_settings
+    from data import db
+    from data.importers.base import ImportFailed
+    from data.importers.queue_log import import_queue_log_file
+    from data.migrate import upgrade
+
+    if rejects is None:
+        stamp = _dt.now().strftime("%Y%m%d-%H%M%S")
+        rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
+    try:
+        upgrade(url=database_url)
+        stats = import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
+                                      batch_lines=batch_lines, progress=progress)
+    except (ImportFailed, ValueError, OSError) as exc:
+        _echo_err(f"import failed: {exc}")
+        raise typer.Exit(2)
+    for lineno, reason in stats.rejects[:20]:
+        _echo_err(f"{path}:{lineno}: {reason}")
+    if stats.lines_rejected > 20:
+        _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
+    typer.echo(stats.summary())
+
+
 @app.command()
 def report(
     report_type: str = typer.Argument(..., metavar="TYPE",

@@ -778,6 +778,7 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
             ids = list(res.scalars())
         leg_iter = ((cid,) + lr for cid, lrs in zip(ids, new_legs) for lr in lrs)
         _insert_legs(conn, leg_iter, pg)
+        _link_queue_calls(conn, source_id, [c[1] for c in new_calls], pg)
         stats.calls_added += len(new_calls)
         stats.legs_added += sum(len(x) for x in new_legs)
 
@@ -800,6 +801,17 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
 
     if lo is not None:
         aggregates.refresh(conn, lo, hi + timedelta(seconds=1))
+
+
+def _link_queue_calls(conn: sa.Connection, source_id: int, uids: list[str], pg: bool) -> None:
+    """Queue calls imported before their CDR get its call id (callid = call_uid)."""
+    qc, c = s.queue_call, s.call
+    link = (sa.select(c.c.id).where(c.c.source_id == qc.c.source_id, c.c.call_uid == qc.c.call_uid)
+            .limit(1).scalar_subquery())
+    for part in _chunks(uids, 20_000 if pg else 500):
+        cond = (qc.c.call_uid == sa.func.any(sa.bindparam("u", part, type_=sa.ARRAY(sa.String))) if pg
+                else qc.c.call_uid.in_(part))
+        conn.execute(qc.update().where(qc.c.source_id == source_id, cond, qc.c.call_id.is_(None)).values(call_id=link))
 
 
 def _insert_legs(conn: sa.Connection, rows: Iterable[tuple], pg: bool) -> None:

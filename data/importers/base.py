@@ -31,6 +31,11 @@ class ImportStats:
     legs_added: int = 0
     duplicates_skipped: int = 0
     batches: int = 0
+    sessions: int = 0  # queue_log: agent sessions opened
+    pauses: int = 0  # queue_log: agent pauses opened
+    orphans: int = 0  # queue_log: call events whose ENTERQUEUE was never seen
+    skipped: int = 0  # queue_log: housekeeping / informational lines
+    noun: str = "calls"
     resumed_at: int = 0  # byte offset the import started from
     restarted: bool = False  # the file was rotated / replaced: read again from the start
     rejects_path: str | None = None
@@ -40,11 +45,14 @@ class ImportStats:
         parts = [
             f"{self.path}: layout {self.layout or '?'}",
             f"lines read {self.lines_read}",
-            f"calls added {self.calls_added}",
-            f"calls updated {self.calls_updated}",
+            f"{self.noun} added {self.calls_added}",
+            f"{self.noun} updated {self.calls_updated}",
             f"duplicates skipped {self.duplicates_skipped}",
             f"lines rejected {self.lines_rejected}",
         ]
+        for name in ("sessions", "pauses", "orphans", "skipped"):
+            if getattr(self, name):
+                parts.append(f"{name} {getattr(self, name)}")
         text = ", ".join(parts)
         if self.resumed_at:
             text += f" (continued at byte {self.resumed_at})"

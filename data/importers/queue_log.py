@@ -1,0 +1,457 @@
+"""Asterisk queue_log (pipe format) -> queue_call, queue_attempt, agent_session, agent_pause.
+
+Line: ``epoch|callid|queue|agent|event|data1|data2|...`` (epoch in UTC seconds). Events:
+
+- ENTERQUEUE opens a queue call (outcome 'unknown' until an exit arrives: a call whose exit
+  never comes, e.g. after a PBX restart, stays 'unknown' instead of being dropped);
+  CONNECT (holdtime) answers it; COMPLETECALLER / COMPLETEAGENT (holdtime, calltime),
+  TRANSFER / BLINDTRANSFER (extension, context, holdtime, calltime), ATTENDEDTRANSFER
+  (BRIDGE|id / APP|app / LINK|chan1|chan2, holdtime, calltime) end an answered call;
+  ABANDON / EXITWITHTIMEOUT / EXITEMPTY (position, origposition, waittime) and
+  EXITWITHKEY (key, position, origposition, waittime) end an unanswered one.
+- RINGNOANSWER (ms; 0 = member unavailable) and RINGCANCELED (ms) are attempts.
+- AGENTLOGIN / AGENTLOGOFF, AGENTCALLBACKLOGIN / LOGOFF, ADDMEMBER / REMOVEMEMBER open
+  and close agent sessions; PAUSE / UNPAUSE, PAUSEALL / UNPAUSEALL open and close pauses.
+- ``NONE|NONE|NONE`` housekeeping (QUEUESTART, CONFIGRELOAD), DID, INFO and the other
+  informational events are read and skipped.
+
+Queue calls are linked to their CDR call by callid = call_uid. Idempotent (a queue call is
+(source, callid, queue, enter time); attempts, sessions and pauses are matched on their
+times) and incremental like the CDR import; each batch commits with its aggregate refresh.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from data import aggregates
+from data import schema as s
+from data.importers.base import (
+    FINGERPRINT_BYTES,
+    ImportFailed,
+    ImportStats,
+    RejectWriter,
+    ensure_source,
+    find_source,
+    get_state,
+    location_of,
+    open_binary,
+    resume_position,
+    save_state,
+)
+
+KIND = "queue-log"
+DEFAULT_BATCH_LINES = 50_000
+
+CALL_EVENTS = {"ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT",
+               "EXITEMPTY", "EXITWITHKEY", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER", "RINGNOANSWER",
+               "RINGCANCELED"}
+AGENT_EVENTS = {"AGENTLOGIN", "AGENTLOGOFF", "AGENTCALLBACKLOGIN", "AGENTCALLBACKLOGOFF", "ADDMEMBER",
+                "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL"}
+INFO_EVENTS = {"QUEUESTART", "CONFIGRELOAD", "DID", "INFO", "PENALTY", "RINGINUSE", "WITHDRAW", "OUTCALL",
+               "AGENTDUMP", "SYSCOMPAT", "SYSCOMPAT", "CALLERONHOLD", "CALLEROFFHOLD", "QUEUEPAUSE",
+               "ENTERQUEUEAGAIN"}
+EXIT_OUTCOME = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "no_agents",
+                "EXITWITHKEY": "exit_key"}
+
+
+class BadLine(ValueError):
+    pass
+
+
+def _int(v: str | None) -> int | None:
+    if v is None or v == "":
+        return None
+    try:
+        return int(float(v))
+    except ValueError:
+        return None
+
+
+def agent_name(agent: str) -> str:
+    """`PJSIP/101`, `SIP/101`, `Local/101@from-queue/n`, `Agent/101` -> '101'; names stay."""
+    a = agent.strip()
+    slash = a.find("/")
+    if slash > 0 and " " not in a:
+        rest = a[slash + 1 :]
+        rest = rest.split("@", 1)[0].split("/", 1)[0]
+        if rest.isdigit():
+            return rest[:64]
+    return a[:64]
+
+
+class Event:
+    __slots__ = ("lineno", "at", "callid", "queue", "agent", "event", "data")
+
+
+def parse_line(line: str, lineno: int) -> Event | None:
+    """An Event, None for a line to skip, or BadLine."""
+    parts = line.split("|")
+    if len(parts) < 5:
+        raise BadLine(f"too few fields ({len(parts)}, expected at least 5: epoch|callid|queue|agent|event)")
+    epoch_s, callid, queue, agent, event = (p.strip() for p in parts[:5])
+    try:
+        epoch = float(epoch_s)
+    except ValueError:
+        raise BadLine(f"time is not a Unix epoch: {epoch_s[:30]!r}") from None
+    if not (31_536_000 <= epoch < 32_503_680_000):  # 1971 .. 3000
+        raise BadLine(f"impossible time {epoch_s[:30]!r}")
+    ev = event.upper()
+    if not ev:
+        raise BadLine("missing event")
+    if ev not in CALL_EVENTS and ev not in AGENT_EVENTS:
+        if ev in INFO_EVENTS or ev.isalpha():
+            return None  # housekeeping / informational
+        raise BadLine(f"unknown event {event[:30]!r}")
+    if ev in CALL_EVENTS and (callid in ("", "NONE") or queue in ("", "NONE")):
+        raise BadLine(f"{ev} without a call id or queue")
+    if len(callid) > 80:
+        raise BadLine("call id longer than 80 characters")
+    e = Event()
+    e.lineno = lineno
+    e.at = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+    e.callid, e.queue, e.agent, e.event = callid, queue[:32], agent, ev
+    e.data = [p.strip() for p in parts[5:]]
+    return e
+
+
+def _d(e: Event, i: int) -> str | None:
+    return e.data[i] if len(e.data) > i else None
+
+
+# ----------------------------------------------------------------------------- applying events
+
+QC_COLS = ("call_uid", "queue", "enter_utc", "exit_utc", "wait_s", "outcome", "agent", "talk_s", "position",
+           "orig_position", "exit_key", "caller_number", "transferred_to")
+
+
+def _apply_call_event(qc: dict, e: Event) -> None:
+    ev = e.event
+    if ev == "CONNECT":
+        qc["outcome"] = "answered"
+        qc["agent"] = agent_name(e.agent) if e.agent not in ("", "NONE") else qc["agent"]
+        hold = _int(_d(e, 0))
+        qc["wait_s"] = hold if hold is not None else max(0, int((e.at - qc["enter_utc"]).total_seconds()))
+        return
+    if ev in ("COMPLETECALLER", "COMPLETEAGENT", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"):
+        qc["outcome"] = "answered"
+        if e.agent not in ("", "NONE"):
+            qc["agent"] = agent_name(e.agent)
+        if ev in ("COMPLETECALLER", "COMPLETEAGENT"):
+            hold, talk = _int(_d(e, 0)), _int(_d(e, 1))
+            if _int(_d(e, 2)) is not None:
+                qc["orig_position"] = _int(_d(e, 2))
+        elif ev == "ATTENDEDTRANSFER":
+            method = (_d(e, 0) or "").upper()
+            if method == "LINK":  # LINK|chan1|chan2|holdtime|calltime|origpos
+                qc["transferred_to"] = (_d(e, 2) or _d(e, 1) or "")[:64] or None
+                hold, talk = _int(_d(e, 3)), _int(_d(e, 4))
+            else:  # BRIDGE|id|holdtime|calltime|origpos or APP|app|...
+                qc["transferred_to"] = (_d(e, 1) or "")[:64] or None
+                hold, talk = _int(_d(e, 2)), _int(_d(e, 3))
+        else:  # TRANSFER / BLINDTRANSFER: extension|context|holdtime|calltime|origpos
+            qc["transferred_to"] = (_d(e, 0) or "")[:64] or None
+            hold, talk = _int(_d(e, 2)), _int(_d(e, 3))
+        if hold is not None:
+            qc["wait_s"] = hold
+        if talk is not None:
+            qc["talk_s"] = talk
+        qc["exit_utc"] = e.at
+        return
+    outcome = EXIT_OUTCOME.get(ev)
+    if outcome is not None:
+        qc["outcome"] = outcome
+        qc["exit_utc"] = e.at
+        if ev == "EXITWITHKEY":
+            qc["exit_key"] = (_d(e, 0) or "")[:4] or None
+            pos, orig, wait = _int(_d(e, 1)), _int(_d(e, 2)), _int(_d(e, 3))
+        else:
+            pos, orig, wait = _int(_d(e, 0)), _int(_d(e, 1)), _int(_d(e, 2))
+        if pos is not None:
+            qc["position"] = pos
+        if orig is not None:
+            qc["orig_position"] = orig
+        qc["wait_s"] = wait if wait is not None else max(0, int((e.at - qc["enter_utc"]).total_seconds()))
+
+
+def _chunks(seq, n):
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats: ImportStats) -> None:
+    qc_t, qa_t = s.queue_call, s.queue_attempt
+    call_events = [e for e in events if e.event in CALL_EVENTS]
+    agent_events = [e for e in events if e.event in AGENT_EVENTS]
+
+    # Queue calls already stored for the call ids of this batch.
+    callids = sorted({e.callid for e in call_events})
+    stored: dict[tuple[str, str], list[dict]] = {}
+    for part in _chunks(callids, 500):
+        for r in conn.execute(sa.select(qc_t).where(qc_t.c.source_id == source_id, qc_t.c.call_uid.in_(part))):
+            stored.setdefault((r.call_uid, r.queue), []).append(dict(r._mapping))
+    for lst in stored.values():
+        lst.sort(key=lambda d: d["enter_utc"])
+    known_attempts: set[tuple] = set()
+    ids = [d["id"] for lst in stored.values() for d in lst]
+    for part in _chunks(ids, 500):
+        for r in conn.execute(sa.select(qa_t.c.queue_call_id, qa_t.c.agent, qa_t.c.at_utc, qa_t.c.result)
+                              .where(qa_t.c.queue_call_id.in_(part))):
+            known_attempts.add((r.queue_call_id, r.agent, r.at_utc, r.result))
+
+    current: dict[tuple[str, str], dict] = {}  # the queue call each (callid, queue) is in now
+    new_qcs: list[dict] = []
+    dirty: dict[int, dict] = {}
+    attempts: list[tuple[dict, dict]] = []  # (queue call, attempt row)
+
+    def find(key, at) -> dict | None:
+        qc = current.get(key)
+        if qc is not None and qc["enter_utc"] <= at + timedelta(seconds=1):
+            return qc
+        best = None
+        for d in stored.get(key, ()):
+            if d["enter_utc"] <= at + timedelta(seconds=1):
+                best = d
+        return best
+
+    for e in call_events:
+        key = (e.callid, e.queue)
+        if e.event == "ENTERQUEUE":
+            same = [d for d in stored.get(key, ()) if d["enter_utc"] == e.at]
+            same += [d for d in new_qcs if d["call_uid"] == e.callid and d["queue"] == e.queue and d["enter_utc"] == e.at]
+            if same:
+                stats.duplicates_skipped += 1
+                current[key] = same[0]
+                continue
+            qc = dict(call_uid=e.callid, queue=e.queue, enter_utc=e.at, exit_utc=None, wait_s=0, outcome="unknown",
+                      agent=None, talk_s=0, position=None, orig_position=_int(_d(e, 2)), exit_key=None,
+                      caller_number=(_d(e, 1) or "")[:64] or None, transferred_to=None)
+            new_qcs.append(qc)
+            current[key] = qc
+            continue
+        qc = find(key, e.at)
+        if qc is None:
+            stats.orphans += 1  # an event of a queue call whose ENTERQUEUE was never seen
+            continue
+        if e.event in ("RINGNOANSWER", "RINGCANCELED"):
+            ms = _int(_d(e, 0)) or 0
+            result = "ring_cancelled" if e.event == "RINGCANCELED" else ("unavailable" if ms == 0 else "ring_no_answer")
+            attempts.append((qc, dict(queue=e.queue, agent=agent_name(e.agent) or "?", at_utc=e.at,
+                                      ring_ms=max(0, min(ms, 2_000_000_000)), result=result)))
+            continue
+        before = dict(qc)
+        _apply_call_event(qc, e)
+        if "id" in qc and qc != before:
+            dirty[qc["id"]] = qc
+
+    # Write queue calls.
+    if new_qcs:
+        res = conn.execute(
+            qc_t.insert().returning(qc_t.c.id, sort_by_parameter_order=True),
+            [dict(source_id=source_id, **{k: d[k] for k in QC_COLS}) for d in new_qcs],
+        )
+        for d, new_id in zip(new_qcs, res.scalars()):
+            d["id"] = new_id
+        stats.calls_added += len(new_qcs)
+    if dirty:
+        cols = [c for c in QC_COLS if c not in ("call_uid", "queue", "enter_utc")]
+        stmt = qc_t.update().where(qc_t.c.id == sa.bindparam("_id")).values({c: sa.bindparam("_" + c) for c in cols})
+        conn.execute(stmt, [{"_id": i, **{"_" + c: d[c] for c in cols}} for i, d in dirty.items()])
+        stats.calls_updated += len(dirty)
+    rows = []
+    for qc, att in attempts:
+        k = (qc["id"], att["agent"], att["at_utc"], att["result"])
+        if k in known_attempts:
+            stats.duplicates_skipped += 1
+            continue
+        known_attempts.add(k)
+        rows.append(dict(queue_call_id=qc["id"], **att))
+    if rows:
+        conn.execute(qa_t.insert(), rows)
+
+    # Link to CDR calls of the same source.
+    touched = [d["id"] for d in new_qcs] + list(dirty)
+    if touched:
+        c = s.call
+        link = (sa.select(c.c.id).where(c.c.source_id == qc_t.c.source_id, c.c.call_uid == qc_t.c.call_uid)
+                .limit(1).scalar_subquery())
+        for part in _chunks(touched, 500):
+            conn.execute(qc_t.update().where(qc_t.c.id.in_(part), qc_t.c.call_id.is_(None)).values(call_id=link))
+
+    _write_agent_events(conn, source_id, agent_events, stats)
+
+    enters = [d["enter_utc"] for d in new_qcs] + [d["enter_utc"] for d in dirty.values()]
+    if enters:
+        aggregates.refresh(conn, min(enters), max(enters))
+
+
+def _write_agent_events(conn: sa.Connection, source_id: int, events: list[Event], stats: ImportStats) -> None:
+    if not events:
+        return
+    ses, pau = s.agent_session, s.agent_pause
+    for e in events:
+        agent = agent_name(e.agent)
+        if not agent or agent == "NONE":
+            continue
+        queue = None if e.queue in ("", "NONE") else e.queue
+        ev = e.event
+        if ev in ("AGENTLOGIN", "AGENTCALLBACKLOGIN", "ADDMEMBER"):
+            exists = conn.execute(sa.select(ses.c.id).where(
+                ses.c.source_id == source_id, ses.c.agent == agent, ses.c.login_utc == e.at,
+                ses.c.queue.is_(None) if queue is None else ses.c.queue == queue)).first()
+            if exists:
+                stats.duplicates_skipped += 1
+            else:
+                conn.execute(ses.insert().values(source_id=source_id, agent=agent, queue=queue, login_utc=e.at))
+                stats.sessions += 1
+        elif ev in ("AGENTLOGOFF", "AGENTCALLBACKLOGOFF", "REMOVEMEMBER"):
+            open_row = conn.execute(sa.select(ses.c.id).where(
+                ses.c.source_id == source_id, ses.c.agent == agent, ses.c.login_utc <= e.at,
+                ses.c.logout_utc.is_(None), ses.c.queue.is_(None) if queue is None else ses.c.queue == queue,
+            ).order_by(ses.c.login_utc.desc()).limit(1)).first()
+            if open_row:
+                reason = (_d(e, 2) if ev == "AGENTCALLBACKLOGOFF" else None) or ev.lower()
+                conn.execute(ses.update().where(ses.c.id == open_row.id).values(logout_utc=e.at,
+                                                                                 logout_reason=reason[:64]))
+        elif ev in ("PAUSE", "PAUSEALL"):
+            q = None if ev == "PAUSEALL" else queue
+            exists = conn.execute(sa.select(pau.c.id).where(
+                pau.c.source_id == source_id, pau.c.agent == agent, pau.c.start_utc == e.at,
+                pau.c.queue.is_(None) if q is None else pau.c.queue == q)).first()
+            if exists:
+                stats.duplicates_skipped += 1
+            else:
+                conn.execute(pau.insert().values(source_id=source_id, agent=agent, queue=q, start_utc=e.at,
+                                                 reason=((_d(e, 0) or "")[:64] or None)))
+                stats.pauses += 1
+        elif ev in ("UNPAUSE", "UNPAUSEALL"):
+            cond = [pau.c.source_id == source_id, pau.c.agent == agent, pau.c.start_utc <= e.at,
+                    pau.c.end_utc.is_(None)]
+            if ev == "UNPAUSE" and queue is not None:
+                cond.append(sa.or_(pau.c.queue == queue, pau.c.queue.is_(None)))
+            conn.execute(pau.update().where(*cond).values(end_utc=e.at))
+
+
+# ----------------------------------------------------------------------------- the import
+
+def _decode(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace")
+    return text.replace("\x00", "").rstrip("\r\n")
+
+
+def _looks_like_queue_log(lines: list[str]) -> bool:
+    ok = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        parts = line.split("|")
+        if len(parts) >= 5 and parts[0].strip().replace(".", "", 1).isdigit():
+            ok += 1
+    return ok > 0
+
+
+def import_queue_log_file(
+    engine: sa.Engine,
+    path: str | Path,
+    *,
+    source: str | None = None,
+    rejects_path: str | Path | None = None,
+    batch_lines: int = DEFAULT_BATCH_LINES,
+    progress: bool = False,
+) -> ImportStats:
+    """Import (the new part of) an Asterisk queue_log file; ImportFailed writes nothing."""
+    import hashlib
+
+    path = Path(path)
+    stats = ImportStats(path=str(path), layout="queue_log", noun="queue calls")
+    location = location_of(path)
+    with open_binary(path) as fh:
+        try:
+            size = fh.seek(0, io.SEEK_END)
+            fh.seek(0)
+            head = fh.read(FINGERPRINT_BYTES)
+            fh.seek(0)
+            sample = [_decode(fh.readline()) for _ in range(50)]
+        except OSError as exc:
+            raise ImportFailed(f"{path}: cannot read: {exc}") from exc
+        if not any(x.strip() for x in sample):
+            return stats
+        if not _looks_like_queue_log(sample):
+            raise ImportFailed(f"{path}: not a queue_log (epoch|callid|queue|agent|event|...); nothing imported")
+        with engine.connect() as conn:
+            source_id = find_source(conn, source)
+            state = get_state(conn, source_id, KIND, location) if source_id is not None else None
+        position, lineno, restarted = resume_position(fh, size, state)
+        stats.resumed_at, stats.restarted = position, restarted
+        if position >= size:
+            return stats
+        if source_id is None:
+            with engine.begin() as conn:
+                source_id = ensure_source(conn, source)
+        rejects = RejectWriter(rejects_path, str(path), stats)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=size - position, unit="B", unit_scale=True, desc=path.name, leave=False)
+
+        def fp(pos: int) -> str:
+            part = head[: min(len(head), pos)]
+            return f"{len(part)}:{hashlib.sha256(part).hexdigest()}"
+
+        try:
+            fh.seek(position)
+            events: list[Event] = []
+            bad: list[tuple[int, str, bytes]] = []
+            count = nbytes = 0
+            for raw in fh:
+                lineno += 1
+                position += len(raw)
+                nbytes += len(raw)
+                count += 1
+                line = _decode(raw)
+                if not line.strip():
+                    stats.blank_lines += 1
+                else:
+                    try:
+                        e = parse_line(line, lineno)
+                        if e is None:
+                            stats.skipped += 1
+                        else:
+                            events.append(e)
+                    except BadLine as exc:
+                        bad.append((lineno, str(exc), raw))
+                if count >= batch_lines:
+                    _commit(engine, source_id, events, stats, location, fp(position), position, lineno)
+                    stats.lines_read += count
+                    for b in bad:
+                        rejects.reject(*b)
+                    rejects.flush()
+                    events, bad, count = [], [], 0
+                    if bar is not None:
+                        bar.update(nbytes)
+                        nbytes = 0
+            if count:
+                _commit(engine, source_id, events, stats, location, fp(position), position, lineno)
+                stats.lines_read += count
+                for b in bad:
+                    rejects.reject(*b)
+        finally:
+            rejects.close()
+            if bar is not None:
+                bar.close()
+    return stats
+
+
+def _commit(engine, source_id, events, stats, location, fp, position, lineno) -> None:
+    with engine.begin() as conn:
+        write_batch(conn, source_id, events, stats)
+        save_state(conn, source_id, KIND, location, fp, position, lineno)
+    stats.batches += 1

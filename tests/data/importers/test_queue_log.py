@@ -1,0 +1,144 @@
+"""queue_log import on SQLite and PostgreSQL against a hand-written fixture (times UTC).
+
+fixtures/queue_log, by hand:
+- 1780000000.1: entered 600 at 07:00:02, 101 rang 5 s without answer, "Jana Novak" was
+  unavailable (RINGNOANSWER 0), 103 (Local channel member) answered after 13 s hold, 104's
+  ringing was cancelled after 8 s, caller hung up after 180 s of talk.
+- q2 abandoned after 25 s (the ABANDON line appears twice); q3 never left (no exit line:
+  PBX restart); q4 answered by 104 after 4 s, blind-transferred to 200 after 60 s; q5 left
+  with key 5 after 10 s; q6 answered by 101 after 3 s, attended transfer (LINK form) after 47 s.
+- 101 was a member of 600 06:50-08:00 and paused (all queues) 07:55-07:58 for Lunch;
+  Agent/1141 logged in at 06:55 and never out; Jana Novak paused in 600 at 07:05 (still).
+- Lines 13 (epoch not a number) and 28 (too few fields) are bad; 3 and 29 housekeeping;
+  18 blank.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from data import schema as s
+from data.importers.asterisk_cdr import import_cdr_file
+from data.importers.base import ImportFailed
+from data.importers.queue_log import import_queue_log_file
+
+FIX = Path(__file__).parent / "fixtures"
+D = datetime
+
+
+def queue_calls(engine) -> dict[str, sa.Row]:
+    with engine.connect() as conn:
+        return {r.call_uid: r for r in conn.execute(sa.select(s.queue_call))}
+
+
+def rows(engine, stmt) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(stmt)]
+
+
+def test_queue_log_builds_queue_calls_attempts_sessions_pauses(engine, tmp_path):
+    rejects = tmp_path / "rej"
+    st = import_queue_log_file(engine, FIX / "queue_log", rejects_path=rejects)
+    assert (st.lines_read, st.calls_added, st.lines_rejected, st.skipped, st.blank_lines) == (29, 6, 2, 2, 1)
+    assert sorted(dict(st.rejects)) == [13, 28]
+    assert b"queue_log:13: time is not a Unix epoch" in rejects.read_bytes()
+    qc = queue_calls(engine)
+    a = qc["1780000000.1"]
+    assert (a.outcome, a.agent, a.wait_s, a.talk_s) == ("answered", "103", 13, 180)
+    assert (a.enter_utc, a.exit_utc, a.caller_number, a.orig_position) == (D(2026, 6, 1, 7, 0, 2),
+                                                                            D(2026, 6, 1, 7, 3, 15), "0601111111", 1)
+    q2 = qc["q2"]
+    assert (q2.outcome, q2.wait_s, q2.position, q2.orig_position, q2.exit_utc) == ("abandoned", 25, 2, 1,
+                                                                                   D(2026, 6, 1, 7, 10, 25))
+    q3 = qc["q3"]
+    assert (q3.outcome, q3.exit_utc, q3.wait_s) == ("unknown", None, 0)
+    q4 = qc["q4"]
+    assert (q4.outcome, q4.agent, q4.wait_s, q4.talk_s, q4.transferred_to) == ("answered", "104", 4, 60, "200")
+    q5 = qc["q5"]
+    assert (q5.outcome, q5.exit_key, q5.wait_s) == ("exit_key", "5", 10)
+    q6 = qc["q6"]
+    assert (q6.outcome, q6.agent, q6.wait_s, q6.talk_s, q6.transferred_to) == ("answered", "101", 3, 47,
+                                                                               "PJSIP/300-00000002")
+    qa = s.queue_attempt
+    assert sorted(rows(engine, sa.select(qa.c.agent, qa.c.ring_ms, qa.c.result, qa.c.queue))) == [
+        ("101", 5000, "ring_no_answer", "600"), ("104", 8000, "ring_cancelled", "600"),
+        ("Jana Novak", 0, "unavailable", "600")]
+    ses = s.agent_session
+    assert sorted(rows(engine, sa.select(ses.c.agent, ses.c.queue, ses.c.login_utc, ses.c.logout_utc)),
+                  key=lambda r: r[0]) == [
+        ("101", "600", D(2026, 6, 1, 6, 50), D(2026, 6, 1, 8, 0)), ("1141", None, D(2026, 6, 1, 6, 55), None)]
+    pau = s.agent_pause
+    assert sorted(rows(engine, sa.select(pau.c.agent, pau.c.queue, pau.c.start_utc, pau.c.end_utc, pau.c.reason)),
+                  key=lambda r: r[0]) == [
+        ("101", None, D(2026, 6, 1, 7, 55), D(2026, 6, 1, 7, 58), "Lunch"),
+        ("Jana Novak", "600", D(2026, 6, 1, 7, 5), None, "Break")]
+    # Queue aggregates for 07:00-08:00 UTC, worked out from the list above.
+    aq = s.agg_queue_hour
+    got = rows(engine, sa.select(aq.c.outcome, aq.c.calls, aq.c.wait_s, aq.c.talk_s, aq.c.within_sl,
+                                 aq.c.short_abandons).where(aq.c.queue == "600").order_by(aq.c.outcome))
+    assert [tuple(int(x) if not isinstance(x, str) else x for x in r) for r in got] == [
+        ("abandoned", 1, 25, 0, 0, 0), ("answered", 3, 20, 287, 3, 0), ("exit_key", 1, 10, 0, 0, 0),
+        ("unknown", 1, 0, 0, 0, 0)]
+
+
+def test_queue_log_reimport_and_incremental(engine, tmp_path):
+    lines = (FIX / "queue_log").read_bytes().splitlines(keepends=True)
+    path = tmp_path / "queue_log"
+    path.write_bytes(b"".join(lines[:8]))  # up to and including the CONNECT of the first call
+    st1 = import_queue_log_file(engine, path)
+    assert st1.calls_added == 1
+    assert (queue_calls(engine)["1780000000.1"].outcome, queue_calls(engine)["1780000000.1"].exit_utc) == (
+        "answered", None)
+    path.write_bytes(b"".join(lines))
+    st2 = import_queue_log_file(engine, path)
+    assert st2.lines_read == len(lines) - 8 and st2.calls_added == 5
+    a = queue_calls(engine)["1780000000.1"]
+    assert (a.talk_s, a.exit_utc) == (180, D(2026, 6, 1, 7, 3, 15))
+    # A copy (no remembered position) adds nothing.
+    other = tmp_path / "copy"
+    shutil.copy(path, other)
+    st3 = import_queue_log_file(engine, other)
+    assert (st3.calls_added, st3.calls_updated) == (0, 0)
+    with engine.connect() as conn:
+        n = {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+             for t in (s.queue_call, s.queue_attempt, s.agent_session, s.agent_pause)}
+    assert n == {"queue_call": 6, "queue_attempt": 3, "agent_session": 2, "agent_pause": 2}
+
+
+@pytest.mark.parametrize("cdr_first", [True, False])
+def test_queue_calls_link_to_their_cdr_either_order(engine, cdr_first):
+    if cdr_first:
+        import_cdr_file(engine, FIX / "csv21_local.csv")
+        import_queue_log_file(engine, FIX / "queue_log")
+    else:
+        import_queue_log_file(engine, FIX / "queue_log")
+        import_cdr_file(engine, FIX / "csv21_local.csv")
+    qc, c = s.queue_call, s.call
+    linked = rows(engine, sa.select(qc.c.call_uid, c.c.call_uid).join(c, c.c.id == qc.c.call_id))
+    assert linked == [("1780000000.1", "1780000000.1")]
+
+
+def test_not_a_queue_log_writes_nothing(engine, tmp_path):
+    with pytest.raises(ImportFailed, match="not a queue_log"):
+        import_queue_log_file(engine, FIX / "csv16_local.csv")
+    with pytest.raises(ImportFailed, match="no such file"):
+        import_queue_log_file(engine, tmp_path / "missing")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(s.source)).scalar() == 0
+
+
+def test_cli_queue_log(db_url, tmp_path):
+    from callboard.cli import app
+
+    res = CliRunner().invoke(app, ["import", "queue-log", str(FIX / "queue_log"), "--rejects", str(tmp_path / "r"),
+                                   "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "queue calls added 6" in res.output and "lines rejected 2" in res.output
+    res = CliRunner().invoke(app, ["import", "queue-log", str(tmp_path / "none"), "--no-progress"])
+    assert res.exit_code == 2

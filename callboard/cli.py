@@ -310,10 +310,11 @@ def report(
     interval: int = typer.Option(60, help="extension-activity: 15 | 30 | 60 | 1440 minutes."),
     lang: str = typer.Option("en", "--lang", help="Language of the headers: en | cs."),
     fmt: str = typer.Option("csv", "--format", help="Output format (csv; PDF and XLSX come with scheduling)."),
+    with_calls: bool = typer.Option(False, "--with-calls", help="After the table, every call it counted."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
 ) -> None:
     """Write a report's table (the same numbers as its page) to a file."""
-    from callboard.reports import RUNNERS, run_report, to_csv
+    from callboard.reports import RUNNERS, call_rows, run_report, to_csv
     from data.queries.reports import ReportFilter
     from data.scope import Scope
 
@@ -331,7 +332,8 @@ def report(
         _echo_err(str(exc))
         raise typer.Exit(2)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(to_csv(result, lang), encoding="utf-8")
+    calls = call_rows(result, Scope.everything()) if with_calls else None
+    output.write_text(to_csv(result, lang, calls), encoding="utf-8")
     typer.echo(f"{report_type}: {len(result.df)} rows, {result.total_calls} calls -> {output}")
 
 

@@ -37,6 +37,7 @@ from callboard.reports import (
     PRESET_LABELS,
     PRESETS,
     ReportResult,
+    call_rows,
     csv_filename,
     display_value,
     header,
@@ -169,7 +170,7 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
             labelled(_("Days (PBX local)"), dcc.DatePickerRange(
                 id=page.id("dates"), start_date=state["from"].isoformat(), end_date=state["to"].isoformat(),
                 display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0,
-                start_date_placeholder_text=_("From"), end_date_placeholder_text=_("To")), 3),
+                start_date_placeholder_text=_("First day"), end_date_placeholder_text=_("Last day")), 3),
             labelled(_("Extensions"), dcc.Dropdown(
                 id=page.id("ext"), options=ext_options, value=state["ext"], multi=True,
                 placeholder=_("All extensions")), 3),
@@ -189,9 +190,11 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
         for opt in page.options
     ]
     download = dbc.Col(
-        [dbc.Button(_("Download CSV"), id=page.id("csv-btn"), color="secondary", size="sm", className="mt-3"),
+        [dbc.Button(_("Download CSV"), id=page.id("csv-btn"), color="secondary", size="sm", className="mt-3 me-2"),
+         dbc.Button(_("CSV with calls"), id=page.id("csv-calls-btn"), color="secondary", outline=True, size="sm",
+                    className="mt-3", title=_("The table, then every call it counted")),
          dcc.Download(id=page.id("csv"))],
-        md=2, className="ms-auto text-end",
+        md=4, className="ms-auto text-end",
     )
     return dbc.Card(dbc.CardBody([first_row, dbc.Row(extras + [download], className="g-2 mt-1")]),
                     className="mb-3 report-filters")
@@ -426,6 +429,7 @@ def register_callbacks(page: ReportPage) -> None:
     @dash.callback(
         Output(page.id("csv"), "data"),
         Input(page.id("csv-btn"), "n_clicks"),
+        Input(page.id("csv-calls-btn"), "n_clicks"),
         State(page.id("dates"), "start_date"),
         State(page.id("dates"), "end_date"),
         State(page.id("ext"), "value"),
@@ -435,11 +439,18 @@ def register_callbacks(page: ReportPage) -> None:
         State(page.id("lang"), "data"),
         prevent_initial_call=True,
     )
-    def _download(n_clicks, start, end, ext, group, dirs, *rest):
+    def _download(n_clicks, n_calls_clicks, start, end, ext, group, dirs, *rest):
         opts, lang = rest[: len(page.options)], rest[len(page.options)]
         state = _state_from_controls(page, start, end, ext, group, dirs, opts)
-        result = run_report(page.report, current_scope(), report_filter(page, state))
-        return dcc.send_string(to_csv(result, lang), csv_filename(result), type="text/csv")
+        scope = current_scope()
+        result = run_report(page.report, scope, report_filter(page, state))
+        calls = None
+        if ctx.triggered_id == page.id("csv-calls-btn"):
+            calls = call_rows(result, scope, limit=get_settings().max_result_rows)
+        name = csv_filename(result)
+        if calls is not None:
+            name = name.replace(".csv", "_calls.csv")
+        return dcc.send_string(to_csv(result, lang, calls), name, type="text/csv")
 
 
 # Report options shared by several pages.

@@ -35,6 +35,8 @@ TITLES = {
 }
 PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month")}
 KIND_LABELS = {"did": N_("DID (inbound)"), "dod": N_("DOD (outbound)")}
+DIRECTION_NAMES = {"inbound": N_("Inbound"), "outbound": N_("Outbound"), "internal": N_("Internal")}
+STATUS_NAMES = {**metrics.STATUS_LABELS, "congestion": N_("Congestion")}
 # Finest interval allowed for a range of N days (more would not be readable).
 MAX_DAYS = {15: 31, 30: 31, 60: 92}
 
@@ -326,6 +328,10 @@ def csv_value(col: Col, v, lang: str | None = None) -> str:
         return v.isoformat(timespec="minutes")
     if col.kind == "kind":
         return translator(lang)(KIND_LABELS[v])
+    if col.kind == "direction":
+        return translator(lang)(DIRECTION_NAMES.get(v, v))
+    if col.kind == "status":
+        return translator(lang)(STATUS_NAMES.get(v, v))
     return str(v)
 
 
@@ -352,12 +358,45 @@ def display_value(col: Col, v, lang: str | None) -> str:
     return str(v)
 
 
-def to_csv(result: ReportResult, lang: str | None) -> str:
+CALL_COLUMNS = [
+    Col("start", N_("Start"), "datetime"),
+    Col("direction", N_("Direction"), "direction"),
+    Col("status", N_("Status"), "status"),
+    Col("from_number", N_("From"), "text"),
+    Col("to_number", N_("To"), "text"),
+    Col("extension", N_("Extension"), "text"),
+    Col("peer_extension", N_("Other extension"), "text"),
+    Col("did", N_("DID"), "text"),
+    Col("outbound_cid", N_("Outbound caller ID"), "text"),
+    Col("ring_s", N_("Ring time"), "duration"),
+    Col("talk_s", N_("Talk time"), "duration"),
+    Col("hold_s", N_("Hold time"), "duration"),
+]
+
+
+def call_rows(result: ReportResult, scope: Scope, *, engine: Engine | None = None, tz: ZoneInfo | None = None,
+              limit: int | None = None):
+    """The calls behind `result` (streamed, oldest first), start times in the PBX zone."""
+    tz = tz or get_settings().tz
+    stmt = q.report_calls(result.report, scope, result.filter, tz)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for row in db.stream_rows(stmt, engine):
+        yield (_as_dt(row[0]).replace(tzinfo=UTC).astimezone(tz), *row[1:])
+
+
+def to_csv(result: ReportResult, lang: str | None, calls=None) -> str:
+    """The table; with `calls` (rows of call_rows), an empty line and the calls behind it."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow([header(c, lang, csv_units=True) for c in result.columns])
     for rec in result.df.itertuples(index=False):
         w.writerow([csv_value(c, v, lang) for c, v in zip(result.columns, rec)])
+    if calls is not None:
+        w.writerow([])
+        w.writerow([header(c, lang, csv_units=True) for c in CALL_COLUMNS])
+        for rec in calls:
+            w.writerow([csv_value(c, v, lang) for c, v in zip(CALL_COLUMNS, rec)])
     return buf.getvalue()
 
 

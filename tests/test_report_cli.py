@@ -88,3 +88,17 @@ def test_bad_arguments_fail_clearly(pbx, tmp_path):  # noqa: F811
     r = runner.invoke(app, ["report", "pbx-activity", "--from", "2026-05-05", "--to", "2026-05-04", "-o", str(out)])
     assert r.exit_code == 2 and "before" in r.output
     assert not out.exists()
+
+
+def test_with_calls_lists_every_counted_call_once(pbx, tmp_path):  # noqa: F811
+    out = tmp_path / "es.csv"
+    result = runner.invoke(app, ["report", "extension-statistics", "--from", "2026-05-04", "--to", "2026-05-05",
+                                 "--with-calls", "--lang", "cs", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = _csv(out)
+    gap = rows.index([])
+    summary, calls = rows[1:gap], rows[gap + 2:]
+    assert sum(int(r[2]) for r in summary) == 11  # c8 counted for 101 and 102
+    assert len(calls) == 10  # ... but listed once; c11 (no extension) not at all
+    assert rows[gap + 1][:3] == ["Začátek", "Směr", "Stav"]
+    assert calls[3][:3] == ["2026-05-04T08:58+02:00", "Interní", "Přijaté"]

@@ -352,6 +352,40 @@ def did_dod(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None =
     return sa.select(u).order_by(u.c.period, u.c.kind, u.c.number)
 
 
+# --------------------------------------------------------------------------- the calls behind a report
+
+
+def report_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """The calls a report counted, one row each (a call counted for two extensions is
+    listed once), oldest first — for "CSV with calls"."""
+    start, end = flt.bounds(tz)
+    c = s.call
+    where = [c.c.start_utc >= start, c.c.start_utc < end, _direction_clause(c.c.direction, flt)]
+    if report in ("extension-statistics", "extension-activity"):
+        def counted(col):
+            return sa.and_(col.is_not(None), col != "", extension_clause(scope, col),
+                           extension_clause(flt.selection(), col) if flt.has_extension_filter else sa.true())
+
+        where.append(sa.or_(counted(c.c.extension), counted(c.c.peer_extension)))
+    elif report in ("pbx-activity", "did-dod"):
+        where.append(call_clause(scope))
+        if flt.has_extension_filter:
+            where.append(call_clause(flt.selection()))
+        if report == "did-dod":
+            where.append(sa.or_(
+                sa.and_(c.c.direction == "inbound", c.c.did.is_not(None), c.c.did != ""),
+                sa.and_(c.c.direction == "outbound", c.c.outbound_cid.is_not(None), c.c.outbound_cid != ""),
+            ))
+    else:
+        raise ValueError(f"unknown report {report!r}")
+    return (
+        sa.select(c.c.start_utc, c.c.direction, c.c.status, c.c.from_number, c.c.to_number, c.c.extension,
+                  c.c.peer_extension, c.c.did, c.c.outbound_cid, c.c.ring_s, c.c.talk_s, c.c.hold_s)
+        .where(*where)
+        .order_by(c.c.start_utc, c.c.id)
+    )
+
+
 # --------------------------------------------------------------------------- names
 
 

@@ -309,3 +309,28 @@ def test_filter_validation():
         ReportFilter(D4, D4, directions=["sideways"])
     assert ReportFilter(D4, D4, directions=["internal", "inbound", "outbound"]).directions == ()
     assert ReportFilter(D4, D4, extensions="101,102", directions="inbound").extensions == ("101", "102")
+
+
+def test_the_calls_behind_each_report(pbx):
+    from callboard.reports import call_rows
+
+    def uids(report, flt, scope=ALL):
+        result = run(report, flt, scope=scope, engine=pbx)
+        starts = [r[0] for r in call_rows(result, scope, engine=pbx, tz=TZ)]
+        by_start = {c["start_utc"]: c["call_uid"] for c in CALLS}
+        return [by_start[s.astimezone(TZ).replace(tzinfo=None) - s.utcoffset()] for s in starts]
+
+    flt = ReportFilter(D4, D5)
+    # Extension statistics counted c8 twice (101 and 102) but it is one call; c11 had no extension.
+    assert uids("extension-statistics", flt) == ["c1", "c2", "c3", "c8", "c4", "c5", "c6", "c7", "c10", "c9"]
+    assert uids("pbx-activity", flt) == ["c1", "c2", "c3", "c8", "c4", "c5", "c6", "c7", "c10", "c11", "c9"]
+    assert uids("pbx-activity", flt.with_(extensions=("103",))) == ["c5", "c6", "c9"]
+    assert uids("extension-activity", flt.with_(extensions=("102",), interval=15)) == ["c3", "c8", "c4"]
+    assert uids("did-dod", flt.with_(directions=("outbound",))) == ["c4", "c5", "c9"]
+    assert uids("extension-statistics", flt, scope=Scope.of(extensions=["104"])) == ["c7", "c10"]
+    csv_text = to_csv(run("pbx-activity", flt.with_(by="month"), engine=pbx), "en",
+                      call_rows(run("pbx-activity", flt.with_(by="month"), engine=pbx), ALL, engine=pbx, tz=TZ))
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert rows[1][4] == "11" and rows[2] == [] and rows[3][0] == "Start"
+    assert len(rows) == 4 + 11
+    assert rows[4][:3] == ["2026-05-04T08:10+02:00", "Inbound", "Answered"]

@@ -153,7 +153,7 @@ class RecordsQuery:
         """``?a=b&...`` (or "" when everything is default)."""
         params = self.to_params()
         params.update({k: v for k, v in extra.items() if v})
-        return ("?" + urlencode(params, safe=",")) if params else ""
+        return ("?" + urlencode(params, safe=",:")) if params else ""
 
     def with_(self, **changes) -> "RecordsQuery":
         return replace(self, **changes)

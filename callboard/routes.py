@@ -2,7 +2,8 @@
 
 /export/records.csv  the call records of a view as CSV, streamed. Takes the records page's
                      query parameters (callboard.records_params) plus ``cols`` (secondary
-                     columns to add to the main ones), ``lang`` (en/cs) and ``excel=1``.
+                     columns to add to the main ones), ``sort`` (``duration:desc,start:asc``,
+                     the grid's order; default newest first), ``lang`` (en/cs) and ``excel=1``.
                      An invalid filter answers 400 with the translated message.
 """
 
@@ -13,7 +14,7 @@ from flask import Flask, Response, request, stream_with_context
 from callboard.i18n import normalize_lang, translator
 from callboard.records_params import RecordsQuery
 from callboard.settings import get_settings
-from data.queries.calls import MAIN_COLUMNS, SECONDARY_COLUMNS, InvalidFilter
+from data.queries.calls import COLUMNS, MAIN_COLUMNS, SECONDARY_COLUMNS, InvalidFilter
 from data.scope import Scope
 
 RECORDS_CSV_PATH = "/export/records.csv"
@@ -22,6 +23,22 @@ RECORDS_CSV_PATH = "/export/records.csv"
 def current_scope() -> Scope:
     """What the current user may see: everything until logins exist (access-control item)."""
     return Scope.everything()
+
+
+def format_sort(sort) -> str:
+    """[["duration", "desc"], ...] -> "duration:desc" (the ``sort`` URL parameter)."""
+    return ",".join(f"{key}:{direction}" for key, direction in sort or () if key in COLUMNS)
+
+
+def parse_sort(text: str | None) -> list[tuple[str, str]]:
+    """"duration:desc,start" -> [("duration", "desc"), ("start", "asc")]; unknown keys dropped."""
+    out = []
+    for part in (text or "").split(","):
+        key, _sep, direction = part.strip().partition(":")
+        direction = (direction or "asc").lower()
+        if key in COLUMNS and direction in ("asc", "desc"):
+            out.append((key, direction))
+    return out
 
 
 def records_csv() -> Response:
@@ -36,7 +53,8 @@ def records_csv() -> Response:
     except InvalidFilter as exc:
         return Response(translator(lang)(exc.msgid, **exc.params), status=400, mimetype="text/plain")
     columns = list(MAIN_COLUMNS) + [c for c in SECONDARY_COLUMNS if c in query.columns]
-    body = iter_cdr_csv(current_scope(), filt, columns, lang=lang, excel=excel, tz=tz)
+    sort = parse_sort(request.args.get("sort"))
+    body = iter_cdr_csv(current_scope(), filt, columns, lang=lang, excel=excel, tz=tz, sort=sort)
     return Response(
         stream_with_context(body),
         mimetype="text/csv",

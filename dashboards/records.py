@@ -23,7 +23,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
 from callboard.i18n import N_, translator
 from callboard.records_params import PRESETS, RecordsQuery, preset_days
-from callboard.routes import RECORDS_CSV_PATH, current_scope
+from callboard.routes import RECORDS_CSV_PATH, current_scope, format_sort
 from callboard.settings import get_settings
 from data import db
 from data import schema as s
@@ -125,10 +125,12 @@ def _group_names() -> list[str]:
         return []
 
 
-def _download_href(params: dict | None, columns: list[str] | None, lang: str, excel: bool = False) -> str:
+def _download_href(params: dict | None, columns: list[str] | None, lang: str, excel: bool = False,
+                   sort: list | None = None) -> str:
+    """The CSV of this view: its filter, the chosen columns and the grid's sort order."""
     q = RecordsQuery.from_params(params or {})
     extra = {"cols": ",".join(c for c in SECONDARY_COLUMNS if c in (columns or ())), "lang": lang,
-             "excel": "1" if excel else ""}
+             "sort": format_sort(sort), "excel": "1" if excel else ""}
     return RECORDS_CSV_PATH + (q.to_search(**extra) or "")
 
 
@@ -242,6 +244,7 @@ def layout(lang: str = "en", **query):
             dcc.Location(id="rec-location", refresh=False),
             dcc.Store(id="rec-query", data=params),
             dcc.Store(id="rec-total"),
+            dcc.Store(id="rec-sort", data=[]),
             dcc.Store(id="rec-purged"),
             html.H2(_("Call records")),
             html.P(_("Times are in the PBX time zone ({tz}).", tz=tz_label()) + " "
@@ -347,21 +350,24 @@ clientside_callback(
     Output("rec-count", "children"),
     Output("rec-empty", "is_open"),
     Output("rec-empty", "children"),
+    Output("rec-sort", "data"),
     Input("rec-grid", "getRowsRequest"),
     State("rec-query", "data"),
     State("rec-total", "data"),
+    State("rec-sort", "data"),
     State("lang", "value"),
 )
-def _get_rows(request, params, total, lang):
+def _get_rows(request, params, total, current_sort, lang):
     if not request:
-        return no_update, no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update, no_update
+    sort = [[m.get("colId"), m.get("sort")] for m in request.get("sortModel") or [] if m.get("colId") in COLUMNS]
+    sort_out = sort if sort != (current_sort or []) else no_update
     filt, error = _filter_or_error(params, lang)
     if filt is None:
-        return {"rowData": [], "rowCount": 0}, None, "", False, no_update
+        return {"rowData": [], "rowCount": 0}, None, "", False, no_update, sort_out
     _ = translator(lang)
     start = max(0, int(request.get("startRow") or 0))
     end = max(start + 1, int(request.get("endRow") or start + BLOCK))
-    sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or []]
     scope = current_scope()
     rows = db.fetch_all(list_calls(scope, filt, list(COLUMNS), sort=sort, offset=start,
                                    limit=end - start))
@@ -379,22 +385,31 @@ def _get_rows(request, params, total, lang):
         if unknown:
             empty += " " + _("No calls of these extensions are stored: {extensions}.",
                              extensions=", ".join(sorted(unknown)))
-    return {"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total, label, count == 0, empty
+    return ({"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total, label, count == 0, empty,
+            sort_out)
 
 
 @callback(
     Output("rec-grid", "columnDefs"),
+    Input("rec-columns", "value"),
+    State("lang", "value"),
+)
+def _columns(columns, lang):
+    return _column_defs(lang, columns)
+
+
+@callback(
     Output("rec-download", "href"),
     Output("rec-download-excel", "href"),
     Input("rec-columns", "value"),
     Input("rec-query", "data"),
+    Input("rec-sort", "data"),
     State("lang", "value"),
 )
-def _columns_and_links(columns, params, lang):
+def _download_links(columns, params, sort, lang):
     return (
-        _column_defs(lang, columns),
-        _download_href(params, columns, lang),
-        _download_href(params, columns, lang, excel=True),
+        _download_href(params, columns, lang, sort=sort),
+        _download_href(params, columns, lang, excel=True, sort=sort),
     )
 
 

@@ -166,6 +166,7 @@ def wait_column(page, col_id: str, expected: list[str]) -> None:
 def db_rows(db_url: str, href: str) -> list:
     """What the database holds for the view a download link names (the page's own filter)."""
     from callboard.records_params import RecordsQuery
+    from callboard.routes import parse_sort
     from data import db
     from data.queries.calls import ALL_COLUMNS, list_calls
     from data.scope import Scope
@@ -176,7 +177,8 @@ def db_rows(db_url: str, href: str) -> list:
     engine = db.make_engine(db_url)
     try:
         with engine.connect() as conn:
-            return list(conn.execute(list_calls(Scope.everything(), filt, ALL_COLUMNS, limit=None)))
+            sort = parse_sort(parse_qs(urlsplit(href).query).get("sort", [""])[0])
+            return list(conn.execute(list_calls(Scope.everything(), filt, ALL_COLUMNS, sort=sort, limit=None)))
     finally:
         engine.dispose()
 
@@ -217,8 +219,14 @@ def test_records_page_end_to_end(page, server):
     wait_column(page, "did", ["+420222000100", ""])  # the URL kept ext=101 too
 
     # Download: the CSV of the current filter with the chosen columns equals the database.
+    # Sort shortest first (second click on the header): the download follows the grid's order.
+    page.click('#rec-grid .ag-header-cell[col-id="duration"] .ag-header-cell-label')
+    wait_column(page, "duration", ["1:00", "0:03"])
+    page.click('#rec-grid .ag-header-cell[col-id="duration"] .ag-header-cell-label')
+    wait_column(page, "duration", ["0:03", "1:00"])
+    wait_idle(page)
     href = page.get_attribute("#rec-download", "href")
-    assert "ext=101" in href and "cols=did,pin" in href
+    assert "ext=101" in href and "cols=did,pin" in href and "sort=duration:asc" in href
     with page.expect_download() as info:
         page.click("#rec-download")
     download = info.value
@@ -226,7 +234,7 @@ def test_records_page_end_to_end(page, server):
     rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"), newline="")))
     assert rows[0][-2:] == ["DID", "PIN code"]
     expected = db_rows(db_url, href)
-    assert [r.call_uid for r in expected] == ["c1", "c6"]
+    assert [r.call_uid for r in expected] == ["c6", "c1"]
     assert [(r[1], r[5], r[-2]) for r in rows[1:]] == [
         ("'" + e.from_number if e.from_number.startswith("+") else e.from_number, str(e.duration_s),
          ("'" + e.did) if e.did else "")

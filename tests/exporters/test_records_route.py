@@ -115,3 +115,16 @@ def test_route_answers_400_with_the_message(client):
     resp = client.get(routes.RECORDS_CSV_PATH + "?preset=custom&from=2026-03-11&to=2026-03-10&lang=cs")
     assert resp.status_code == 400
     assert resp.get_data(as_text=True) == "Časový rozsah je obrácený: jeho konec je před začátkem."
+
+
+def test_route_follows_the_grid_sort(client):
+    resp = client.get(routes.RECORDS_CSV_PATH + "?preset=custom&from=2026-03-10&to=2026-03-10&cols=call_uid"
+                      "&sort=duration:asc,bogus:desc")
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True), newline="")))
+    assert [r[-1] for r in rows[1:]] == ["c6", "c4", "c3", "c1", "c2"]
+
+
+def test_sort_parameter():
+    assert routes.parse_sort("duration:desc, start,pin:up,x:asc") == [("duration", "desc"), ("start", "asc")]
+    assert routes.format_sort([["duration", "desc"], ["nope", "asc"]]) == "duration:desc"
+    assert routes.parse_sort(None) == []

@@ -452,6 +452,8 @@ def import_queue_log_file(
 
 def _commit(engine, source_id, events, stats, location, fp, position, lineno) -> None:
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # see asterisk_cdr._commit
         write_batch(conn, source_id, events, stats)
         save_state(conn, source_id, KIND, location, fp, position, lineno)
     stats.batches += 1

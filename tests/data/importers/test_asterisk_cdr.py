@@ -329,3 +329,46 @@ def test_cli_import_summary_rejects_and_exit_codes(db_url, tmp_path):
     junk.write_text("just some text\n")
     res = runner.invoke(app, ["import", "asterisk-cdr", str(junk), "--no-progress"])
     assert res.exit_code == 2 and "unknown CDR layout" in res.output
+
+
+# --------------------------------------------------------------------------- grouping without linkedid
+
+
+def test_local_halves_without_linkedid_join_the_dialling_call(engine):
+    """18 columns (no linkedid): the ;2 row has its own uniqueid but joins the call that
+    dialled its ;1 half."""
+    st = import_cdr_file(engine, FIX / "csv18_local_halves.csv", source_tz="UTC")
+    assert (st.calls_added, st.legs_added) == (1, 2)
+    zed = calls(engine)["1767693600.11"]
+    assert (zed.direction, zed.status, zed.extension, zed.queue) == ("inbound", "answered", "105", "600")
+    assert (zed.start_utc, zed.duration_s, zed.ring_s, zed.talk_s) == (D(2026, 1, 6, 10), 68, 8, 60)
+
+
+def test_parallel_legs_without_uniqueid_are_one_call_and_reimport_adds_nothing(engine, tmp_path):
+    """16 columns (no uniqueid): legs of the same caller channel and start are one call."""
+    st = import_cdr_file(engine, FIX / "csv16_parallel.csv", source_tz="UTC")
+    assert (st.calls_added, st.legs_added) == (1, 2)
+    (dave,) = calls(engine).values()
+    assert dave.call_uid.startswith("h")
+    assert (dave.status, dave.extension, dave.talk_s, dave.ring_s) == ("answered", "102", 52, 8)
+    again = import_cdr_file(engine, copy_fixture("csv16_parallel.csv", tmp_path), source_tz="UTC")
+    assert (again.calls_added, again.duplicates_skipped) == (0, 2)
+
+
+def test_unknown_source_zone_is_refused(engine):
+    with pytest.raises(ImportFailed, match="unknown time zone"):
+        import_cdr_file(engine, FIX / "csv16_parallel.csv", source_tz="Mars/Olympus")
+
+
+def test_local_times_around_dst_changes():
+    from zoneinfo import ZoneInfo
+
+    from data.importers.asterisk_cdr import make_time_parser
+
+    parse = make_time_parser(ZoneInfo("Europe/Prague"))
+    assert parse("2026-03-29 01:59:59") == D(2026, 3, 29, 0, 59, 59)  # CET
+    assert parse("2026-03-29 03:00:00") == D(2026, 3, 29, 1, 0, 0)  # CEST
+    # 02:30 on 25 October happens twice; a CDR cannot say which: the first (CEST) is taken.
+    assert parse("2026-10-25 02:30:00") == D(2026, 10, 25, 0, 30)
+    assert parse("2026-10-25 03:30:00") == D(2026, 10, 25, 2, 30)
+    assert parse("2026-10-25T02:30:00+01:00") == D(2026, 10, 25, 1, 30)  # explicit offsets win

@@ -99,7 +99,9 @@ def fig_pbx_directions(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
         fig.add_bar(x=df["label"], y=df[direction], name=_(DIRECTION_LABELS[direction]),
                     marker_color=DIRECTION_COLORS[direction])
     fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=_("Calls"), xaxis_type="category")
-    return _base_layout(fig, _("Calls by direction"))
+    fig = _base_layout(fig, _("Calls by direction"))
+    fig.update_layout(legend_traceorder="normal")
+    return fig
 
 
 def fig_answered_split(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
@@ -111,7 +113,9 @@ def fig_answered_split(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     fig.add_bar(x=df["label"], y=df["unanswered"], name=_("Unanswered"), marker_color=STATUS_COLORS["no_answer"],
                 marker_pattern_shape="/")
     fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=_("Calls"), xaxis_type="category")
-    return _base_layout(fig, _("Answered and unanswered calls"))
+    fig = _base_layout(fig, _("Answered and unanswered calls"))
+    fig.update_layout(legend_traceorder="normal")
+    return fig
 
 
 def fig_extension_activity(df: pd.DataFrame, lang: str, x_title: str, top: int = 10) -> go.Figure:
@@ -136,7 +140,7 @@ def fig_extension_activity(df: pd.DataFrame, lang: str, x_title: str, top: int =
 
 def fig_did_dod(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     """Lines of calls per number over time: DIDs (inbound) above, caller IDs (outbound)
-    below. df: label, kind ('did' | 'dod'), number, calls."""
+    below. df: label, kind ('did' | 'dod'), number, calls; optional name (of the number)."""
     from plotly.subplots import make_subplots
 
     _ = translator(lang)
@@ -146,7 +150,10 @@ def fig_did_dod(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     for row, kind in ((1, "did"), (2, "dod")):
         part = df[df["kind"] == kind]
         for number, series in part.groupby("number", sort=True):
-            fig.add_scatter(x=series["label"], y=series["calls"], name=f"{kind.upper()} {number}", mode="lines+markers",
+            name = f"{kind.upper()} {number}"
+            if "name" in series and series["name"].iloc[0]:
+                name += f" – {series['name'].iloc[0]}"
+            fig.add_scatter(x=series["label"], y=series["calls"], name=name, mode="lines+markers",
                             line=dict(color=OKABE_ITO[i % len(OKABE_ITO)], dash=LINE_DASHES[i % len(LINE_DASHES)]),
                             marker=dict(symbol=LINE_MARKERS[i % len(LINE_MARKERS)]), row=row, col=1)
             i += 1
@@ -154,5 +161,6 @@ def fig_did_dod(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     fig.update_xaxes(title_text=x_title, row=2, col=1)
     fig.update_yaxes(title_text=_("Calls"))
     fig = _base_layout(fig, _("DID/DOD activity"))
-    fig.update_layout(height=520)
+    fig.update_layout(height=560, legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02),
+                      margin=dict(l=50, r=20, t=70, b=40))
     return fig

@@ -272,8 +272,8 @@ def run_did_dod(scope, flt, tz, engine, path):
     series = df.groupby(["kind", "number"], sort=True)["calls"].sum().index.tolist()
     found = {(p, k, n): c for p, k, n, c in zip(df["period"], df["kind"], df["number"], df["calls"])}
     chart = pd.DataFrame(
-        [(p, k, n, found.get((p, k, n), 0)) for k, n in series for p in axis],
-        columns=["period", "kind", "number", "calls"],
+        [(p, k, n, names.get(n, ""), found.get((p, k, n), 0)) for k, n in series for p in axis],
+        columns=["period", "kind", "number", "name", "calls"],
     )
     return cols, df, chart, int(df["calls"].sum()), [], flt
 
@@ -350,9 +350,7 @@ def display_value(col: Col, v, lang: str | None) -> str:
     if col.kind == "hour":
         return f"{int(v):02d}:00"
     if col.kind == "datetime":
-        off = v.utcoffset()
-        hours = int(off.total_seconds() // 3600)
-        return f"{fmt_date(v.date(), lang, 'short')} {v:%H:%M} (UTC{hours:+d})"
+        return f"{fmt_date(v.date(), lang, 'short')} {time_label(v)}"
     if col.kind == "kind":
         return translator(lang)(KIND_LABELS[v])
     return str(v)
@@ -383,6 +381,14 @@ def call_rows(result: ReportResult, scope: Scope, *, engine: Engine | None = Non
         stmt = stmt.limit(limit)
     for row in db.stream_rows(stmt, engine):
         yield (_as_dt(row[0]).replace(tzinfo=UTC).astimezone(tz), *row[1:])
+
+
+def time_label(v: datetime) -> str:
+    """HH:MM local; on the night clocks go back, the repeated hour says its UTC offset."""
+    other = v.replace(fold=1 - v.fold)
+    if other.utcoffset() != v.utcoffset():
+        return f"{v:%H:%M} (UTC{int(v.utcoffset().total_seconds() // 3600):+d})"
+    return f"{v:%H:%M}"
 
 
 def to_csv(result: ReportResult, lang: str | None, calls=None) -> str:

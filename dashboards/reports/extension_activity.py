@@ -6,7 +6,7 @@ import dash
 from callboard.figures import fig_extension_activity
 from callboard.i18n import translator
 from callboard.report_ui import INTERVAL, ReportPage, page_layout, register_callbacks
-from callboard.reports import display_value
+from callboard.reports import display_value, time_label
 
 PATH = "/reports/extension-activity"
 dash.register_page(__name__, path=PATH)
@@ -15,7 +15,11 @@ dash.register_page(__name__, path=PATH)
 def _figures(result, lang):
     _ = translator(lang)
     col = result.columns[0]
-    chart = result.chart.assign(label=[display_value(col, v, lang) for v in result.chart["time"]])
+    if col.kind == "datetime" and result.filter.days == 1:  # one day: the time is enough
+        label = [time_label(v) for v in result.chart["time"]]
+    else:
+        label = [display_value(col, v, lang) for v in result.chart["time"]]
+    chart = result.chart.assign(label=label)
     return [fig_extension_activity(chart, lang, _(col.label))]
 
 

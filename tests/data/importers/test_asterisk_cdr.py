@@ -372,3 +372,23 @@ def test_local_times_around_dst_changes():
     assert parse("2026-10-25 02:30:00") == D(2026, 10, 25, 0, 30)
     assert parse("2026-10-25 03:30:00") == D(2026, 10, 25, 2, 30)
     assert parse("2026-10-25T02:30:00+01:00") == D(2026, 10, 25, 1, 30)  # explicit offsets win
+
+
+def test_example_rules_file_equals_the_defaults():
+    from data.importers.rules import DEFAULTS, load_rules
+
+    example = Path(__file__).resolve().parents[3] / "data" / "importers" / "asterisk_rules.example.toml"
+    loaded = load_rules(example)
+    assert {k: getattr(loaded, k) for k in DEFAULTS} == DEFAULTS
+    r = loaded
+    assert r.channel("PJSIP/101-0000001a") == ("ext", "101")
+    assert r.channel("PJSIP/my-provider-00000012") == ("trunk", "my-provider")
+    assert r.channel("DAHDI/1-1") == ("trunk", "DAHDI/1")
+    assert r.channel("Local/600@from-queue-00000003;2") == ("local", "600@from-queue-00000003")
+    with pytest.raises(ValueError, match="unknown rule"):
+        import json as _json
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+            _json.dump({"extension_patern": "x"}, fh)
+        load_rules(fh.name)

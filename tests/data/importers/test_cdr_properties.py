@@ -48,7 +48,7 @@ def _clean(engine) -> None:
             conn.execute(t.delete())
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(items=lines_strategy, batch_lines=st.integers(1, 12))
 def test_garbage_never_crashes_and_valid_lines_all_land(engine, tmp_path, items, batch_lines):

@@ -18,6 +18,7 @@ the page is not re-rendered; opening the link renders exactly that view.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -53,6 +54,7 @@ from data.schema import DIRECTIONS
 from data.scope import Scope
 
 DEFAULT_PRESET = "this_month"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,8 @@ def page_layout(page: ReportPage) -> Callable[..., html.Div]:
                 dcc.Store(id=page.id("lang"), data=lang),
                 html.H2(_(section.title)),
                 html.P(_(section.summary), className="lead"),
-                html.P(_("Times are in the PBX time zone ({tz}).", tz=tz_label()), className="text-muted small"),
+                html.P([_("Times are in the PBX time zone ({tz}).", tz=tz_label()), " ",
+                        dcc.Link(_("About the metrics"), href="/help/metrics")], className="text-muted small"),
                 filter_bar(page, lang, state),
                 html.Div(id=page.id("notes")),
                 dcc.Loading(html.Div(id=page.id("chart"), className="report-chart"), type="default"),
@@ -375,7 +378,14 @@ def register_callbacks(page: ReportPage) -> None:
         opts, (lang, search, prefs) = rest[: len(page.options)], rest[len(page.options):]
         _ = translator(lang)
         state = _state_from_controls(page, start, end, ext, group, dirs, opts)
-        result = run_report(page.report, current_scope(), report_filter(page, state))
+        try:
+            result = run_report(page.report, current_scope(), report_filter(page, state))
+        except Exception as exc:  # the database is away or a statement timed out: say so
+            log.exception("report %s failed", page.report)
+            alert = dbc.Alert(_("The report could not be computed ({error}). Try a shorter range or try again later.",
+                                error=type(exc).__name__), color="danger", id=page.id("error"))
+            return (alert, no_update, [], {"display": "none"}, [], no_update,
+                    no_update, no_update, no_update, no_update)
         if result.empty:
             chart = dbc.Alert(_("No calls in this period."), color="secondary", id=page.id("empty"))
         else:

@@ -467,7 +467,9 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
     dst_trunk = None
     queue = ring_group = None
     vm_leg = None
-    human = []
+    human = []  # answered legs other than voicemail
+    party = False  # a called party (a leg with a destination channel) answered
+    pbx_queue = False  # only the PBX answered, in a queue: the caller left without an agent
     answer = None  # earliest answer of a person (a leg with a called party), else of the PBX
     answer_any = None
     end = origin.end
@@ -512,6 +514,10 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
                 vm_leg = l
         elif l.status == "answered":
             human.append(l)
+            if l.dstchannel:
+                party = True
+            elif kind == 2 or via_type == "queue":
+                pbx_queue = True
             if l_answer is not None:
                 if l.dstchannel:
                     if answer is None or l_answer < answer:
@@ -536,10 +542,15 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
         answer = answer_any
 
     # Status and the call's answer time.
-    if human:
+    if party:
         status = "answered"
     elif vm_leg is not None:
-        status = "voicemail"
+        status, answer = "voicemail", None
+    elif human:  # answered by the PBX only (IVR, announcement) or left a queue unanswered
+        if pbx_queue:
+            status, answer = "abandoned", None
+        else:
+            status = "answered"
     else:
         disps = {l.disp for l in legs}
         if "NO ANSWER" in disps or "CANCEL" in disps:
@@ -580,7 +591,8 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
     else:
         direction = "inbound"
 
-    callee_ext = answered_ext or first_rung_ext or (dst if is_ext(dst) else None)
+    callee_ext = answered_ext or first_rung_ext or (
+        dst if is_ext(dst) and dst != queue and dst != ring_group else None)  # a queue is no extension
     if direction == "inbound":
         extension, peer = callee_ext, None
     elif direction == "internal":

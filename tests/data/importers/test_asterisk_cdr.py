@@ -392,3 +392,17 @@ def test_example_rules_file_equals_the_defaults():
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
             _json.dump({"extension_patern": "x"}, fh)
         load_rules(fh.name)
+
+
+def test_queue_left_without_agent_is_abandoned_and_queue_timeout_to_voicemail(engine):
+    """Only the PBX answered (Queue, no destination channel): Olga hung up in the queue
+    (abandoned); Petr's queue timed out to voicemail."""
+    import_cdr_file(engine, FIX / "csv21_queue_exits.csv")
+    got = calls(engine)
+    olga = got["1780000300.1"]  # 12:00 CEST = 10:00 UTC
+    assert (olga.status, olga.queue, olga.answer_utc, olga.start_utc) == ("abandoned", "600", None, D(2026, 6, 1, 10))
+    assert (olga.duration_s, olga.ring_s, olga.talk_s, olga.extension) == (41, 41, 0, None)
+    petr = got["1780000400.1"]
+    assert (petr.status, petr.queue, petr.answer_utc) == ("voicemail", "600", None)
+    assert (petr.duration_s, petr.ring_s, petr.talk_s) == (90, 61, 0)
+    assert_aggregates_match_calls(engine)

@@ -26,6 +26,7 @@ from data.queries import reports as q
 from data.queries.reports import ReportFilter
 from data.scope import Scope
 from data.timebuckets import UTC, hour_rows
+from exporters.csv_export import neutralise
 
 TITLES = {
     "extension-statistics": N_("Extension call statistics"),
@@ -332,7 +333,7 @@ def csv_value(col: Col, v, lang: str | None = None) -> str:
         return translator(lang)(DIRECTION_NAMES.get(v, v))
     if col.kind == "status":
         return translator(lang)(STATUS_NAMES.get(v, v))
-    return str(v)
+    return neutralise(str(v))  # names and numbers: shown by a spreadsheet, never evaluated
 
 
 def display_value(col: Col, v, lang: str | None) -> str:

@@ -334,3 +334,11 @@ def test_the_calls_behind_each_report(pbx):
     assert rows[1][4] == "11" and rows[2] == [] and rows[3][0] == "Start"
     assert len(rows) == 4 + 11
     assert rows[4][:3] == ["2026-05-04T08:10+02:00", "Inbound", "Answered"]
+
+
+def test_csv_text_cells_are_never_formulas(pbx):
+    with pbx.begin() as conn:
+        conn.execute(sa.update(s.extension).where(s.extension.c.number == "101").values(name="=HYPERLINK(1)"))
+    result = run("extension-statistics", ReportFilter(D4, D5), engine=pbx)
+    rows = list(csv.reader(io.StringIO(to_csv(result, "en"))))
+    assert rows[1][:2] == ["101", "'=HYPERLINK(1)"]

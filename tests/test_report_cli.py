@@ -9,6 +9,7 @@ from datetime import date
 from typer.testing import CliRunner
 
 from callboard.cli import app
+from callboard.i18n import gettext
 from callboard.reports import run_report
 from data.queries.reports import ReportFilter
 from data.scope import Scope
@@ -43,7 +44,7 @@ def test_report_csv_equals_the_table(pbx, tmp_path):  # noqa: F811
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     rows = _csv(out)
-    assert rows[0][0] == "Hodina dne"
+    assert rows[0][0] == gettext("cs", "Hour of day") != "Hour of day"
     table = run_report("pbx-activity", Scope.everything(),
                        ReportFilter(date(2026, 5, 4), date(2026, 5, 5), extensions=["101"],
                                     directions=["inbound", "internal"], by="hour_of_day"), tz=TZ).df
@@ -100,5 +101,6 @@ def test_with_calls_lists_every_counted_call_once(pbx, tmp_path):  # noqa: F811
     summary, calls = rows[1:gap], rows[gap + 2:]
     assert sum(int(r[2]) for r in summary) == 11  # c8 counted for 101 and 102
     assert len(calls) == 10  # ... but listed once; c11 (no extension) not at all
-    assert rows[gap + 1][:3] == ["Začátek", "Směr", "Stav"]
-    assert calls[3][:3] == ["2026-05-04T08:58+02:00", "Interní", "Přijaté"]
+    cs = [gettext("cs", m) for m in ("Start", "Direction", "Status", "Internal", "Answered")]
+    assert rows[gap + 1][:3] == cs[:3] and rows[gap + 1][0] != "Start"
+    assert calls[3][:3] == ["2026-05-04T08:58+02:00", cs[3], cs[4]]  # c8

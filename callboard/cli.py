@@ -221,8 +221,12 @@ app.add_typer(import_app, name="import")
 
 @import_app.command("asterisk-cdr")
 def import_asterisk_cdr(
-    path: Path = typer.Argument(..., help="CDR file: cdr_csv Master.csv (16/17/18/21 columns), cdr_custom, "
-                                          "or a CDR table export with a header row."),
+    path: Optional[Path] = typer.Argument(None, help="CDR file: cdr_csv Master.csv (16/17/18/21 columns), "
+                                                   "cdr_custom, or a CDR table export with a header row."),
+    from_db: Optional[str] = typer.Option(None, "--from-db", help="Read the PBX's CDR table directly from this "
+                                          "database URL (PostgreSQL, MySQL/MariaDB with its driver, SQLite) "
+                                          "instead of a file."),
+    table: str = typer.Option("cdr", "--table", help="CDR table name for --from-db."),
     source: Optional[str] = typer.Option(None, "--source", help="Name of the PBX (site) the file comes from; "
                                          "created when new. Default: the first source ('main')."),
     source_tz: Optional[str] = typer.Option(None, "--source-tz", help="Time zone of the times in the file: "
@@ -244,18 +248,28 @@ def import_asterisk_cdr(
     from data.importers.base import ImportFailed
     from data.migrate import upgrade
 
-    if rejects is None:
+    if (path is None) == (from_db is None):
+        _echo_err("give either a CDR file or --from-db URL")
+        raise typer.Exit(2)
+    if rejects is None and path is not None:
         stamp = _dt.now().strftime("%Y%m%d-%H%M%S")
         rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
     try:
         upgrade(url=database_url)
-        stats = import_cdr_file(db.get_engine(database_url), path, source=source, source_tz=source_tz,
-                                rules=rules, rejects_path=rejects, batch_lines=batch_lines, progress=progress)
+        if from_db is not None:
+            from data.importers.cdr_db import import_cdr_db
+
+            stats = import_cdr_db(db.get_engine(database_url), from_db, table=table, source=source,
+                                  source_tz=source_tz, rules=str(rules) if rules else None,
+                                  batch_rows=batch_lines, progress=progress)
+        else:
+            stats = import_cdr_file(db.get_engine(database_url), path, source=source, source_tz=source_tz,
+                                    rules=rules, rejects_path=rejects, batch_lines=batch_lines, progress=progress)
     except (ImportFailed, ValueError, OSError) as exc:
         _echo_err(f"import failed: {exc}")
         raise typer.Exit(2)
     for lineno, reason in stats.rejects[:20]:
-        _echo_err(f"{path}:{lineno}: {reason}")
+        _echo_err(f"{path or stats.path}:{'' if path else 'row '}{lineno}: {reason}")
     if stats.lines_rejected > 20:
         _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
     typer.echo(stats.summary())

@@ -1,0 +1,130 @@
+"""`import asterisk-cdr --from-db`: the PBX's own cdr table (here a SQLite file standing in
+for MySQL/PostgreSQL), imported into SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from data import schema as s
+from data.importers.base import ImportFailed
+from data.importers.cdr_db import import_cdr_db
+from tests.data.importers.test_asterisk_cdr import assert_aggregates_match_calls, calls, count
+
+FIX = Path(__file__).parent / "fixtures"
+D = datetime
+
+
+def freepbx_cdr_db(tmp_path: Path, rows: slice = slice(None)) -> str:
+    """A FreePBX-style cdr table holding the rows of fixtures/freepbx_export.csv."""
+    url = f"sqlite:///{tmp_path / 'asteriskcdrdb.sqlite'}"
+    with open(FIX / "freepbx_export.csv", newline="") as fh:
+        data = list(csv.reader(fh))
+    header, body = data[0], data[1:][rows]
+    eng = sa.create_engine(url)
+    md = sa.MetaData()
+    cols = [sa.Column(h, sa.DateTime if h == "calldate" else
+                      sa.Integer if h in ("duration", "billsec", "amaflags", "sequence") else sa.String(255))
+            for h in header]
+    table = sa.Table("cdr", md, *cols)
+    md.create_all(eng)
+    with eng.begin() as conn:
+        for r in body:
+            values = {}
+            for h, v in zip(header, r):
+                if v == "NULL":
+                    values[h] = None
+                elif h == "calldate":
+                    values[h] = datetime.fromisoformat(v)
+                elif h in ("duration", "billsec", "amaflags", "sequence"):
+                    values[h] = int(v)
+                else:
+                    values[h] = v
+            conn.execute(table.insert().values(**values))
+    eng.dispose()
+    return url
+
+
+def test_from_db_freepbx_table_incremental(engine, tmp_path):
+    url = freepbx_cdr_db(tmp_path, slice(0, 2))
+    st = import_cdr_db(engine, url, source_tz="Europe/Prague")
+    assert (st.lines_read, st.calls_added, st.lines_rejected) == (2, 2, 0)
+    jan = calls(engine)["1777878000.20"]  # as from the CSV export: 09:00 CEST = 07:00 UTC
+    assert (jan.start_utc, jan.answer_utc, jan.did, jan.has_recording) == (D(2026, 5, 4, 7), D(2026, 5, 4, 7, 0, 8),
+                                                                           "0212345670", True)
+    # Two more rows arrive; no key column: the recent rows are read again and skipped.
+    Path(url.removeprefix("sqlite:///")).unlink()
+    url = freepbx_cdr_db(tmp_path)
+    st2 = import_cdr_db(engine, url, source_tz="Europe/Prague")
+    assert (st2.calls_added, st2.duplicates_skipped) == (2, 2)
+    assert count(engine, s.call) == 4
+    assert_aggregates_match_calls(engine)
+    st3 = import_cdr_db(engine, url, source_tz="Europe/Prague")
+    assert st3.calls_added == 0 and count(engine, s.call) == 4
+
+
+def test_from_db_asterisk_schema_with_id_continues_after_last_id(engine, tmp_path):
+    url = f"sqlite:///{tmp_path / 'ast.sqlite'}"
+    eng = sa.create_engine(url)
+    md = sa.MetaData()
+    cdr = sa.Table(
+        "cdr", md, sa.Column("id", sa.Integer, primary_key=True),
+        *[sa.Column(n, sa.String(80)) for n in ("accountcode", "src", "dst", "dcontext", "clid", "channel",
+                                                  "dstchannel", "lastapp", "lastdata")],
+        sa.Column("start", sa.DateTime), sa.Column("answer", sa.DateTime), sa.Column("end", sa.DateTime),
+        sa.Column("duration", sa.Integer), sa.Column("billsec", sa.Integer), sa.Column("disposition", sa.String(45)),
+        sa.Column("amaflags", sa.String(45)), sa.Column("uniqueid", sa.String(150)),
+        sa.Column("linkedid", sa.String(150)), sa.Column("sequence", sa.Integer),
+    )
+    md.create_all(eng)
+    base = dict(accountcode="", src="101", dst="102", dcontext="from-internal", clid='"Bob" <101>',
+                channel="PJSIP/101-00000001", dstchannel="PJSIP/102-00000002", lastapp="Dial", lastdata="PJSIP/102",
+                amaflags="DOCUMENTATION")
+    with eng.begin() as conn:
+        conn.execute(cdr.insert().values(id=1, start=D(2026, 2, 2, 9), answer=D(2026, 2, 2, 9, 0, 4),
+                                         end=D(2026, 2, 2, 9, 1, 4), duration=64, billsec=60, disposition="ANSWERED",
+                                         uniqueid="1.1", linkedid="1.1", sequence=1, **base))
+    st = import_cdr_db(engine, url, source_tz="UTC")
+    assert (st.calls_added, st.resumed_at) == (1, 0)
+    with eng.begin() as conn:
+        conn.execute(cdr.insert().values(id=2, start=D(2026, 2, 2, 10), answer=None, end=D(2026, 2, 2, 10, 0, 9),
+                                         duration=9, billsec=0, disposition="NO ANSWER", uniqueid="2.1",
+                                         linkedid="2.1", sequence=2, **base))
+    st2 = import_cdr_db(engine, url, source_tz="UTC")
+    assert (st2.lines_read, st2.calls_added, st2.duplicates_skipped, st2.resumed_at) == (1, 1, 0, 1)
+    got = calls(engine)
+    assert (got["1.1"].direction, got["1.1"].talk_s, got["1.1"].peer_extension) == ("internal", 60, "102")
+    assert (got["2.1"].status, got["2.1"].ring_s) == ("no_answer", 9)
+    eng.dispose()
+
+
+def test_from_db_errors_write_nothing(engine, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    sa.create_engine(url).connect().close()
+    with pytest.raises(ImportFailed, match="no table 'cdr'"):
+        import_cdr_db(engine, url)
+    eng = sa.create_engine(url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE notcdr (a TEXT, b TEXT)")
+    with pytest.raises(ImportFailed, match="not an Asterisk CDR table"):
+        import_cdr_db(engine, url, table="notcdr")
+    assert count(engine, s.source) == 0
+
+
+def test_cli_from_db(db_url, tmp_path):
+    from typer.testing import CliRunner
+
+    from callboard.cli import app
+
+    url = freepbx_cdr_db(tmp_path)
+    res = CliRunner().invoke(app, ["import", "asterisk-cdr", "--from-db", url, "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "calls added 4" in res.output
+    res = CliRunner().invoke(app, ["import", "asterisk-cdr", "--no-progress"])
+    assert res.exit_code == 2 and "either a CDR file or --from-db" in res.output
+    res = CliRunner().invoke(app, ["import", "asterisk-cdr", "--from-db", url, "--table", "nope", "--no-progress"])
+    assert res.exit_code == 2 and "no table 'nope'" in res.output

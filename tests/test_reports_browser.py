@@ -317,3 +317,23 @@ def test_columns_can_be_hidden_and_pinned_and_stay_so(page):
     headers = [c for c, _t in grid(page, "es")["headers"]]
     assert "busy" not in headers and "no_answer" in headers
     assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+def test_a_preset_sets_the_days(page):
+    from callboard.reports import preset_range
+    from datetime import datetime as _dt
+    from zoneinfo import ZoneInfo
+
+    open_report(page, "/reports/pbx-activity", QUERY + "&by=day", "cs")
+    page.wait_for_selector("#pa-graph-0 .main-svg", state="visible")
+    assert gettext("cs", "Custom range") in page.inner_text("#pa-preset")
+    first, last = preset_range("today", _dt.now(ZoneInfo("Europe/Prague")).date())
+    page.click("#pa-preset")
+    page.locator(".dash-dropdown-option", has_text=gettext("cs", "Today")).click()
+    page.wait_for_function("(u) => window.location.search.includes(u)", arg=f"from={first}&to={last}")
+    page.wait_for_selector("#pa-empty")  # the fixture's calls are on four fixed days of 2026
+    assert gettext("cs", "No calls in this period.") in page.inner_text("#pa-empty")
+    assert page.input_value("#pa-dates") == first.isoformat()
+    idle(page)
+    assert not page.problems, page.problems

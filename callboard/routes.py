@@ -5,13 +5,19 @@
                      columns to add to the main ones), ``sort`` (``duration:desc,start:asc``,
                      the grid's order; default newest first), ``lang`` (en/cs) and ``excel=1``.
                      An invalid filter answers 400 with the translated message.
+/recordings/<id>/audio  one recording's file, with Range support (206; seeking works), as
+                     audio/wav or audio/mpeg; ``download=1`` as an attachment. 404 when
+                     recordings are disabled, the recording is unknown or outside the
+                     caller's scope, its stored path leaves the storage, or its file is
+                     missing (with a plain-text message saying which).
+/export/chats.csv    external chat sessions of a view (callboard.chats_params) as CSV.
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, request, stream_with_context
 
-from callboard.i18n import normalize_lang, translator
+from callboard.i18n import N_, normalize_lang, translator
 from callboard.records_params import RecordsQuery
 from callboard.settings import get_settings
 from data.queries.calls import COLUMNS, MAIN_COLUMNS, SECONDARY_COLUMNS, InvalidFilter
@@ -66,5 +72,74 @@ def records_csv() -> Response:
     )
 
 
+def recording_audio_path(recording_id: int, *, download: bool = False) -> str:
+    return f"/recordings/{int(recording_id)}/audio" + ("?download=1" if download else "")
+
+
+def _not_found(lang: str, msgid: str) -> Response:
+    return Response(translator(lang)(msgid), status=404, mimetype="text/plain",
+                    headers={"Cache-Control": "no-store"})
+
+
+def recording_audio(recording_id: int) -> Response:
+    from flask import send_file
+
+    from data import db
+    from data import recordings as rec
+    from data.queries.recordings import get_recording
+
+    lang = normalize_lang(request.args.get("lang"))
+    if not get_settings().recordings_enabled:
+        return _not_found(lang, N_("Recordings are disabled."))
+    row = db.fetch_all(get_recording(current_scope(), recording_id))
+    if not row:
+        return _not_found(lang, N_("No such recording (it may have been deleted)."))
+    row = row[0]
+    try:
+        path = rec.existing_file(row.path)
+    except rec.RecordingError as exc:
+        return _not_found(lang, exc.msgid)
+    download = request.args.get("download", "").lower() in ("1", "yes", "true")
+    ext = (row.format or path.suffix.lstrip(".") or "wav").lower()
+    response = send_file(
+        path,
+        mimetype=rec.mimetype(row.format, path),
+        conditional=True,
+        as_attachment=download,
+        download_name=f"recording-{row.call_uid}-{row.id}.{ext}".replace("/", "_"),
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+CHATS_CSV_PATH = "/export/chats.csv"
+
+
+def chats_csv() -> Response:
+    from callboard.chats_params import ChatsQuery
+    from exporters.chats_csv import chats_filename, iter_chats_csv
+
+    lang = normalize_lang(request.args.get("lang"))
+    excel = request.args.get("excel", "").lower() in ("1", "yes", "true")
+    tz = get_settings().tz
+    try:
+        filt = ChatsQuery.from_params(request.args.to_dict(flat=False)).to_filter(tz)
+    except InvalidFilter as exc:
+        return Response(translator(lang)(exc.msgid, **exc.params), status=400, mimetype="text/plain")
+    body = iter_chats_csv(current_scope(), filt, lang=lang, excel=excel, tz=tz)
+    return Response(
+        stream_with_context(body),
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{chats_filename(filt, tz)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def register(server: Flask) -> None:
     server.add_url_rule(RECORDS_CSV_PATH, "records_csv", records_csv)
+    server.add_url_rule("/recordings/<int:recording_id>/audio", "recording_audio", recording_audio)
+    server.add_url_rule(CHATS_CSV_PATH, "chats_csv", chats_csv)

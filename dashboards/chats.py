@@ -1,13 +1,307 @@
-"""Page /chats (placeholder until its work item lands)."""
+"""Page /chats: external chat sessions (SMS, WhatsApp, ...) — a SQL-paged list with filters
+in the URL (callboard.chats_params), a CSV download (/export/chats.csv) and, for a clicked
+session, its message thread and timeline (created, assigned, transferred, closed).
+Sessions are narrowed to the user's scope by their agent (data.queries.chats).
+"""
+
+from __future__ import annotations
 
 import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard.chats_params import ChatsQuery
+from callboard.formatting import fmt_local_datetime, fmt_number, tz_label
+from callboard.i18n import translator
+from callboard.records_params import PRESETS, preset_days
+from callboard.routes import CHATS_CSV_PATH, current_scope
+from callboard.settings import get_settings
+from data import db
+from data.queries.calls import InvalidFilter
+from data.queries.chats import (
+    CHANNEL_LABELS,
+    COLUMNS,
+    EVENT_LABELS,
+    STATUS_LABELS,
+    channel_types,
+    count_sessions,
+    get_session,
+    list_sessions,
+    session_events,
+    session_messages,
+)
+from data.timebuckets import utc_to_local
 
 PATH = "/chats"
 dash.register_page(__name__, path=PATH)
 
+BLOCK = 100
 
-def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Call records, recordings and external chats"))
+
+def _today():
+    from datetime import datetime, timezone
+
+    return utc_to_local(datetime.now(timezone.utc).replace(tzinfo=None), get_settings().tz).date()
+
+
+def _filter_or_error(params: dict | None, lang: str):
+    try:
+        return ChatsQuery.from_params(params or {}).to_filter(get_settings().tz), None
+    except InvalidFilter as exc:
+        return None, translator(lang)(exc.msgid, **exc.params)
+
+
+def _label(labels: dict, value, _) -> str:
+    return _(labels[value]) if value in labels else (value or "")
+
+
+def _row(r, lang: str) -> dict:
+    _ = translator(lang)
+    return {
+        "id": str(r.id),
+        "session_uid": r.session_uid,
+        "created": fmt_local_datetime(r.created_utc, lang),
+        "last_active": fmt_local_datetime(r.last_active_utc, lang),
+        "sender": r.sender or "",
+        "recipient": r.recipient or "",
+        "channel_type": _label(CHANNEL_LABELS, r.channel_type, _),
+        "channel_number": r.channel_number,
+        "agent": r.agent or "",
+        "messages": r.message_count,
+        "status": _label(STATUS_LABELS, r.status, _),
+    }
+
+
+def _download_href(params: dict | None, lang: str, excel: bool = False) -> str:
+    return CHATS_CSV_PATH + ChatsQuery.from_params(params or {}).to_search(lang=lang, excel="1" if excel else "")
+
+
+def _channel_options(lang: str) -> list[dict]:
+    _ = translator(lang)
+    values = set(CHANNEL_LABELS)
+    try:
+        values |= {r[0] for r in db.fetch_all(channel_types(current_scope()))}
+    except Exception:  # the list still offers the known channels
+        pass
+    return [{"label": _label(CHANNEL_LABELS, v, _), "value": v} for v in sorted(values)]
+
+
+def layout(lang: str = "en", **query):
+    _ = translator(lang)
+    q = ChatsQuery.from_params(query)
+    params = q.to_params()
+    try:
+        first, last = q.day_range(_today())
+    except InvalidFilter:
+        first = last = None
+    _filt, error = _filter_or_error(params, lang)
+    filters = dbc.Row(
+        [
+            dbc.Col([dbc.Label(_("Period"), html_for="chat-preset"),
+                     dcc.Dropdown(id="chat-preset", options=[{"label": _(v), "value": k} for k, v in PRESETS.items()],
+                                  value=q.preset, clearable=False)], md=2),
+            dbc.Col([dbc.Label(_("Days")),
+                     dcc.DatePickerRange(id="chat-dates", display_format="YYYY-MM-DD", first_day_of_week=1,
+                                         start_date=(q.date_from or (first.isoformat() if first else None)),
+                                         end_date=(q.date_to or (last.isoformat() if last else None)),
+                                         disabled=q.preset != "custom", minimum_nights=0)], md="auto"),
+            dbc.Col([dbc.Label(_("Channel type")),
+                     dcc.Dropdown(id="chat-channel", options=_channel_options(lang), value=list(q.channels),
+                                  multi=True, placeholder=_("All"))], md=2),
+            dbc.Col([dbc.Label(_("Status")),
+                     dcc.Dropdown(id="chat-status", options=[{"label": _(v), "value": k}
+                                                            for k, v in STATUS_LABELS.items()],
+                                  value=list(q.statuses), multi=True, placeholder=_("All"))], md=2),
+            dbc.Col([dbc.Label(_("Number contains"), html_for="chat-number"),
+                     dbc.Input(id="chat-number", value=q.number, debounce=True, type="text",
+                               placeholder=_("e.g. 777"))], md=2),
+            dbc.Col([dbc.Label(_("Agents"), html_for="chat-agent"),
+                     dbc.Input(id="chat-agent", value=", ".join(q.agents), debounce=True, type="text",
+                               placeholder=_("e.g. 101, 102"))], md=2),
+        ],
+        className="g-2 mb-2 align-items-end",
+    )
+    grid = dag.AgGrid(
+        id="chat-grid",
+        rowModelType="infinite",
+        columnDefs=[{"field": k, "colId": k, "headerName": _(label), "sortable": True}
+                    for k, (label, _col) in COLUMNS.items()],
+        defaultColDef={"resizable": True, "filter": False, "minWidth": 90},
+        getRowId="params.data.id",
+        dashGridOptions={"maxConcurrentDatasourceRequests": 1, "cacheBlockSize": BLOCK,
+                         "infiniteInitialRowCount": 1, "maxBlocksInCache": 20},
+        style={"height": "45vh", "width": "100%"},
+    )
+    return html.Div(
+        [
+            dcc.Location(id="chat-location", refresh=False),
+            dcc.Store(id="chat-query", data=params),
+            dcc.Store(id="chat-total"),
+            html.H2(_("External chats")),
+            html.P(_("Times are in the PBX time zone ({tz}).", tz=tz_label()) + " "
+                   + _("Click a session to read its messages."), className="text-muted"),
+            filters,
+            dbc.Alert(error, id="chat-error", color="danger", is_open=bool(error)),
+            dbc.Alert(_("No chat sessions match this filter."), id="chat-empty", color="info", is_open=False),
+            html.Div(
+                [
+                    html.Span(id="chat-count", className="me-3 text-muted"),
+                    html.A(_("Download sessions"), id="chat-download",
+                           className="btn btn-sm btn-outline-primary me-2", href=_download_href(params, lang)),
+                    html.A(_("Download for Excel"), id="chat-download-excel",
+                           className="btn btn-sm btn-outline-secondary", href=_download_href(params, lang, True)),
+                ],
+                className="d-flex align-items-center mb-2",
+            ),
+            grid,
+            html.Div(id="chat-thread", className="mt-3"),
+        ],
+        id="chats-page",
+    )
+
+
+@callback(
+    Output("chat-dates", "disabled"),
+    Output("chat-dates", "start_date"),
+    Output("chat-dates", "end_date"),
+    Input("chat-preset", "value"),
+    prevent_initial_call=True,
+)
+def _preset_dates(preset):
+    if preset == "custom" or preset not in PRESETS:
+        return False, no_update, no_update
+    first, last = preset_days(preset, _today())
+    return True, first.isoformat(), last.isoformat()
+
+
+def _items(text) -> tuple[str, ...]:
+    return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
+
+
+@callback(
+    Output("chat-query", "data"),
+    Output("chat-location", "search"),
+    Output("chat-error", "children"),
+    Output("chat-error", "is_open"),
+    Output("chat-download", "href"),
+    Output("chat-download-excel", "href"),
+    Input("chat-preset", "value"),
+    Input("chat-dates", "start_date"),
+    Input("chat-dates", "end_date"),
+    Input("chat-channel", "value"),
+    Input("chat-status", "value"),
+    Input("chat-number", "value"),
+    Input("chat-agent", "value"),
+    State("chat-query", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def _apply_filters(preset, start_date, end_date, channels, statuses, number, agents, current, lang):
+    q = ChatsQuery.from_params(current or {}).with_(
+        preset=preset if preset in PRESETS else "today",
+        date_from=(start_date or "")[:10] if preset == "custom" else "",
+        date_to=(end_date or "")[:10] if preset == "custom" else "",
+        channels=tuple(channels or ()),
+        statuses=tuple(statuses or ()),
+        number=(number or "").strip(),
+        agents=_items(agents),
+    )
+    params = q.to_params()
+    _filt, error = _filter_or_error(params, lang)
+    if params == (current or {}):
+        return no_update, no_update, error, bool(error), no_update, no_update
+    return (params, q.to_search(), error, bool(error), _download_href(params, lang),
+            _download_href(params, lang, True))
+
+
+clientside_callback(
+    """
+    function (query) {
+        const api = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi("chat-grid");
+        if (api) { api.purgeInfiniteCache(); }
+        return null;
+    }
+    """,
+    Output("chat-total", "data", allow_duplicate=True),
+    Input("chat-query", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("chat-grid", "getRowsResponse"),
+    Output("chat-total", "data"),
+    Output("chat-count", "children"),
+    Output("chat-empty", "is_open"),
+    Input("chat-grid", "getRowsRequest"),
+    State("chat-query", "data"),
+    State("chat-total", "data"),
+    State("lang", "value"),
+)
+def _get_rows(request, params, total, lang):
+    if not request:
+        return no_update, no_update, no_update, no_update
+    filt, _error = _filter_or_error(params, lang)
+    if filt is None:
+        return {"rowData": [], "rowCount": 0}, None, "", False
+    _ = translator(lang)
+    sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or [] if m.get("colId") in COLUMNS]
+    start = max(0, int(request.get("startRow") or 0))
+    end = max(start + 1, int(request.get("endRow") or start + BLOCK))
+    scope = current_scope()
+    rows = db.fetch_all(list_sessions(scope, filt, sort=sort, offset=start, limit=end - start))
+    key = repr(sorted((params or {}).items()))
+    if start == 0 or not total or total.get("key") != key:
+        total = {"key": key, "count": int(db.fetch_scalar(count_sessions(scope, filt)) or 0)}
+    count = total["count"]
+    return ({"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total,
+            _("{count} chat sessions", count=fmt_number(count, lang)), count == 0)
+
+
+def _thread(session_id: int, lang: str):
+    _ = translator(lang)
+    scope = current_scope()
+    rows = db.fetch_all(get_session(scope, session_id))
+    if not rows:
+        return dbc.Alert(_("This chat session no longer exists or is not visible to you."), color="warning")
+    sess = rows[0]
+    messages = db.fetch_all(session_messages(scope, session_id))
+    events = db.fetch_all(session_events(scope, session_id))
+    bubbles = [
+        html.Div(
+            [html.Div(f"{m.sender} · {fmt_local_datetime(m.sent_utc, lang)}", className="small text-muted"),
+             html.Div(m.body, style={"whiteSpace": "pre-wrap"})],
+            className="chat-message p-2 mb-2 rounded border " + ("ms-5 bg-light" if m.direction == "out" else "me-5"),
+        )
+        for m in messages
+    ] or [html.P(_("This session has no messages."), className="text-muted")]
+    timeline = html.Ul(
+        [html.Li(f"{fmt_local_datetime(e.at_utc, lang)} — {_label(EVENT_LABELS, e.event, _)}"
+                 + (f" ({e.agent})" if e.agent else ""), className="chat-event") for e in events]
+        or [html.Li(_("No events are stored for this session."))],
+        className="list-unstyled",
+    )
+    head = html.H5(f"{_label(CHANNEL_LABELS, sess.channel_type, _)} {sess.session_uid}: "
+                   f"{sess.external_number} ↔ {sess.channel_number}")
+    return dbc.Card(dbc.CardBody([
+        head,
+        dbc.Row([
+            dbc.Col([html.H6(_("Messages")), html.Div(bubbles, id="chat-messages")], md=8),
+            dbc.Col([html.H6(_("Timeline")), html.Div(timeline, id="chat-timeline")], md=4),
+        ]),
+    ]))
+
+
+@callback(
+    Output("chat-thread", "children"),
+    Input("chat-grid", "cellClicked"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def _show_thread(clicked, lang):
+    try:
+        session_id = int((clicked or {}).get("rowId"))
+    except (TypeError, ValueError):
+        return no_update
+    return _thread(session_id, lang)

@@ -1,13 +1,292 @@
-"""Page /recordings (placeholder until its work item lands)."""
+"""Page /recordings: recorded calls — without calls that went to an IVR, to voicemail, or
+were not answered (SPEC §2; ``data.queries.recordings.recordable_clause``).
+
+- The same URL state as the call records (callboard.records_params: preset, from, to,
+  number, ext, group, dir, trunk, did, dmin, dmax), the same CallFilter and scope.
+- A SQL-paged grid (AG Grid infinite model), one row per recording; a file missing on disk
+  shows as "Missing", not as an error.
+- Clicking a row opens its player (``html.Audio`` on /recordings/<id>/audio, which answers
+  Range requests), a download link and delete buttons; deletes ask for confirmation
+  (callboard.recording_ui).
+- When recordings are disabled (settings.recordings_enabled) the page says so.
+"""
+
+from __future__ import annotations
 
 import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard import recording_ui
+from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
+from callboard.i18n import N_, translator
+from callboard.records_params import PRESETS, RecordsQuery, preset_days
+from callboard.routes import current_scope
+from callboard.settings import get_settings
+from data import db
+from data import recordings as rec
+from data.queries.calls import DIRECTION_LABELS, InvalidFilter
+from data.queries.recordings import SORTS, count_recordings, get_recording, list_recordings
+from data.timebuckets import utc_to_local
 
 PATH = "/recordings"
 dash.register_page(__name__, path=PATH)
 
+BLOCK = 100
+PREFIX = "recs"
+FILE_LABELS = {rec.FILE_OK: N_("Available"), rec.FILE_MISSING: N_("Missing"), rec.FILE_INVALID: N_("Invalid path")}
+GRID_COLUMNS = (
+    ("start", N_("Start")),
+    ("from", N_("From")),
+    ("to", N_("To")),
+    ("extension", N_("Extension")),
+    ("talk", N_("Talk time")),
+    ("duration", N_("Recording length")),
+    ("size", N_("Size")),
+    ("file", N_("File")),
+)
 
-def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Call records, recordings and external chats"))
+
+def _today():
+    from datetime import datetime, timezone
+
+    return utc_to_local(datetime.now(timezone.utc).replace(tzinfo=None), get_settings().tz).date()
+
+
+def _filter_or_error(params: dict | None, lang: str):
+    try:
+        return RecordsQuery.from_params(params or {}).to_filter(get_settings().tz), None
+    except InvalidFilter as exc:
+        return None, translator(lang)(exc.msgid, **exc.params)
+
+
+def _size(n: int | None, lang: str) -> str:
+    n = int(n or 0)
+    if n >= 1024 * 1024:
+        return f"{fmt_number(n / 1024 / 1024, lang, 1)} MB"
+    return f"{fmt_number(max(1, round(n / 1024)) if n else 0, lang)} kB"
+
+
+def _row(r, lang: str) -> dict:
+    _ = translator(lang)
+
+    def party(number, name):
+        return f"{number} ({name})" if name and number else (name or number or "")
+
+    return {
+        "id": str(r.id),
+        "start": fmt_local_datetime(r.start_utc, lang),
+        "from": party(r.from_number, r.from_name),
+        "to": party(r.to_number, r.to_name),
+        "extension": r.extension or "",
+        "talk": fmt_duration(r.talk_s),
+        "duration": fmt_duration(r.recording_s),
+        "size": _size(r.size_bytes, lang),
+        "file": _(FILE_LABELS[rec.file_status(r.path)]),
+    }
+
+
+def _column_defs(lang: str) -> list[dict]:
+    _ = translator(lang)
+    defs = []
+    for key, label in GRID_COLUMNS:
+        d = {"field": key, "colId": key, "headerName": _(label), "sortable": key in SORTS}
+        if key == "start":
+            d.update(minWidth=170, sortingOrder=["desc", "asc"])
+        defs.append(d)
+    return defs
+
+
+def layout(lang: str = "en", **query):
+    _ = translator(lang)
+    if not get_settings().recordings_enabled:
+        return html.Div([html.H2(_("Recordings")),
+                         dbc.Alert(_("Call recording is disabled in the settings, so there are no recordings to show."),
+                                   color="info", id="recs-disabled")], id="recordings-page")
+    q = RecordsQuery.from_params(query)
+    params = q.to_params()
+    try:
+        first, last = q.day_range(_today())
+    except InvalidFilter:
+        first = last = None
+    _filt, error = _filter_or_error(params, lang)
+
+    filters = dbc.Row(
+        [
+            dbc.Col([dbc.Label(_("Period"), html_for="recs-preset"),
+                     dcc.Dropdown(id="recs-preset", options=[{"label": _(v), "value": k} for k, v in PRESETS.items()],
+                                  value=q.preset, clearable=False)], md=2),
+            dbc.Col([dbc.Label(_("Days")),
+                     dcc.DatePickerRange(id="recs-dates", display_format="YYYY-MM-DD", first_day_of_week=1,
+                                         start_date=(q.date_from or (first.isoformat() if first else None)),
+                                         end_date=(q.date_to or (last.isoformat() if last else None)),
+                                         disabled=q.preset != "custom", minimum_nights=0)], md="auto"),
+            dbc.Col([dbc.Label(_("Number contains"), html_for="recs-number"),
+                     dbc.Input(id="recs-number", value=q.number, debounce=True, type="text",
+                               placeholder=_("e.g. 777"))], md=2),
+            dbc.Col([dbc.Label(_("Extensions"), html_for="recs-ext"),
+                     dbc.Input(id="recs-ext", value=", ".join(q.extensions), debounce=True, type="text",
+                               placeholder=_("e.g. 101, 102"))], md=2),
+            dbc.Col([dbc.Label(_("Communication type")),
+                     dcc.Dropdown(id="recs-dir", options=[{"label": _(v), "value": k}
+                                                          for k, v in DIRECTION_LABELS.items()],
+                                  value=list(q.directions), multi=True, placeholder=_("All"))], md=2),
+            dbc.Col([dbc.Label(_("Duration from (s)"), html_for="recs-dmin"),
+                     dbc.Input(id="recs-dmin", value=q.dmin, debounce=True, type="text", inputMode="numeric")], md=1),
+            dbc.Col([dbc.Label(_("to (s)"), html_for="recs-dmax"),
+                     dbc.Input(id="recs-dmax", value=q.dmax, debounce=True, type="text", inputMode="numeric")], md=1),
+        ],
+        className="g-2 mb-2 align-items-end",
+    )
+    grid = dag.AgGrid(
+        id="recs-grid",
+        rowModelType="infinite",
+        columnDefs=_column_defs(lang),
+        defaultColDef={"resizable": True, "filter": False, "minWidth": 90},
+        getRowId="params.data.id",
+        dashGridOptions={"maxConcurrentDatasourceRequests": 1, "cacheBlockSize": BLOCK,
+                         "infiniteInitialRowCount": 1, "maxBlocksInCache": 20},
+        style={"height": "50vh", "width": "100%"},
+    )
+    return html.Div(
+        [
+            dcc.Location(id="recs-location", refresh=False),
+            dcc.Store(id="recs-query", data=params),
+            dcc.Store(id="recs-total"),
+            html.H2(_("Recordings")),
+            html.P(_("Times are in the PBX time zone ({tz}).", tz=tz_label()) + " "
+                   + _("Calls that went to an IVR or to voicemail, or were not answered, are not listed.") + " "
+                   + _("Click a row to play its recording."), className="text-muted"),
+            filters,
+            dbc.Alert(error, id="recs-error", color="danger", is_open=bool(error)),
+            dbc.Alert(_("No recordings match this filter."), id="recs-empty", color="info", is_open=False),
+            *recording_ui.delete_controls(PREFIX, lang),
+            html.Div(html.Span(id="recs-count", className="text-muted"), className="mb-2"),
+            grid,
+            html.Div(id="recs-player", className="mt-3"),
+        ],
+        id="recordings-page",
+    )
+
+
+@callback(
+    Output("recs-dates", "disabled"),
+    Output("recs-dates", "start_date"),
+    Output("recs-dates", "end_date"),
+    Input("recs-preset", "value"),
+    prevent_initial_call=True,
+)
+def _preset_dates(preset):
+    if preset == "custom" or preset not in PRESETS:
+        return False, no_update, no_update
+    first, last = preset_days(preset, _today())
+    return True, first.isoformat(), last.isoformat()
+
+
+def _items(text) -> tuple[str, ...]:
+    return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
+
+
+@callback(
+    Output("recs-query", "data"),
+    Output("recs-location", "search"),
+    Output("recs-error", "children"),
+    Output("recs-error", "is_open"),
+    Input("recs-preset", "value"),
+    Input("recs-dates", "start_date"),
+    Input("recs-dates", "end_date"),
+    Input("recs-number", "value"),
+    Input("recs-ext", "value"),
+    Input("recs-dir", "value"),
+    Input("recs-dmin", "value"),
+    Input("recs-dmax", "value"),
+    State("recs-query", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def _apply_filters(preset, start_date, end_date, number, ext, dirs, dmin, dmax, current, lang):
+    old = RecordsQuery.from_params(current or {})
+    q = old.with_(
+        preset=preset if preset in PRESETS else "today",
+        date_from=(start_date or "")[:10] if preset == "custom" else "",
+        date_to=(end_date or "")[:10] if preset == "custom" else "",
+        number=(number or "").strip(),
+        extensions=_items(ext),
+        directions=tuple(dirs or ()),
+        dmin=str(dmin or "").strip(),
+        dmax=str(dmax or "").strip(),
+    )
+    params = q.to_params()
+    _filt, error = _filter_or_error(params, lang)
+    if params == (current or {}):
+        return no_update, no_update, error, bool(error)
+    return params, q.to_search(), error, bool(error)
+
+
+clientside_callback(
+    """
+    function (query) {
+        const api = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi("recs-grid");
+        if (api) { api.purgeInfiniteCache(); }
+        return null;
+    }
+    """,
+    Output("recs-total", "data", allow_duplicate=True),
+    Input("recs-query", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("recs-grid", "getRowsResponse"),
+    Output("recs-total", "data"),
+    Output("recs-count", "children"),
+    Output("recs-empty", "is_open"),
+    Input("recs-grid", "getRowsRequest"),
+    State("recs-query", "data"),
+    State("recs-total", "data"),
+    State("lang", "value"),
+)
+def _get_rows(request, params, total, lang):
+    if not request:
+        return no_update, no_update, no_update, no_update
+    filt, _error = _filter_or_error(params, lang)
+    if filt is None:
+        return {"rowData": [], "rowCount": 0}, None, "", False
+    _ = translator(lang)
+    sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or [] if m.get("colId") in SORTS]
+    start = max(0, int(request.get("startRow") or 0))
+    end = max(start + 1, int(request.get("endRow") or start + BLOCK))
+    scope = current_scope()
+    rows = db.fetch_all(list_recordings(scope, filt, sort=sort, offset=start, limit=end - start))
+    key = repr(sorted((params or {}).items()))
+    if start == 0 or not total or total.get("key") != key:
+        total = {"key": key, "count": int(db.fetch_scalar(count_recordings(scope, filt)) or 0)}
+    count = total["count"]
+    return ({"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total,
+            _("{count} recordings", count=fmt_number(count, lang)), count == 0)
+
+
+@callback(
+    Output("recs-player", "children"),
+    Input("recs-grid", "cellClicked"),
+    Input(f"{PREFIX}-del-done", "data"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def _player(clicked, done, lang):
+    _ = translator(lang)
+    if dash.ctx.triggered_id == f"{PREFIX}-del-done":
+        return None  # what was shown is gone
+    try:
+        rid = int((clicked or {}).get("rowId"))
+    except (TypeError, ValueError):
+        return no_update
+    rows = db.fetch_all(get_recording(current_scope(), rid))
+    if not rows:
+        return dbc.Alert(_("This recording no longer exists or is not visible to you."), color="warning")
+    return dbc.Card(dbc.CardBody(recording_ui.player(PREFIX, rows[0], lang)), id="recs-player-card")
+
+
+recording_ui.register_delete_callbacks(PREFIX, "recs-grid")

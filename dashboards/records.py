@@ -20,6 +20,7 @@ import dash_bootstrap_components as dbc
 import sqlalchemy as sa
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
+from callboard import recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
 from callboard.i18n import N_, translator
 from callboard.records_params import PRESETS, RecordsQuery, preset_days
@@ -254,6 +255,7 @@ def layout(lang: str = "en", **query):
             dbc.Alert(error, id="rec-error", color="danger", is_open=bool(error)),
             dbc.Alert(_("No calls match this filter."), id="rec-empty", color="info", is_open=False),
             actions,
+            *recording_ui.delete_controls("rec", lang),
             grid,
             legs_modal,
         ],
@@ -431,8 +433,11 @@ def _legs_table(call_id: int, lang: str):
         ],
         className="mb-2",
     )
+    # Recordings (play, download, delete) and deleting the whole call: callboard.recording_ui.
+    actions = html.Div([recording_ui.call_recordings_panel("rec", call_id, lang),
+                        html.Div(recording_ui.ask_button("rec", "call", call_id, lang), className="mt-2")])
     if not legs:
-        return title, html.Div([summary, dbc.Alert(_("No legs are stored for this call."), color="info")])
+        return title, html.Div([summary, dbc.Alert(_("No legs are stored for this call."), color="info"), actions])
     header = html.Thead(html.Tr([html.Th(h) for h in (
         "#", _("Extension / number"), _("Via"), _("Start"), _("Answered at"), _("Ring time"), _("Talk time"),
         _("Status"))]))
@@ -451,7 +456,7 @@ def _legs_table(call_id: int, lang: str):
         for r in legs
     ])
     return title, html.Div([summary, dbc.Table([header, body], bordered=True, size="sm", hover=True,
-                                               id="rec-legs-table")])
+                                               id="rec-legs-table"), actions])
 
 
 @callback(
@@ -471,3 +476,6 @@ def _show_legs(clicked, lang):
         return no_update, no_update, no_update
     title, body = _legs_table(call_id, lang)
     return True, title, body
+
+
+recording_ui.register_delete_callbacks("rec", "rec-grid", close_modal_id="rec-legs-modal")

@@ -227,6 +227,9 @@ def import_asterisk_cdr(
                                           "database URL (PostgreSQL, MySQL/MariaDB with its driver, SQLite) "
                                           "instead of a file."),
     table: str = typer.Option("cdr", "--table", help="CDR table name for --from-db."),
+    follow: bool = typer.Option(False, "--follow", help="Keep running: import what is new every --interval "
+                                "seconds (Ctrl-C stops)."),
+    interval: float = typer.Option(10.0, "--interval", help="Seconds between rounds of --follow."),
     source: Optional[str] = typer.Option(None, "--source", help="Name of the PBX (site) the file comes from; "
                                          "created when new. Default: the first source ('main')."),
     source_tz: Optional[str] = typer.Option(None, "--source-tz", help="Time zone of the times in the file: "
@@ -256,23 +259,34 @@ def import_asterisk_cdr(
         rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
     try:
         upgrade(url=database_url)
-        if from_db is not None:
-            from data.importers.cdr_db import import_cdr_db
 
-            stats = import_cdr_db(db.get_engine(database_url), from_db, table=table, source=source,
-                                  source_tz=source_tz, rules=str(rules) if rules else None,
-                                  batch_rows=batch_lines, progress=progress)
+        def run():
+            if from_db is not None:
+                from data.importers.cdr_db import import_cdr_db
+
+                return import_cdr_db(db.get_engine(database_url), from_db, table=table, source=source,
+                                     source_tz=source_tz, rules=str(rules) if rules else None,
+                                     batch_rows=batch_lines, progress=progress)
+            return import_cdr_file(db.get_engine(database_url), path, source=source, source_tz=source_tz,
+                                   rules=rules, rejects_path=rejects, batch_lines=batch_lines, progress=progress)
+
+        def report(stats) -> None:
+            for lineno, reason in stats.rejects[:20]:
+                _echo_err(f"{path or stats.path}:{'' if path else 'row '}{lineno}: {reason}")
+            if stats.lines_rejected > 20:
+                _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
+            if stats.lines_read or not follow:
+                typer.echo(stats.summary())
+
+        if follow:
+            from data.importers.base import follow as follow_loop
+
+            follow_loop(run, interval, on_stats=report)
         else:
-            stats = import_cdr_file(db.get_engine(database_url), path, source=source, source_tz=source_tz,
-                                    rules=rules, rejects_path=rejects, batch_lines=batch_lines, progress=progress)
+            report(run())
     except (ImportFailed, ValueError, OSError) as exc:
         _echo_err(f"import failed: {exc}")
         raise typer.Exit(2)
-    for lineno, reason in stats.rejects[:20]:
-        _echo_err(f"{path or stats.path}:{'' if path else 'row '}{lineno}: {reason}")
-    if stats.lines_rejected > 20:
-        _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
-    typer.echo(stats.summary())
 
 
 @import_app.command("queue-log")
@@ -283,6 +297,9 @@ def import_queue_log(
                                            "(default: CALLBOARD_FILES_DIR/rejects/<file>-<time>.rejects)."),
     batch_lines: int = typer.Option(50_000, "--batch-lines", help="Lines per atomic batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    follow: bool = typer.Option(False, "--follow", help="Keep running: import what is new every --interval "
+                                "seconds (Ctrl-C stops)."),
+    interval: float = typer.Option(10.0, "--interval", help="Seconds between rounds of --follow."),
     database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides CALLBOARD_DATABASE_URL."),
 ) -> None:
     """Import an Asterisk queue_log: queue calls, ring attempts, agent sessions and pauses."""
@@ -299,16 +316,28 @@ def import_queue_log(
         rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
     try:
         upgrade(url=database_url)
-        stats = import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
-                                      batch_lines=batch_lines, progress=progress)
+
+        def run():
+            return import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
+                                         batch_lines=batch_lines, progress=progress)
+
+        def report(stats) -> None:
+            for lineno, reason in stats.rejects[:20]:
+                _echo_err(f"{path}:{lineno}: {reason}")
+            if stats.lines_rejected > 20:
+                _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
+            if stats.lines_read or not follow:
+                typer.echo(stats.summary())
+
+        if follow:
+            from data.importers.base import follow as follow_loop
+
+            follow_loop(run, interval, on_stats=report)
+        else:
+            report(run())
     except (ImportFailed, ValueError, OSError) as exc:
         _echo_err(f"import failed: {exc}")
         raise typer.Exit(2)
-    for lineno, reason in stats.rejects[:20]:
-        _echo_err(f"{path}:{lineno}: {reason}")
-    if stats.lines_rejected > 20:
-        _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
-    typer.echo(stats.summary())
 
 
 @app.command()

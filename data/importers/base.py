@@ -178,3 +178,24 @@ class RejectWriter:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def follow(run, interval_s: float, *, rounds: int | None = None, on_stats=None, sleep=None) -> int:
+    """Run an incremental import again every `interval_s` seconds (``--follow``): each round
+    reads only what was appended since the last. Stops after `rounds` (tests) or Ctrl-C.
+    Returns the number of rounds run."""
+    import time
+
+    sleep = sleep or time.sleep
+    n = 0
+    try:
+        while rounds is None or n < rounds:
+            if n:
+                sleep(interval_s)
+            stats = run()
+            n += 1
+            if on_stats is not None:
+                on_stats(stats)
+    except KeyboardInterrupt:
+        pass
+    return n

@@ -406,3 +406,22 @@ def test_queue_left_without_agent_is_abandoned_and_queue_timeout_to_voicemail(en
     assert (petr.status, petr.queue, petr.answer_utc) == ("voicemail", "600", None)
     assert (petr.duration_s, petr.ring_s, petr.talk_s) == (90, 61, 0)
     assert_aggregates_match_calls(engine)
+
+
+def test_follow_imports_what_is_appended_between_rounds(engine, tmp_path):
+    from data.importers.base import follow
+
+    lines = (FIX / "csv21_local.csv").read_bytes().splitlines(keepends=True)
+    path = tmp_path / "Master.csv"
+    path.write_bytes(lines[0])
+    seen = []
+
+    def pbx_writes_more(_seconds):  # stands in for time.sleep: the PBX appends once meanwhile
+        if path.stat().st_size == len(lines[0]):
+            with open(path, "ab") as fh:
+                fh.write(b"".join(lines[1:]))
+
+    n = follow(lambda: import_cdr_file(engine, path), 5, rounds=3, on_stats=seen.append, sleep=pbx_writes_more)
+    assert n == 3
+    assert [(st.lines_read, st.calls_added) for st in seen] == [(1, 1), (6, 2), (0, 0)]
+    assert count(engine, s.call) == 3

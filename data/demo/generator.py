@@ -86,6 +86,7 @@ class GeneratorStats:
     audio_bytes: int = 0  # disk actually used by the clip pool
     seconds: float = 0.0
     backend: str = ""
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     @property
     def calls(self) -> int:
@@ -98,6 +99,8 @@ class GeneratorStats:
             f"Generated {self.calls:,} calls over {self.days} days ({self.first_day} .. {self.last_day}) "
             f"into {self.backend} in {self.seconds:.1f} s ({rate:,.0f} calls/s).\nRows: {parts}"
         )
+        if self.phases:
+            text += "\nPhases: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items())
         if self.recording_files:
             text += (
                 f"\nRecordings: {self.recording_files:,} files (hard links to a pool of "
@@ -1153,6 +1156,13 @@ def _clear_range(conn: sa.Connection, lo: datetime, hi: datetime, recordings_dir
 # --------------------------------------------------------------------------- bulk-load helpers (PostgreSQL)
 
 
+# Indexes whose keys arrive in random order (phone numbers). All other indexes of the fact
+# tables grow at one or a few "right edges" in our insert order (ids, times per queue /
+# extension / IVR), which PostgreSQL maintains cheaply during COPY.
+_RANDOM_KEY_INDEXES = {"ix_call_from_number", "ix_call_to_number"}
+_KEEP_APPEND_INDEXES = True
+
+
 def _drop_secondary(conn: sa.Connection, tables: list[str]) -> list[str]:
     """Drop foreign keys, unique constraints and plain indexes of ``tables`` (not primary
     keys); return the statements that restore them, in a valid order. Building an index
@@ -1174,6 +1184,9 @@ def _drop_secondary(conn: sa.Connection, tables: list[str]) -> list[str]:
             {"t": f'"{table}"'},
         ):
             indexes.append((table, name, definition))
+    if _KEEP_APPEND_INDEXES:
+        uniques = []
+        indexes = [i for i in indexes if i[1] in _RANDOM_KEY_INDEXES]
     for table, name, _ in fks + uniques:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
     for _, name, _ in indexes:
@@ -1277,12 +1290,16 @@ def generate(cfg: GeneratorConfig, url: str | None = None, progress: bool = True
             except Exception:
                 if sys.exc_info()[0] is None:
                     raise
+        stats.phases["load"] = _time.monotonic() - t0
         if bar is not None:
             bar.set_description("indexes + aggregates")
         if restore:
+            t1 = _time.monotonic()
             conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
             for statement in restore:
                 conn.exec_driver_sql(statement)
+            stats.phases["indexes+constraints"] = _time.monotonic() - t1
+        t1 = _time.monotonic()
         if not sqlite:
             for name in _TABLES + ["source"]:
                 conn.exec_driver_sql(
@@ -1290,9 +1307,14 @@ def generate(cfg: GeneratorConfig, url: str | None = None, progress: bool = True
                     f"(SELECT COALESCE(MAX(id), 0) + 1 FROM \"{name}\"), false)"
                 )
         aggregates.refresh(conn, lo_utc, hi_utc)
+        stats.phases["aggregates"] = _time.monotonic() - t1
         if big:
+            t1 = _time.monotonic()
             for name in _BIG_TABLES + ["agg_call_hour", "agg_queue_hour"]:
                 conn.exec_driver_sql(f'ANALYZE "{name}"')
+            stats.phases["analyze"] = _time.monotonic() - t1
+        t1 = _time.monotonic()
+    stats.phases["commit"] = _time.monotonic() - t1
     if bar is not None:
         bar.close()
     stats.audio_bytes = sum(c.size_bytes for c in clips)

@@ -283,3 +283,11 @@ def test_bulk_path_restores_indexes_and_constraints(engine, backend, monkeypatch
             created_utc=datetime(2026, 1, 1), last_active_utc=datetime(2026, 1, 1), status="open")
         ).inserted_primary_key[0]
     assert new_id > stats.rows["chat_session"]
+
+
+def test_empty_days_and_zero_calls(engine):
+    stats = generate(GeneratorConfig(days=0, end_day=END), progress=False)
+    assert stats.calls == 0 and _count(engine, s.call) == 0
+    stats = generate(GeneratorConfig(days=1, calls_per_day=0, end_day=END, with_audio=False), progress=False)
+    assert stats.calls == 0 and _count(engine, s.call) == 0
+    assert _count(engine, s.extension) == 40  # the dimensions are there anyway

@@ -232,6 +232,17 @@ def test_records_legs_window_offers_the_recording(page, server):
     from tests.recordings_data import FILES
 
     assert not (rec_dir / FILES["c_out"]).exists()
+    page.wait_for_selector("#rec-legs-modal", state="detached")  # the window showed what is gone
+    wait_idle(page)
+    # The whole call, from its legs window: asks, then the row is gone.
+    page.click('#rec-grid .ag-row .ag-cell[col-id="from"]')
+    page.wait_for_selector("#rec-call-recordings >> text=This call has no recording.")
+    page.click("#rec-legs-body button:has-text('Delete call')")
+    page.wait_for_selector("#rec-del-modal >> text=This cannot be undone.")
+    page.click("#rec-del-confirm")
+    page.wait_for_selector("#rec-del-result >> text=The call and its recordings were deleted.")
+    page.wait_for_selector("#rec-empty", state="visible")
+    assert page.inner_text("#rec-count") == "0 calls"
     wait_idle(page)
     assert page.problems == []
 

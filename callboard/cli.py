@@ -291,7 +291,13 @@ def import_asterisk_cdr(
 
 @import_app.command("queue-log")
 def import_queue_log(
-    path: Path = typer.Argument(..., help="Asterisk queue_log file (epoch|callid|queue|agent|event|data...)."),
+    path: Optional[Path] = typer.Argument(None, help="Asterisk queue_log file "
+                                                   "(epoch|callid|queue|agent|event|data...)."),
+    from_db: Optional[str] = typer.Option(None, "--from-db", help="Read the realtime queue_log table from this "
+                                          "database URL instead of a file."),
+    table: str = typer.Option("queue_log", "--table", help="Table name for --from-db."),
+    source_tz: Optional[str] = typer.Option(None, "--source-tz", help="--from-db: time zone of the table's times "
+                                            "(UTC with queue_log_realtime_use_gmt). Default: CALLBOARD_TIMEZONE."),
     source: Optional[str] = typer.Option(None, "--source", help="Name of the PBX (site); created when new."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Where rejected lines are kept "
                                            "(default: CALLBOARD_FILES_DIR/rejects/<file>-<time>.rejects)."),
@@ -311,19 +317,27 @@ def import_queue_log(
     from data.importers.queue_log import import_queue_log_file
     from data.migrate import upgrade
 
-    if rejects is None:
+    if (path is None) == (from_db is None):
+        _echo_err("give either a queue_log file or --from-db URL")
+        raise typer.Exit(2)
+    if rejects is None and path is not None:
         stamp = _dt.now().strftime("%Y%m%d-%H%M%S")
         rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
     try:
         upgrade(url=database_url)
 
         def run():
+            if from_db is not None:
+                from data.importers.queue_log import import_queue_log_db
+
+                return import_queue_log_db(db.get_engine(database_url), from_db, table=table, source=source,
+                                           source_tz=source_tz, batch_rows=batch_lines, progress=progress)
             return import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
                                          batch_lines=batch_lines, progress=progress)
 
         def report(stats) -> None:
             for lineno, reason in stats.rejects[:20]:
-                _echo_err(f"{path}:{lineno}: {reason}")
+                _echo_err(f"{path or stats.path}:{'' if path else 'row '}{lineno}: {reason}")
             if stats.lines_rejected > 20:
                 _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
             if stats.lines_read or not follow:

@@ -457,3 +457,125 @@ def _commit(engine, source_id, events, stats, location, fp, position, lineno) ->
         write_batch(conn, source_id, events, stats)
         save_state(conn, source_id, KIND, location, fp, position, lineno)
     stats.batches += 1
+
+
+# ----------------------------------------------------------------------------- realtime table
+
+def import_queue_log_db(
+    engine: sa.Engine,
+    url: str,
+    *,
+    table: str = "queue_log",
+    source: str | None = None,
+    source_tz: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_LINES,
+    overlap: timedelta = timedelta(hours=6),
+    progress: bool = False,
+) -> ImportStats:
+    """The realtime ``queue_log`` table (time, callid, queuename, agent, event, data1..data5 or
+    a single ``data`` column). `time` is local (`source_tz`, default CALLBOARD_TIMEZONE) unless
+    it carries an offset or is a Unix epoch. Incremental on ``id`` when there is one, else by
+    time with an overlap (re-read rows are skipped)."""
+    from zoneinfo import ZoneInfo
+
+    from callboard.settings import get_settings
+    from data.importers.asterisk_cdr import make_time_parser
+
+    try:
+        tz = get_settings().tz if source_tz is None else ZoneInfo(source_tz)
+    except Exception:
+        raise ImportFailed(f"unknown time zone {source_tz!r} (use an IANA name such as Europe/Prague or UTC)")
+    parse_time = make_time_parser(tz)
+    try:
+        safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception as exc:
+        raise ImportFailed(f"not a database URL: {exc}") from None
+    location = f"{safe_url}#{table}"[:500]
+    stats = ImportStats(path=location, layout=f"queue_log table {table}", noun="queue calls")
+    src_engine = sa.create_engine(url)
+    try:
+        try:
+            t = sa.Table(table, sa.MetaData(), autoload_with=src_engine)
+        except sa.exc.NoSuchTableError:
+            raise ImportFailed(f"{safe_url}: no table {table!r}; nothing imported") from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise ImportFailed(f"{safe_url}: cannot read: {str(exc).splitlines()[0]}") from None
+        cols = {c.name.lower(): c for c in t.columns}
+        queue_col = cols["queuename"] if "queuename" in cols else cols.get("queue")
+        need = [cols.get("time"), cols.get("callid"), queue_col, cols.get("agent"), cols.get("event")]
+        data_cols = [cols[f"data{i}"] for i in range(1, 6) if f"data{i}" in cols] or (
+            [cols["data"]] if "data" in cols else [])
+        if any(c is None for c in need) or not data_cols:
+            raise ImportFailed(f"{safe_url}: table {table!r} is not a queue_log table "
+                               "(needs time, callid, queuename, agent, event, data1..data5 or data)")
+        time_col = cols["time"]
+        key_col = cols.get("id") if "id" in cols and isinstance(cols["id"].type, sa.Integer) else None
+
+        with engine.connect() as conn:
+            source_id = find_source(conn, source)
+            state = get_state(conn, source_id, KIND, location) if source_id is not None else None
+        position = int(state["position"]) if state else 0
+        done = int(state["lines"]) if state else 0
+        stats.resumed_at = position
+        stmt = sa.select(*need, *data_cols, *([key_col] if key_col is not None else []))
+        if key_col is not None:
+            stmt = stmt.where(key_col > position).order_by(key_col)
+        else:
+            stmt = stmt.order_by(time_col)
+            if position:
+                stmt = stmt.where(time_col >= datetime(1970, 1, 1) + timedelta(seconds=position) - overlap)
+        if source_id is None:
+            with engine.begin() as conn:
+                source_id = ensure_source(conn, source)
+
+        def epoch_of(v) -> float | None:
+            if v is None:
+                return None
+            if isinstance(v, (int, float)):
+                return float(v)
+            if isinstance(v, datetime):
+                utc = v.astimezone(timezone.utc).replace(tzinfo=None) if v.tzinfo else parse_time(v.isoformat())
+            else:
+                text = str(v).strip()
+                try:
+                    return float(text)
+                except ValueError:
+                    pass
+                try:
+                    utc = parse_time(text)
+                except ValueError:
+                    return None
+            return (utc - datetime(1970, 1, 1)).total_seconds()
+
+        with src_engine.connect() as sconn:
+            result = sconn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
+            for part in result.partitions(batch_rows):
+                events: list[Event] = []
+                for row in part:
+                    done += 1
+                    ep = epoch_of(row[0])
+                    if key_col is not None:
+                        position = max(position, int(row[-1]))
+                    elif ep is not None:
+                        position = max(position, int(ep))
+                    data = [("" if v is None else str(v)) for v in row[5 : 5 + len(data_cols)]]
+                    while data and data[-1] == "":
+                        data.pop()
+                    fields = ["" if ep is None else repr(ep)] + ["" if v is None else str(v) for v in row[1:5]]
+                    line = "|".join(fields + data)
+                    try:
+                        e = parse_line(line, done)
+                    except BadLine as exc:
+                        stats.lines_rejected += 1
+                        if len(stats.rejects) < 1000:
+                            stats.rejects.append((done, str(exc)))
+                        continue
+                    if e is None:
+                        stats.skipped += 1
+                    else:
+                        events.append(e)
+                _commit(engine, source_id, events, stats, location, "db", position, done)
+                stats.lines_read += len(part)
+    finally:
+        src_engine.dispose()
+    return stats

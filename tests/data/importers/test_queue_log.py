@@ -142,3 +142,58 @@ def test_cli_queue_log(db_url, tmp_path):
     assert "queue calls added 6" in res.output and "lines rejected 2" in res.output
     res = CliRunner().invoke(app, ["import", "queue-log", str(tmp_path / "none"), "--no-progress"])
     assert res.exit_code == 2
+
+
+@pytest.mark.parametrize("single_data_column", [False, True])
+def test_queue_log_realtime_table(engine, tmp_path, single_data_column):
+    """The same events as fixtures/queue_log, from a realtime table with local (Prague) times."""
+    from zoneinfo import ZoneInfo
+
+    from data.importers.queue_log import import_queue_log_db
+
+    url = f"sqlite:///{tmp_path / 'rt.sqlite'}"
+    src = sa.create_engine(url)
+    md = sa.MetaData()
+    data_cols = ([sa.Column("data", sa.String(200))] if single_data_column
+                 else [sa.Column(f"data{i}", sa.String(80)) for i in range(1, 6)])
+    t = sa.Table("queue_log", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("time", sa.String(26)),
+                 sa.Column("callid", sa.String(80)), sa.Column("queuename", sa.String(32)),
+                 sa.Column("agent", sa.String(80)), sa.Column("event", sa.String(32)), *data_cols)
+    md.create_all(src)
+    prague = ZoneInfo("Europe/Prague")
+    rows = []
+    for line in (FIX / "queue_log").read_text().splitlines():
+        p = line.split("|")
+        if len(p) < 5 or not p[0].isdigit():
+            continue
+        local = datetime.fromtimestamp(int(p[0]), prague).replace(tzinfo=None)
+        r = dict(time=local.isoformat(sep=" ") + ".000000", callid=p[1], queuename=p[2], agent=p[3], event=p[4])
+        if single_data_column:
+            r["data"] = "|".join(p[5:])
+        else:
+            for i in range(5):
+                r[f"data{i + 1}"] = p[5 + i] if 5 + i < len(p) else ""
+            if len(p) > 10:  # overflow goes into data5
+                r["data5"] = "|".join(p[9:])
+        rows.append(r)
+    with src.begin() as conn:
+        conn.execute(t.insert(), rows)
+    st = import_queue_log_db(engine, url, source_tz="Europe/Prague")
+    assert (st.calls_added, st.lines_rejected) == (6, 0)
+    qc = queue_calls(engine)
+    assert (qc["1780000000.1"].enter_utc, qc["1780000000.1"].talk_s) == (D(2026, 6, 1, 7, 0, 2), 180)
+    assert qc["q6"].transferred_to == "PJSIP/300-00000002"
+    assert qc["q3"].outcome == "unknown"
+    again = import_queue_log_db(engine, url, source_tz="Europe/Prague")
+    assert (again.lines_read, again.calls_added) == (0, 0)
+    src.dispose()
+
+
+def test_cli_queue_log_needs_a_file_or_a_database(db_url, tmp_path):
+    from callboard.cli import app
+
+    res = CliRunner().invoke(app, ["import", "queue-log", "--no-progress"])
+    assert res.exit_code == 2 and "either a queue_log file or --from-db" in res.output
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    res = CliRunner().invoke(app, ["import", "queue-log", "--from-db", url, "--no-progress"])
+    assert res.exit_code == 2 and "no table 'queue_log'" in res.output

@@ -8,6 +8,11 @@ re-import, a partial import or a delete can never leave an aggregate out of step
 ``callboard db rebuild-aggregates`` (refresh over everything) gives the same rows as the
 incremental path — a test checks exactly that.
 
+Rollups for long ranges are recomputed by the same refresh from ``agg_call_hour``:
+``agg_call_total_hour`` (every call once, no extension), ``agg_call_day`` (per local day;
+every local day the range touches is recomputed whole) and ``agg_number_hour`` (per DID /
+outbound caller ID, from the facts).
+
 Reports read these tables joined to ``time_hour`` (local day / hour / month) when the
 query only needs the aggregated dimensions; anything finer goes to the facts.
 """
@@ -21,7 +26,7 @@ import sqlalchemy as sa
 from callboard.settings import get_settings
 from data import metrics
 from data import schema as s
-from data.timebuckets import HOUR, ensure_hours, floor_hour, hour_floor
+from data.timebuckets import HOUR, ensure_hours, floor_hour, hour_floor, local_day_bounds_utc, utc_to_local
 
 
 def _call_rows_select(start: datetime, end: datetime) -> sa.Select:
@@ -85,6 +90,55 @@ def _queue_rows_select(start: datetime, end: datetime, queue_number: str | None 
     return stmt
 
 
+_MEASURES = ["calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
+_TOTAL_COLS = ["bucket_utc", "source_id", "direction", "status", *_MEASURES]
+_DAY_COLS = ["local_day", "source_id", "direction", "status", "extension", "party", *_MEASURES]
+_NUMBER_COLS = ["bucket_utc", "source_id", "kind", "number", "status", "calls", "talk_s"]
+
+
+def _sums(table) -> list:
+    return [sa.func.sum(table.c[m]).label(m) for m in _MEASURES]
+
+
+def _total_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_call_total_hour from agg_call_hour: each call once (its 'owner' row)."""
+    a = s.agg_call_hour
+    return (
+        sa.select(a.c.bucket_utc, a.c.source_id, a.c.direction, a.c.status, *_sums(a))
+        .where(a.c.party == "owner", a.c.bucket_utc >= start, a.c.bucket_utc < end)
+        .group_by(a.c.bucket_utc, a.c.source_id, a.c.direction, a.c.status)
+    )
+
+
+def _day_rows_select(first_day, last_day) -> sa.Select:
+    """agg_call_day from agg_call_hour and time_hour, for local days first..last."""
+    a, th = s.agg_call_hour, s.time_hour
+    return (
+        sa.select(th.c.local_day, a.c.source_id, a.c.direction, a.c.status, a.c.extension, a.c.party, *_sums(a))
+        .join(th, th.c.bucket_utc == a.c.bucket_utc)
+        .where(th.c.local_day >= first_day, th.c.local_day <= last_day)
+        .group_by(th.c.local_day, a.c.source_id, a.c.direction, a.c.status, a.c.extension, a.c.party)
+    )
+
+
+def _number_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_number_hour from the facts: inbound calls by DID, outbound by caller ID."""
+    c = s.call
+    bucket = hour_floor(c.c.start_utc)
+
+    def part(kind: str, direction: str, col):
+        return (
+            sa.select(bucket.label("bucket_utc"), c.c.source_id, sa.literal(kind).label("kind"),
+                      col.label("number"), c.c.status, sa.func.count().label("calls"),
+                      sa.func.sum(c.c.talk_s).label("talk_s"))
+            .where(c.c.start_utc >= start, c.c.start_utc < end, c.c.direction == direction,
+                   col.is_not(None), col != "")
+            .group_by(bucket, c.c.source_id, col, c.c.status)
+        )
+
+    return sa.union_all(part("did", "inbound", c.c.did), part("dod", "outbound", c.c.outbound_cid))
+
+
 _CALL_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "party",
               "calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
 _QUEUE_COLS = ["bucket_utc", "source_id", "queue", "outcome", "calls", "short_abandons",
@@ -98,12 +152,24 @@ def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None
     start, end = floor_hour(start_utc), floor_hour(end_utc) + HOUR
     if end_utc < start_utc:
         return
-    a, aq = s.agg_call_hour, s.agg_queue_hour
+    tz = get_settings().tz
+    a, aq, at, an = s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_number_hour
     conn.execute(a.delete().where(a.c.bucket_utc >= start, a.c.bucket_utc < end))
     conn.execute(a.insert().from_select(_CALL_COLS, _call_rows_select(start, end)))
     conn.execute(aq.delete().where(aq.c.bucket_utc >= start, aq.c.bucket_utc < end))
     conn.execute(aq.insert().from_select(_QUEUE_COLS, _queue_rows_select(start, end)))
-    ensure_hours(conn, start, end, get_settings().tz)
+    conn.execute(at.delete().where(at.c.bucket_utc >= start, at.c.bucket_utc < end))
+    conn.execute(at.insert().from_select(_TOTAL_COLS, _total_rows_select(start, end)))
+    conn.execute(an.delete().where(an.c.bucket_utc >= start, an.c.bucket_utc < end))
+    conn.execute(an.insert().from_select(_NUMBER_COLS, _number_rows_select(start, end)))
+    # The day rollup is recomputed for every local day the range touches, whole.
+    first_day = utc_to_local(start, tz).date()
+    last_day = utc_to_local(end - HOUR, tz).date()
+    day_start, day_end = local_day_bounds_utc(first_day, last_day, tz)
+    ensure_hours(conn, min(start, day_start), max(end, day_end), tz)
+    ad = s.agg_call_day
+    conn.execute(ad.delete().where(ad.c.local_day >= first_day, ad.c.local_day <= last_day))
+    conn.execute(ad.insert().from_select(_DAY_COLS, _day_rows_select(first_day, last_day)))
 
 
 def refresh_queue(conn: sa.Connection, queue_number: str) -> None:
@@ -127,8 +193,8 @@ def fact_range(conn: sa.Connection) -> tuple[datetime | None, datetime | None]:
 def rebuild_all(conn: sa.Connection) -> None:
     """Drop and recompute every aggregate (after a bulk load, or a time-zone change)."""
     lo, hi = fact_range(conn)
-    conn.execute(s.agg_call_hour.delete())
-    conn.execute(s.agg_queue_hour.delete())
+    for table in (s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_call_day, s.agg_number_hour):
+        conn.execute(table.delete())
     if lo is None:
         return
     refresh(conn, lo, hi + HOUR)

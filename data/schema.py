@@ -669,3 +669,57 @@ agg_queue_hour = sa.Table(
     sa.Column("wait_max_s", sa.Integer, nullable=False),
     sa.Column("talk_s", sa.BigInteger, nullable=False),
 )
+
+
+def _call_measures() -> list[sa.Column]:
+    return [
+        sa.Column("calls", sa.Integer, nullable=False),
+        sa.Column("duration_s", sa.BigInteger, nullable=False),
+        sa.Column("ring_s", sa.BigInteger, nullable=False),
+        sa.Column("talk_s", sa.BigInteger, nullable=False),
+        sa.Column("hold_s", sa.BigInteger, nullable=False),
+        sa.Column("recorded", sa.Integer, nullable=False),
+    ]
+
+
+# Rollups of agg_call_hour, for long ranges (migration 0002). Each is recomputed from
+# agg_call_hour by the same refresh, so they can never disagree with it.
+# Every call once (the 'owner' rows), without the extension: PBX-wide activity reads at
+# most (directions x statuses) rows an hour, however many extensions there are.
+agg_call_total_hour = sa.Table(
+    "agg_call_total_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("direction", sa.String(10), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    *_call_measures(),
+)
+
+# agg_call_hour per local day (PBX time zone): per-extension reports over months read
+# ~24x fewer rows. Recomputed for every local day a refresh touches.
+agg_call_day = sa.Table(
+    "agg_call_day",
+    metadata,
+    sa.Column("local_day", sa.Date, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("direction", sa.String(10), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("extension", sa.String(32), primary_key=True),
+    sa.Column("party", sa.String(5), primary_key=True),
+    *_call_measures(),
+)
+
+# Calls per hour and our number: kind 'did' (inbound, by called DID) and 'dod' (outbound,
+# by presented caller ID) — the DID/DOD report without scanning calls.
+agg_number_hour = sa.Table(
+    "agg_number_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(4), primary_key=True),
+    sa.Column("number", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("talk_s", sa.BigInteger, nullable=False),
+)

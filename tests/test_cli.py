@@ -19,7 +19,7 @@ def test_db_upgrade_is_idempotent(db_url):
     for _ in range(2):
         result = runner.invoke(app, ["db", "upgrade"])
         assert result.exit_code == 0, result.output
-        assert "revision 0001" in result.output
+        assert "revision 0002" in result.output
 
 
 def test_rebuild_aggregates_counts_calls(db_url):

@@ -1,11 +1,12 @@
 """Call reports: pure statement builders (scope + ReportFilter in, SQLAlchemy Select out).
 
-Each report has two paths with the same columns and, by construction of ``agg_call_hour``,
-the same numbers (tests check both on the same data):
+Each report has two paths with the same columns and, by construction of the aggregates
+(data.aggregates), the same numbers (tests check both on the same data):
 
-- aggregate path: ``agg_call_hour`` joined to ``time_hour`` — only when the scope is
-  unrestricted and the report needs nothing finer than the aggregate's dimensions
-  (UTC hour, direction, status, extension/party);
+- aggregate path: ``agg_call_day`` (per-extension reports over whole local days),
+  ``agg_call_total_hour`` (PBX-wide activity), ``agg_call_hour`` (per extension and hour)
+  or ``agg_number_hour`` (DID/DOD), joined to ``time_hour`` for local buckets — only when
+  the scope is unrestricted and the report needs nothing finer than those dimensions;
 - facts path: ``call`` (joined to ``time_hour`` for local buckets) — a restricted scope
   (which extensions a call touched), "calls touching these extensions" filters that must
   count an internal call once, and sub-hour buckets.
@@ -123,7 +124,9 @@ def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
         return scope.all and not flt.has_extension_filter
     if report == "extension-activity":
         return scope.all and flt.interval in (60, 1440)
-    return False  # did-dod: facts only (see did_dod)
+    if report == "did-dod":
+        return scope.all and not flt.has_extension_filter
+    return False
 
 
 def _extension_rows(scope: Scope, flt: ReportFilter, start: datetime, end: datetime):
@@ -160,7 +163,8 @@ def extension_statistics(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path:
     talk_s, hold_s (an internal call counts for both its extensions)."""
     start, end = flt.bounds(tz)
     if _choose(path, uses_aggregates("extension-statistics", scope, flt)) == "aggregate":
-        a = s.agg_call_hour
+        # Whole local days: the per-day rollup (~24x fewer rows than agg_call_hour).
+        a = s.agg_call_day
         cols = [metrics.count_status(a.c.status, k, a.c.calls).label(k) for k in STATUS_COLUMNS]
         return (
             sa.select(
@@ -171,8 +175,8 @@ def extension_statistics(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path:
                 sa.func.sum(a.c.hold_s).label("hold_s"),
             )
             .where(
-                a.c.bucket_utc >= start,
-                a.c.bucket_utc < end,
+                a.c.local_day >= flt.first_day,
+                a.c.local_day <= flt.last_day,
                 a.c.extension != "",
                 _direction_clause(a.c.direction, flt),
                 extension_clause(flt.selection(), a.c.extension) if flt.has_extension_filter else sa.true(),
@@ -216,7 +220,8 @@ def pbx_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | N
     th = s.time_hour
     period = _pbx_period(th, flt.by).label("period")
     if _choose(path, uses_aggregates("pbx-activity", scope, flt)) == "aggregate":
-        a = s.agg_call_hour
+        # Every call once, no extension dimension: at most directions x statuses rows an hour.
+        a = s.agg_call_total_hour
         per_dir = [
             sa.func.sum(sa.case((a.c.direction == d, a.c.calls), else_=0)).label(d) for d in DIRECTIONS
         ]
@@ -224,7 +229,7 @@ def pbx_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | N
             sa.select(period, *per_dir, sa.func.sum(a.c.calls).label("calls"),
                       metrics.count_answered(a.c.status, a.c.calls).label("answered"))
             .join(th, th.c.bucket_utc == a.c.bucket_utc)
-            .where(a.c.party == "owner", a.c.bucket_utc >= start, a.c.bucket_utc < end,
+            .where(a.c.bucket_utc >= start, a.c.bucket_utc < end,
                    _direction_clause(a.c.direction, flt))
             .group_by(period)
             .order_by(period)
@@ -260,8 +265,14 @@ def extension_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: s
     start, end = flt.bounds(tz)
     th = s.time_hour
     if _choose(path, uses_aggregates("extension-activity", scope, flt)) == "aggregate":
-        a = s.agg_call_hour
-        period = (th.c.local_day if flt.interval == 1440 else a.c.bucket_utc).label("period")
+        per_day = flt.interval == 1440
+        a = s.agg_call_day if per_day else s.agg_call_hour
+        period = (a.c.local_day if per_day else a.c.bucket_utc).label("period")
+        in_range = (
+            sa.and_(a.c.local_day >= flt.first_day, a.c.local_day <= flt.last_day)
+            if per_day
+            else sa.and_(a.c.bucket_utc >= start, a.c.bucket_utc < end)
+        )
         stmt = sa.select(
             period,
             sa.literal(0).label("minute"),
@@ -269,12 +280,9 @@ def extension_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: s
             sa.func.sum(a.c.calls).label("calls"),
             metrics.count_answered(a.c.status, a.c.calls).label("answered"),
         )
-        if flt.interval == 1440:
-            stmt = stmt.join(th, th.c.bucket_utc == a.c.bucket_utc)
         return (
             stmt.where(
-                a.c.bucket_utc >= start,
-                a.c.bucket_utc < end,
+                in_range,
                 a.c.extension != "",
                 _direction_clause(a.c.direction, flt),
                 extension_clause(flt.selection(), a.c.extension) if flt.has_extension_filter else sa.true(),
@@ -308,15 +316,29 @@ def did_dod(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None =
     """Per local day / month and number: kind ('did' inbound by called number, 'dod'
     outbound by presented caller ID), number, calls, answered, talk_s.
 
-    Facts only: a range scan on ix_call_start_utc with the direction and number tests
-    applied to those rows (no per-number aggregate exists; see the reports note)."""
-    if path not in (None, "facts"):
-        raise ValueError("did-dod is answered from the facts only")
+    Aggregate path: agg_number_hour (scope.all, no extension filter); otherwise the facts."""
     if flt.by not in DID_BY:
         raise ValueError(f"by must be one of {DID_BY}")
     start, end = flt.bounds(tz)
     th, c = s.time_hour, s.call
     period = (th.c.local_day if flt.by == "day" else th.c.local_month).label("period")
+    kinds = [k for k, d in (("did", "inbound"), ("dod", "outbound")) if not flt.directions or d in flt.directions]
+    if _choose(path, uses_aggregates("did-dod", scope, flt)) == "aggregate":
+        an = s.agg_number_hour
+        return (
+            sa.select(
+                period,
+                an.c.kind,
+                an.c.number,
+                sa.func.sum(an.c.calls).label("calls"),
+                metrics.count_answered(an.c.status, an.c.calls).label("answered"),
+                sa.func.sum(an.c.talk_s).label("talk_s"),
+            )
+            .join(th, th.c.bucket_utc == an.c.bucket_utc)
+            .where(an.c.bucket_utc >= start, an.c.bucket_utc < end, an.c.kind.in_(kinds) if kinds else sa.false())
+            .group_by(period, an.c.kind, an.c.number)
+            .order_by(period, an.c.kind, an.c.number)
+        )
 
     def part(kind: str, direction: str, col):
         return (

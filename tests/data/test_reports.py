@@ -258,8 +258,9 @@ def test_extension_activity_per_day_and_coarsening(pbx):
 
 
 def test_did_dod(pbx):
-    result = run("did-dod", ReportFilter(D4, D5, by="day"), engine=pbx)
-    assert result.path == "facts"
+    result = both_paths(pbx, "did-dod", ReportFilter(D4, D5, by="day"))
+    assert result.path == "aggregate"
+    assert run("did-dod", ReportFilter(D4, D5), scope=Scope.of(extensions=["101"]), engine=pbx).path == "facts"
     rows = [(r["period"], r["kind"], r["number"], r["name"], r["calls"], r["answered"], r["talk_s"]) for r in records(result)]
     assert rows == [
         (D4, "did", "111", "Main line", 4, 1, 120),  # c1 c2 c7 c11
@@ -269,7 +270,7 @@ def test_did_dod(pbx):
     ]
     # The chart has every number on every day (zeros included).
     assert len(result.chart) == 4 * 2
-    inbound = run("did-dod", ReportFilter(D4, D5, by="month", directions=["inbound"]), engine=pbx)
+    inbound = both_paths(pbx, "did-dod", ReportFilter(D4, D5, by="month", directions=["inbound"]))
     assert [(r["period"], r["kind"], r["number"], r["calls"]) for r in records(inbound)] == [
         (date(2026, 5, 1), "did", "111", 4), (date(2026, 5, 1), "did", "222", 3)]
     scoped = run("did-dod", ReportFilter(D4, D5), scope=Scope.of(extensions=["101", "102"]), engine=pbx)

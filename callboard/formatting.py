@@ -40,7 +40,10 @@ def fmt_number(value, lang: str | None, digits: int = 0) -> str:
 def fmt_percent(ratio: float | None, lang: str | None, digits: int = 1) -> str:
     if ratio is None:
         return "–"
-    return format_percent(ratio, format="#,##0." + "0" * digits + " %", locale=_loc(lang))
+    text = format_percent(ratio, format="#,##0." + "0" * digits + " %", locale=_loc(lang))
+    # A no-break space keeps the sign on the number's line (Czech typography; babel's own
+    # cs pattern does the same).
+    return text.replace(" %", "\xa0%")
 
 
 def fmt_local_datetime(dt_utc: datetime | None, lang: str | None, *, seconds: bool = True) -> str:

@@ -120,8 +120,6 @@ def test_fmt_percent_none_is_a_dash():
     assert f.fmt_percent(None, "en") == "–"
 
 
-@pytest.mark.xfail(strict=True, reason="fmt_percent's pattern puts an ordinary space before %; "
-                   "Czech typography (and babel's own cs pattern) uses a no-break space")
 def test_fmt_percent_czech_sign_does_not_wrap():
     assert f.fmt_percent(0.8567, "cs") == f"85,7{NBSP}%"
 

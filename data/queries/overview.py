@@ -1,7 +1,7 @@
 """Calls per local day and direction — the overview page and the model for report queries.
 
-With an unrestricted scope the hourly aggregate answers it; a restricted scope needs the
-facts (which extensions a call touched), so the same result comes from `call` directly.
+With an unrestricted scope the hourly totals (agg_call_total_hour) answer it; a restricted
+scope needs the facts (which extensions a call touched), so the same result comes from `call` directly.
 Both paths return the same columns and, by the aggregate's construction, the same numbers.
 """
 
@@ -22,7 +22,9 @@ def calls_per_day(scope: Scope, start_utc: datetime, end_utc: datetime) -> sa.Se
     """local_day, direction, calls, answered, talk_s for calls starting in [start, end)."""
     th = s.time_hour
     if scope.all:
-        a = s.agg_call_hour
+        # Every call once per hour without the extension dimension: ~15x fewer rows than
+        # agg_call_hour's owner rows (measured in bench/: 28 ms instead of 370 ms for a year).
+        a = s.agg_call_total_hour
         answered = sa.func.sum(sa.case((a.c.status == ANSWERED, a.c.calls), else_=0))
         return (
             sa.select(
@@ -35,7 +37,7 @@ def calls_per_day(scope: Scope, start_utc: datetime, end_utc: datetime) -> sa.Se
                 sa.cast(sa.func.sum(a.c.talk_s), sa.BigInteger).label("talk_s"),
             )
             .join(th, th.c.bucket_utc == a.c.bucket_utc)
-            .where(a.c.party == "owner", a.c.bucket_utc >= start_utc, a.c.bucket_utc < end_utc)
+            .where(a.c.bucket_utc >= start_utc, a.c.bucket_utc < end_utc)
             .group_by(th.c.local_day, a.c.direction)
             .order_by(th.c.local_day, a.c.direction)
         )

@@ -311,6 +311,7 @@ def load_data(url: str, calls: int, *, days: int = DEFAULT_DAYS, loader: str = "
     else:
         raise ValueError(f"unknown loader {loader!r} (generator, sql or auto)")
     record["load_seconds"] = round(time.perf_counter() - t0, 1)
+    record["schema_revision"] = _head_revision(url)
     t1 = time.perf_counter()
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -379,6 +380,52 @@ def _synthetic_load(engine: sa.Engine, calls: int, days: int, end_day: date, tz:
             ) z
         """), {"lo": lo, "days": days, "n": calls})
         aggregates.rebuild_all(conn)
+
+
+def _head_revision(url: str) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    from data.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def ensure_current(url: str, record: dict | None) -> dict | None:
+    """Migrate an already loaded bench database to the newest schema; when the schema
+    changed since its aggregates were built (a migration may add rollups), rebuild every
+    aggregate from the facts, so the queries never read empty or stale rollups."""
+    from data import aggregates
+    from data import db as dbmod
+    from data import schema as s
+    from data.migrate import upgrade
+
+    head = _head_revision(url)
+    if record is not None and record.get("schema_revision") == head:
+        return record
+    upgrade(url)
+    dbmod.dispose_engines()
+    engine = dbmod.make_engine(url, statement_timeout_s=0)
+    try:
+        print(f"Schema is now at {head} (aggregates were built at {(record or {}).get('schema_revision')}): "
+              "rebuilding every aggregate from the facts ...", flush=True)
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            aggregates.rebuild_all(conn)
+        seconds = round(time.perf_counter() - t0, 1)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in s.metadata.sorted_tables:
+                if table.name.startswith("agg_") or table.name == "time_hour":
+                    conn.exec_driver_sql(f'VACUUM (ANALYZE) "{table.name}"')
+        record = dict(record or {})
+        record.update(schema_revision=head, aggregates_rebuilt_seconds=seconds,
+                      aggregates_rebuilt_utc=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+        with engine.begin() as conn:
+            conn.execute(s.settings_kv.delete().where(s.settings_kv.c.key == LOAD_KEY))
+            conn.execute(s.settings_kv.insert().values(key=LOAD_KEY, value=record))
+        print(f"Aggregates rebuilt in {seconds} s.", flush=True)
+    finally:
+        engine.dispose()
+    return record
 
 
 # --------------------------------------------------------------------------- ranges & scopes
@@ -525,6 +572,7 @@ def run_bench(calls: int = 10_000_000, url: str | None = None, json_out: Path | 
     else:
         print(f"Bench database {_hide_password(url)} holds {have:,} calls "
               f"(loaded for {requested:,}); not reloading.", flush=True)
+        record = ensure_current(url, record)
 
     load_query_modules()
     engine = dbmod.make_engine(url, statement_timeout_s=0)

@@ -3,6 +3,7 @@
     python bench/make_master_csv.py /tmp/Master.csv --lines 1000000 [--seed 1]
     python bench/make_master_csv.py /tmp/Master.csv --import-into postgresql+psycopg://postgres@127.0.0.1/bench_cdr
 
+With --queue-log, a queue_log of the same size instead (queue calls, ring attempts, pauses).
 With --import-into, the (existing, empty) database is migrated, then the file is imported
 once and lines/s, wall and CPU time (this process and the PostgreSQL backends) and peak
 memory are printed.
@@ -120,6 +121,46 @@ def generate(path: str, lines: int, seed: int = 1) -> int:
     return written
 
 
+def generate_queue_log(path: str, lines: int, seed: int = 1) -> int:
+    """A queue_log of `lines` lines: queue calls (enter, ring-no-answers, connect + complete,
+    abandon or timeout) and agents pausing now and then."""
+    rnd = random.Random(seed)
+    t = int(datetime(2026, 3, 2, 7, 0).timestamp())
+    agents = [f"PJSIP/{100 + i}" for i in range(40)]
+    written = n = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        while written < lines:
+            t += rnd.randint(1, 10)
+            n += 1
+            cid, q = f"{t}.{n}", rnd.choice(["600", "601", "602"])
+            out = [f"{t}|{cid}|{q}|NONE|ENTERQUEUE||06{rnd.randint(0, 99999999):08d}|{rnd.randint(1, 5)}"]
+            wait = 0
+            for _ in range(rnd.choice([0, 0, 1, 2])):
+                wait += rnd.randint(0, 15)
+                out.append(f"{t + wait}|{cid}|{q}|{rnd.choice(agents)}|RINGNOANSWER|{rnd.randint(0, 15000)}")
+            wait += rnd.randint(1, 30)
+            r = rnd.random()
+            if r < 0.8:
+                a, talk = rnd.choice(agents), rnd.randint(10, 600)
+                out.append(f"{t + wait}|{cid}|{q}|{a}|CONNECT|{wait}|{cid}x|{rnd.randint(1, 9)}")
+                out.append(f"{t + wait + talk}|{cid}|{q}|{a}|{rnd.choice(['COMPLETECALLER', 'COMPLETEAGENT'])}"
+                           f"|{wait}|{talk}|1")
+            elif r < 0.95:
+                out.append(f"{t + wait}|{cid}|{q}|NONE|ABANDON|1|1|{wait}")
+            else:
+                out.append(f"{t + wait}|{cid}|{q}|NONE|EXITWITHTIMEOUT|1|1|{wait}")
+            if n % 50 == 0:
+                a = rnd.choice(agents)
+                out.append(f"{t}|NONE|NONE|{a}|PAUSEALL|Break")
+                out.append(f"{t + 300}|NONE|NONE|{a}|UNPAUSEALL|")
+            for line in out:
+                fh.write(line + "\n")
+                written += 1
+                if written >= lines:
+                    break
+    return written
+
+
 def _backend_cpu_s(pids: list[int]) -> float:
     import os
 
@@ -135,7 +176,7 @@ def _backend_cpu_s(pids: list[int]) -> float:
     return total
 
 
-def run_import(path: str, url: str) -> dict:
+def run_import(path: str, url: str, kind: str = "cdr") -> dict:
     import resource
     import time
 
@@ -150,7 +191,12 @@ def run_import(path: str, url: str) -> dict:
     with engine.connect() as conn:
         dbname = conn.execute(sa.text("SELECT current_database()")).scalar()
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    stats = import_cdr_file(engine, path, source_tz="Europe/Prague")
+    if kind == "queue-log":
+        from data.importers.queue_log import import_queue_log_file
+
+        stats = import_queue_log_file(engine, path)
+    else:
+        stats = import_cdr_file(engine, path, source_tz="Europe/Prague")
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     with engine.connect() as conn:
         pids = list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": dbname}).scalars())
@@ -170,13 +216,15 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--import-into", metavar="URL", help="Import the file into this database and time it.")
+    ap.add_argument("--queue-log", action="store_true", help="Write (and import) a queue_log instead of CDRs.")
     args = ap.parse_args()
-    n = generate(args.path, args.lines, args.seed)
+    kind = "queue-log" if args.queue_log else "cdr"
+    n = (generate_queue_log if args.queue_log else generate)(args.path, args.lines, args.seed)
     print(f"wrote {n} lines to {args.path}")
     if args.import_into:
         import json
 
-        print(json.dumps(run_import(args.path, args.import_into)))
+        print(json.dumps(run_import(args.path, args.import_into, kind)))
 
 
 if __name__ == "__main__":

@@ -178,6 +178,16 @@ def _apply_call_event(qc: dict, e: Event) -> None:
         qc["wait_s"] = wait if wait is not None else max(0, int((e.at - qc["enter_utc"]).total_seconds()))
 
 
+def _in(col, values: list, pg: bool):
+    if pg:
+        return col == sa.func.any(sa.bindparam(None, values, type_=sa.ARRAY(sa.String)))
+    return col.in_(values)
+
+
+def stored_all(stored: dict) -> list[dict]:
+    return [d for lst in stored.values() for d in lst]
+
+
 def _chunks(seq, n):
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
@@ -190,10 +200,16 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
 
     # Queue calls already stored for the call ids of this batch.
     callids = sorted({e.callid for e in call_events})
+    pg = conn.dialect.name == "postgresql"
     stored: dict[tuple[str, str], list[dict]] = {}
-    for part in _chunks(callids, 500):
-        for r in conn.execute(sa.select(qc_t).where(qc_t.c.source_id == source_id, qc_t.c.call_uid.in_(part))):
+    call_ids: dict[str, int] = {}  # CDR calls of these call ids: queue calls link to them
+    c = s.call
+    for part in _chunks(callids, 20_000 if pg else 500):
+        for r in conn.execute(sa.select(qc_t).where(qc_t.c.source_id == source_id, _in(qc_t.c.call_uid, part, pg))):
             stored.setdefault((r.call_uid, r.queue), []).append(dict(r._mapping))
+        for uid, cid in conn.execute(sa.select(c.c.call_uid, c.c.id).where(c.c.source_id == source_id,
+                                                                           _in(c.c.call_uid, part, pg))):
+            call_ids[uid] = cid
     for lst in stored.values():
         lst.sort(key=lambda d: d["enter_utc"])
     known_attempts: set[tuple] = set()
@@ -205,6 +221,7 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
 
     current: dict[tuple[str, str], dict] = {}  # the queue call each (callid, queue) is in now
     new_qcs: list[dict] = []
+    new_by_enter: dict[tuple, dict] = {}
     dirty: dict[int, dict] = {}
     attempts: list[tuple[dict, dict]] = []  # (queue call, attempt row)
 
@@ -221,16 +238,18 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
     for e in call_events:
         key = (e.callid, e.queue)
         if e.event == "ENTERQUEUE":
-            same = [d for d in stored.get(key, ()) if d["enter_utc"] == e.at]
-            same += [d for d in new_qcs if d["call_uid"] == e.callid and d["queue"] == e.queue and d["enter_utc"] == e.at]
-            if same:
+            same = new_by_enter.get((e.callid, e.queue, e.at))
+            if same is None:
+                same = next((d for d in stored.get(key, ()) if d["enter_utc"] == e.at), None)
+            if same is not None:
                 stats.duplicates_skipped += 1
-                current[key] = same[0]
+                current[key] = same
                 continue
             qc = dict(call_uid=e.callid, queue=e.queue, enter_utc=e.at, exit_utc=None, wait_s=0, outcome="unknown",
                       agent=None, talk_s=0, position=None, orig_position=_int(_d(e, 2)), exit_key=None,
                       caller_number=(_d(e, 1) or "")[:64] or None, transferred_to=None)
             new_qcs.append(qc)
+            new_by_enter[(e.callid, e.queue, e.at)] = qc
             current[key] = qc
             continue
         qc = find(key, e.at)
@@ -248,17 +267,34 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
         if "id" in qc and qc != before:
             dirty[qc["id"]] = qc
 
+    # Link to the CDR calls of the same source (callid = call_uid).
+    for d in stored_all(stored):
+        if d["call_id"] is None and d["call_uid"] in call_ids:
+            d["call_id"] = call_ids[d["call_uid"]]
+            dirty[d["id"]] = d
+    for d in new_qcs:
+        d["call_id"] = call_ids.get(d["call_uid"])
+
     # Write queue calls.
     if new_qcs:
-        res = conn.execute(
-            qc_t.insert().returning(qc_t.c.id, sort_by_parameter_order=True),
-            [dict(source_id=source_id, **{k: d[k] for k in QC_COLS}) for d in new_qcs],
-        )
-        for d, new_id in zip(new_qcs, res.scalars()):
+        cols = ("source_id", "call_id") + QC_COLS
+        if pg:
+            from data.importers.asterisk_cdr import _pg_copy, _pg_next_ids
+
+            ids = _pg_next_ids(conn, "queue_call", len(new_qcs))
+            _pg_copy(conn, qc_t, ("id",) + cols,
+                     ((i, source_id) + tuple(d[k] for k in cols[1:]) for i, d in zip(ids, new_qcs)))
+        else:
+            res = conn.execute(
+                qc_t.insert().returning(qc_t.c.id, sort_by_parameter_order=True),
+                [dict(source_id=source_id, **{k: d[k] for k in cols[1:]}) for d in new_qcs],
+            )
+            ids = list(res.scalars())
+        for d, new_id in zip(new_qcs, ids):
             d["id"] = new_id
         stats.calls_added += len(new_qcs)
     if dirty:
-        cols = [c for c in QC_COLS if c not in ("call_uid", "queue", "enter_utc")]
+        cols = [c for c in QC_COLS if c not in ("call_uid", "queue", "enter_utc")] + ["call_id"]
         stmt = qc_t.update().where(qc_t.c.id == sa.bindparam("_id")).values({c: sa.bindparam("_" + c) for c in cols})
         conn.execute(stmt, [{"_id": i, **{"_" + c: d[c] for c in cols}} for i, d in dirty.items()])
         stats.calls_updated += len(dirty)
@@ -271,16 +307,13 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
         known_attempts.add(k)
         rows.append(dict(queue_call_id=qc["id"], **att))
     if rows:
-        conn.execute(qa_t.insert(), rows)
+        if pg:
+            from data.importers.asterisk_cdr import _pg_copy
 
-    # Link to CDR calls of the same source.
-    touched = [d["id"] for d in new_qcs] + list(dirty)
-    if touched:
-        c = s.call
-        link = (sa.select(c.c.id).where(c.c.source_id == qc_t.c.source_id, c.c.call_uid == qc_t.c.call_uid)
-                .limit(1).scalar_subquery())
-        for part in _chunks(touched, 500):
-            conn.execute(qc_t.update().where(qc_t.c.id.in_(part), qc_t.c.call_id.is_(None)).values(call_id=link))
+            acols = ("queue_call_id", "queue", "agent", "at_utc", "ring_ms", "result")
+            _pg_copy(conn, qa_t, acols, (tuple(r[k] for k in acols) for r in rows))
+        else:
+            conn.execute(qa_t.insert(), rows)
 
     _write_agent_events(conn, source_id, agent_events, stats)
 
@@ -290,50 +323,98 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
 
 
 def _write_agent_events(conn: sa.Connection, source_id: int, events: list[Event], stats: ImportStats) -> None:
+    """Sessions and pauses of a batch, applied in memory to what is open, written in bulk."""
     if not events:
         return
     ses, pau = s.agent_session, s.agent_pause
+    pg = conn.dialect.name == "postgresql"
+    items = []
     for e in events:
         agent = agent_name(e.agent)
-        if not agent or agent == "NONE":
-            continue
-        queue = None if e.queue in ("", "NONE") else e.queue
+        if agent and agent != "NONE":
+            items.append((e, agent, None if e.queue in ("", "NONE") else e.queue))
+    if not items:
+        return
+    agents = sorted({a for _, a, _ in items})
+    lo = min(e.at for e, _, _ in items)
+    # What is stored: open rows (to close) and rows starting inside this batch (duplicates).
+    sessions: list[dict] = []
+    pauses: list[dict] = []
+    for part in _chunks(agents, 20_000 if pg else 500):
+        sessions += [dict(r._mapping) for r in conn.execute(sa.select(ses).where(
+            ses.c.source_id == source_id, _in(ses.c.agent, part, pg),
+            sa.or_(ses.c.logout_utc.is_(None), ses.c.login_utc >= lo)))]
+        pauses += [dict(r._mapping) for r in conn.execute(sa.select(pau).where(
+            pau.c.source_id == source_id, _in(pau.c.agent, part, pg),
+            sa.or_(pau.c.end_utc.is_(None), pau.c.start_utc >= lo)))]
+    seen_s = {(d["agent"], d["queue"], d["login_utc"]) for d in sessions}
+    seen_p = {(d["agent"], d["queue"], d["start_utc"]) for d in pauses}
+    open_s: dict[tuple, list[dict]] = {}
+    open_p: dict[str, list[dict]] = {}
+    for d in sorted(sessions, key=lambda d: d["login_utc"]):
+        if d["logout_utc"] is None:
+            open_s.setdefault((d["agent"], d["queue"]), []).append(d)
+    for d in sorted(pauses, key=lambda d: d["start_utc"]):
+        if d["end_utc"] is None:
+            open_p.setdefault(d["agent"], []).append(d)
+    new_s: list[dict] = []
+    new_p: list[dict] = []
+    changed_s: dict[int, dict] = {}
+    changed_p: dict[int, dict] = {}
+    for e, agent, queue in items:
         ev = e.event
         if ev in ("AGENTLOGIN", "AGENTCALLBACKLOGIN", "ADDMEMBER"):
-            exists = conn.execute(sa.select(ses.c.id).where(
-                ses.c.source_id == source_id, ses.c.agent == agent, ses.c.login_utc == e.at,
-                ses.c.queue.is_(None) if queue is None else ses.c.queue == queue)).first()
-            if exists:
+            k = (agent, queue, e.at)
+            if k in seen_s:
                 stats.duplicates_skipped += 1
-            else:
-                conn.execute(ses.insert().values(source_id=source_id, agent=agent, queue=queue, login_utc=e.at))
-                stats.sessions += 1
+                continue
+            seen_s.add(k)
+            d = dict(source_id=source_id, agent=agent, queue=queue, login_utc=e.at, logout_utc=None, logout_reason=None)
+            new_s.append(d)
+            open_s.setdefault((agent, queue), []).append(d)
+            stats.sessions += 1
         elif ev in ("AGENTLOGOFF", "AGENTCALLBACKLOGOFF", "REMOVEMEMBER"):
-            open_row = conn.execute(sa.select(ses.c.id).where(
-                ses.c.source_id == source_id, ses.c.agent == agent, ses.c.login_utc <= e.at,
-                ses.c.logout_utc.is_(None), ses.c.queue.is_(None) if queue is None else ses.c.queue == queue,
-            ).order_by(ses.c.login_utc.desc()).limit(1)).first()
-            if open_row:
-                reason = (_d(e, 2) if ev == "AGENTCALLBACKLOGOFF" else None) or ev.lower()
-                conn.execute(ses.update().where(ses.c.id == open_row.id).values(logout_utc=e.at,
-                                                                                 logout_reason=reason[:64]))
+            stack = [d for d in open_s.get((agent, queue), []) if d["login_utc"] <= e.at]
+            if stack:
+                d = stack[-1]
+                open_s[(agent, queue)].remove(d)
+                d["logout_utc"] = e.at
+                d["logout_reason"] = ((_d(e, 2) if ev == "AGENTCALLBACKLOGOFF" else None) or ev.lower())[:64]
+                if "id" in d:
+                    changed_s[d["id"]] = d
         elif ev in ("PAUSE", "PAUSEALL"):
             q = None if ev == "PAUSEALL" else queue
-            exists = conn.execute(sa.select(pau.c.id).where(
-                pau.c.source_id == source_id, pau.c.agent == agent, pau.c.start_utc == e.at,
-                pau.c.queue.is_(None) if q is None else pau.c.queue == q)).first()
-            if exists:
+            k = (agent, q, e.at)
+            if k in seen_p:
                 stats.duplicates_skipped += 1
-            else:
-                conn.execute(pau.insert().values(source_id=source_id, agent=agent, queue=q, start_utc=e.at,
-                                                 reason=((_d(e, 0) or "")[:64] or None)))
-                stats.pauses += 1
+                continue
+            seen_p.add(k)
+            d = dict(source_id=source_id, agent=agent, queue=q, start_utc=e.at, end_utc=None,
+                     reason=(_d(e, 0) or "")[:64] or None)
+            new_p.append(d)
+            open_p.setdefault(agent, []).append(d)
+            stats.pauses += 1
         elif ev in ("UNPAUSE", "UNPAUSEALL"):
-            cond = [pau.c.source_id == source_id, pau.c.agent == agent, pau.c.start_utc <= e.at,
-                    pau.c.end_utc.is_(None)]
-            if ev == "UNPAUSE" and queue is not None:
-                cond.append(sa.or_(pau.c.queue == queue, pau.c.queue.is_(None)))
-            conn.execute(pau.update().where(*cond).values(end_utc=e.at))
+            keep = []
+            for d in open_p.get(agent, []):
+                if d["start_utc"] <= e.at and (ev == "UNPAUSEALL" or queue is None or d["queue"] in (queue, None)):
+                    d["end_utc"] = e.at
+                    if "id" in d:
+                        changed_p[d["id"]] = d
+                else:
+                    keep.append(d)
+            open_p[agent] = keep
+    if new_s:
+        conn.execute(ses.insert(), new_s)
+    if new_p:
+        conn.execute(pau.insert(), new_p)
+    if changed_s:
+        conn.execute(ses.update().where(ses.c.id == sa.bindparam("_id")).values(
+            logout_utc=sa.bindparam("_out"), logout_reason=sa.bindparam("_why")),
+            [{"_id": i, "_out": d["logout_utc"], "_why": d["logout_reason"]} for i, d in changed_s.items()])
+    if changed_p:
+        conn.execute(pau.update().where(pau.c.id == sa.bindparam("_id")).values(end_utc=sa.bindparam("_end")),
+                     [{"_id": i, "_end": d["end_utc"]} for i, d in changed_p.items()])
 
 
 # ----------------------------------------------------------------------------- the import

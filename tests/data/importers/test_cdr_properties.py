@@ -44,7 +44,8 @@ lines_strategy = st.lists(
 
 def _clean(engine) -> None:
     with engine.begin() as conn:
-        for t in (s.call_leg, s.call, s.agg_call_hour, s.agg_queue_hour, s.import_state, s.source):
+        for t in (s.queue_attempt, s.queue_call, s.agent_session, s.agent_pause, s.call_leg, s.call,
+                  s.agg_call_hour, s.agg_queue_hour, s.import_state, s.source):
             conn.execute(t.delete())
 
 
@@ -103,3 +104,35 @@ def test_failed_batch_leaves_nothing_half_written_and_resumes(engine, tmp_path, 
     assert (stats.lines_read, stats.calls_added) == (6, 6)
     assert count(engine, s.call) == 10
     assert_aggregates_match_calls(engine)
+
+
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                                 HealthCheck.too_slow])
+@given(items=st.lists(st.one_of(st.tuples(st.just("ok"), st.integers(0, 500)), st.tuples(st.just("bad"), garbage)),
+                      min_size=1, max_size=40),
+       batch_lines=st.integers(1, 12))
+def test_queue_log_garbage_never_crashes(engine, tmp_path, items, batch_lines):
+    from data.importers.queue_log import import_queue_log_file
+
+    _clean(engine)
+    base = 1780297200
+    data = [f"{base}|c0|600|NONE|ENTERQUEUE||0600|1\n".encode()]
+    uids = {"c0"}
+    for item in items:
+        if item[0] == "ok":
+            i = item[1]
+            data.append(f"{base + 60 * i}|c{i}|600|NONE|ENTERQUEUE||06{i:04d}|1\n".encode())
+            data.append(f"{base + 60 * i + 7}|c{i}|600|NONE|ABANDON|1|1|7\n".encode())
+            uids.add(f"c{i}")
+        else:
+            data.append(item[1])
+    path = tmp_path / "queue_log"
+    path.write_bytes(b"".join(data))
+    stats = import_queue_log_file(engine, path, batch_lines=batch_lines)
+    assert stats.lines_read == len(data)
+    qc, aq = s.queue_call, s.agg_queue_hour
+    with engine.connect() as conn:
+        got = set(conn.execute(sa.select(qc.c.call_uid)).scalars())
+        n_agg = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(aq.c.calls), 0))).scalar()
+    assert got == uids
+    assert int(n_agg) == count(engine, qc)

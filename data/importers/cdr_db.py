@@ -62,7 +62,13 @@ def import_cdr_db(
         raise ImportFailed(f"not a database URL: {exc}") from None
     location = f"{safe_url}#{table}"[:500]
     stats = ImportStats(path=location)
-    src_engine = sa.create_engine(url)
+    try:
+        src_engine = sa.create_engine(url)
+    except ModuleNotFoundError as exc:
+        raise ImportFailed(f"{safe_url}: the database driver is not installed ({exc.name}); "
+                           "e.g. pip install pymysql for mysql+pymysql:// URLs") from None
+    except Exception as exc:
+        raise ImportFailed(f"{safe_url}: cannot open: {exc}") from None
     try:
         try:
             cdr = sa.Table(table, sa.MetaData(), autoload_with=src_engine)

@@ -573,7 +573,13 @@ def import_queue_log_db(
         raise ImportFailed(f"not a database URL: {exc}") from None
     location = f"{safe_url}#{table}"[:500]
     stats = ImportStats(path=location, layout=f"queue_log table {table}", noun="queue calls")
-    src_engine = sa.create_engine(url)
+    try:
+        src_engine = sa.create_engine(url)
+    except ModuleNotFoundError as exc:
+        raise ImportFailed(f"{safe_url}: the database driver is not installed ({exc.name}); "
+                           "e.g. pip install pymysql for mysql+pymysql:// URLs") from None
+    except Exception as exc:
+        raise ImportFailed(f"{safe_url}: cannot open: {exc}") from None
     try:
         try:
             t = sa.Table(table, sa.MetaData(), autoload_with=src_engine)

@@ -128,3 +128,10 @@ def test_cli_from_db(db_url, tmp_path):
     assert res.exit_code == 2 and "either a CDR file or --from-db" in res.output
     res = CliRunner().invoke(app, ["import", "asterisk-cdr", "--from-db", url, "--table", "nope", "--no-progress"])
     assert res.exit_code == 2 and "no table 'nope'" in res.output
+
+
+def test_from_db_missing_driver_is_a_clear_error(engine):
+    for url in ("mysql+nosuchdriver9://u:secret@db.example/asteriskcdrdb", "mysql+mysqldb://u:secret@db.example/x"):
+        with pytest.raises(ImportFailed, match="driver is not installed|cannot open") as err:
+            import_cdr_db(engine, url)
+        assert "secret" not in str(err.value)

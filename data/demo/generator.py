@@ -137,9 +137,9 @@ TRUNKS = [("O2 SIP", "sip", "O2 Czech Republic SIP trunk"), ("T-Mobile SIP", "si
           ("GSM brána", "gsm", "GSM gateway, 4 SIM cards")]
 QUEUES = {
     # number: name, strategy, sl target, short abandon, members, base mean wait (s)
-    "600": ("Podpora", "rrmemory", 20, 5, EXTS[0:20], 22.0),
-    "601": ("Obchod", "leastrecent", 30, 5, EXTS[20:32], 14.0),
-    "602": ("Technická linka", "fewestcalls", 15, 3, EXTS[0:6] + EXTS[20:24], 30.0),
+    "600": ("Podpora", "rrmemory", 20, 5, EXTS[0:20], 15.0),
+    "601": ("Obchod", "leastrecent", 30, 5, EXTS[20:32], 10.0),
+    "602": ("Technická linka", "fewestcalls", 15, 3, EXTS[0:6] + EXTS[20:24], 13.0),
 }
 RING_GROUPS = {
     "700": ("Recepce", "ringall", 30, EXTS[32:35]),
@@ -539,7 +539,7 @@ class _Day:
         staffed = self.staffed[calls]
         mean_wait = base_wait * (0.4 + 1.6 * HOUR_LOAD[hour]) * (0.6 if self.ctx.weekend else 1.0)
         service = rng.exponential(mean_wait)
-        patience = rng.exponential(85.0, m) + 2
+        patience = rng.exponential(160.0, m) + 2
         wants_cb = (rng.random(m) < 0.04) & (service > 40)
         exit_at = np.maximum(10, (rng.random(m) * np.minimum(service, patience)).astype(np.int64))
         outcome = np.where(service <= patience, Q_ANS, Q_ABAND)

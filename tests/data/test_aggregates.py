@@ -149,6 +149,18 @@ def queue_agg(conn) -> dict:
     return {tuple(r[:4]): tuple(int(x) for x in r[4:]) for r in rows}
 
 
+def all_aggregates(conn) -> dict:
+    """Every agg_* table of the schema as a sorted list of rows."""
+    out = {}
+    for table in s.metadata.sorted_tables:
+        if table.name.startswith("agg_"):
+            rows = conn.execute(sa.select(table)).all()
+            out[table.name] = sorted((tuple(int(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, float) else v
+                                            for v in r) for r in rows), key=repr)
+    assert out["agg_call_hour"], "fixture produced no aggregate rows"
+    return out
+
+
 # --------------------------------------------------------------------------- tests
 
 
@@ -226,10 +238,14 @@ def test_incremental_refresh_equals_rebuild_all(engine):
     with engine.connect() as conn:
         incremental = call_agg(conn), queue_agg(conn)
     assert incremental == (EXPECTED_CALL_AGG, EXPECTED_QUEUE_AGG)
+    with engine.connect() as conn:
+        every_incremental = all_aggregates(conn)
     with engine.begin() as conn:
         aggregates.rebuild_all(conn)
     with engine.connect() as conn:
         assert (call_agg(conn), queue_agg(conn)) == incremental
+        # Every aggregate table (rollups included), row for row.
+        assert all_aggregates(conn) == every_incremental
 
 
 def test_rebuild_all_on_empty_facts_clears_aggregates(engine):

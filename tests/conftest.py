@@ -88,7 +88,17 @@ def db_url(request, tmp_path, monkeypatch) -> str:
     Also points CALLBOARD_DATABASE_URL (and the recordings / files directories) at it, so
     code that reads settings uses the same database.
     """
-    if request.param == "sqlite":
+    yield from _fresh_database(request.param, request, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def pg_only_url(request, tmp_path, monkeypatch) -> str:
+    """Like db_url, PostgreSQL only: for PostgreSQL-specific code paths (no skipped twin)."""
+    yield from _fresh_database("postgresql", request, tmp_path, monkeypatch)
+
+
+def _fresh_database(kind, request, tmp_path, monkeypatch):
+    if kind == "sqlite":
         path = tmp_path / "callboard.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
@@ -101,7 +111,7 @@ def db_url(request, tmp_path, monkeypatch) -> str:
     reset_settings_cache()
     yield url
     reset_settings_cache()
-    if request.param == "sqlite":
+    if kind == "sqlite":
         dbmod.dispose_engines()
 
 

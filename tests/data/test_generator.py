@@ -260,11 +260,12 @@ def test_today_is_cut_at_now(engine):
     assert generator.SOURCE_ID == 1
 
 
-def test_bulk_path_restores_indexes_and_constraints(engine, backend, monkeypatch):
+def test_bulk_path_restores_indexes_and_constraints(pg_only_url, monkeypatch):
     """Big PostgreSQL loads drop secondary indexes, unique and foreign keys and rebuild them."""
-    if backend != "postgresql":
-        pytest.skip("the bulk path is PostgreSQL only")
+    from data import db
     from data.demo import generator
+
+    engine = db.get_engine(pg_only_url)
 
     def catalog():
         with engine.connect() as conn:

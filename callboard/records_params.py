@@ -25,40 +25,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from callboard.i18n import N_
+from data.periods import PRESETS, preset_days  # noqa: F401  (re-exported for pages)
 from data.queries.calls import CallFilter, InvalidFilter
 from data.timebuckets import local_day_bounds_utc, utc_to_local
 
-PRESETS = {
-    "today": N_("Today"),
-    "yesterday": N_("Yesterday"),
-    "this_week": N_("This week"),
-    "last_week": N_("Last week"),
-    "this_month": N_("This month"),
-    "last_month": N_("Last month"),
-    "custom": N_("Custom"),
-}
 DEFAULT_PRESET = "today"
-
-
-def preset_days(preset: str, today: date) -> tuple[date, date]:
-    """First and last local day (inclusive) of a preset, relative to `today`."""
-    if preset == "today":
-        return today, today
-    if preset == "yesterday":
-        d = today - timedelta(days=1)
-        return d, d
-    if preset == "this_week":
-        monday = today - timedelta(days=today.weekday())
-        return monday, today
-    if preset == "last_week":
-        monday = today - timedelta(days=today.weekday() + 7)
-        return monday, monday + timedelta(days=6)
-    if preset == "this_month":
-        return today.replace(day=1), today
-    if preset == "last_month":
-        last = today.replace(day=1) - timedelta(days=1)
-        return last.replace(day=1), last
-    raise ValueError(f"unknown preset {preset!r}")
 
 
 def _split(value) -> tuple[str, ...]:

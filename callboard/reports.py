@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from callboard.formatting import fmt_date, fmt_duration, fmt_number
 from callboard.i18n import N_, translator
 from callboard.settings import get_settings
-from data import db, metrics
+from data import db, metrics, periods
 from data.queries import reports as q
 from data.queries.reports import ReportFilter
 from data.scope import Scope
@@ -68,46 +68,11 @@ class ReportResult:
 
 # --------------------------------------------------------------------------- time-range presets
 
-PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month", "custom")
-PRESET_LABELS = {
-    "today": N_("Today"),
-    "yesterday": N_("Yesterday"),
-    "this_week": N_("This week"),
-    "last_week": N_("Last week"),
-    "this_month": N_("This month"),
-    "last_month": N_("Last month"),
-    "custom": N_("Custom range"),
-}
-
-
-def preset_range(preset: str, today: date) -> tuple[date, date]:
-    """Local days first..last of a preset (weeks start on Monday)."""
-    if preset == "today":
-        return today, today
-    if preset == "yesterday":
-        d = today - timedelta(days=1)
-        return d, d
-    if preset == "this_week":
-        first = today - timedelta(days=today.weekday())
-        return first, first + timedelta(days=6)
-    if preset == "last_week":
-        first = today - timedelta(days=today.weekday() + 7)
-        return first, first + timedelta(days=6)
-    if preset == "this_month":
-        first = today.replace(day=1)
-        nxt = (first + timedelta(days=32)).replace(day=1)
-        return first, nxt - timedelta(days=1)
-    if preset == "last_month":
-        last = today.replace(day=1) - timedelta(days=1)
-        return last.replace(day=1), last
-    raise ValueError(f"unknown preset {preset!r}")
-
-
-def preset_of(first: date, last: date, today: date) -> str:
-    for p in PRESETS[:-1]:
-        if preset_range(p, today) == (first, last):
-            return p
-    return "custom"
+# One definition of the relative periods (data.periods), under the names pages use here.
+PRESETS = tuple(periods.PRESETS)
+PRESET_LABELS = periods.PRESETS
+preset_range = periods.preset_days
+preset_of = periods.preset_of
 
 
 # --------------------------------------------------------------------------- running

@@ -14,16 +14,9 @@ never downloaded. Without it these tests skip locally and FAIL under CI=true.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,19 +24,10 @@ import sqlalchemy as sa
 from callboard.i18n import gettext
 from callboard.navigation import SECTIONS
 from callboard.settings import reset_settings_cache
+from tests.browser_support import (
+    DASH_IDLE_JS, app_settings, browser_page, chromium, free_port, running_app,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM = os.environ.get("CALLBOARD_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-# Dash is idle when no callback is requested, prioritized, blocked, executing or watched.
-DASH_IDLE_JS = """() => {
-    if (!window.store) return false;
-    const cbs = Object.assign({}, window.store.getState().callbacks);
-    delete cbs.stored; delete cbs.completed;
-    return Object.values(cbs).every(list => !list || list.length === 0);
-}"""
 HEADING = "#_pages_content h1, #_pages_content h2"
 # (direction, status, extension, peer, talk_s, ring_s, queue) — a small, varied day.
 CALLS = [
@@ -55,12 +39,6 @@ CALLS = [
     ("outbound", "busy", "102", None, 0, 4, None),
     ("internal", "answered", "101", "103", 45, 3, None),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get_json(url: str, timeout: float = 5) -> tuple[int, dict]:
@@ -119,64 +97,19 @@ def live_server(tmp_path_factory):
     """Base URL of ``python app.py`` serving a small, migrated SQLite database."""
     tmp = tmp_path_factory.mktemp("live-server")
     url = f"sqlite:///{tmp / 'callboard.db'}"
-    old = os.environ.get("CALLBOARD_DATABASE_URL")
-    os.environ["CALLBOARD_DATABASE_URL"] = url
-    reset_settings_cache()
-    try:
+    with app_settings(CALLBOARD_DATABASE_URL=url):
         _fill_database(url)
-    finally:
-        if old is None:
-            os.environ.pop("CALLBOARD_DATABASE_URL", None)
-        else:
-            os.environ["CALLBOARD_DATABASE_URL"] = old
-        reset_settings_cache()
-    port = _free_port()
-    env = dict(os.environ, CALLBOARD_DATABASE_URL=url, CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1",
-               CALLBOARD_RECORDINGS_DIR=str(tmp / "recordings"), CALLBOARD_FILES_DIR=str(tmp / "files"),
-               CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_TIMEZONE="Europe/Prague")
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the server
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, _body = _get_json(base + "/healthz", timeout=2)
-                if status == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, json.JSONDecodeError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
+    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(tmp / "recordings"),
+               CALLBOARD_FILES_DIR=str(tmp / "files"), CALLBOARD_DEFAULT_LANGUAGE="en",
+               CALLBOARD_TIMEZONE="Europe/Prague")
+    with running_app(env, tmp) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        if IN_CI:
-            pytest.fail(f"playwright is not installed (CI requires the browser tests): {exc}")
-        pytest.skip(f"playwright is not installed: {exc}")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM} (CI requires the browser tests)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Watcher:
@@ -218,12 +151,9 @@ class Watcher:
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.watcher = Watcher(page)
-    yield page
-    context.close()
+    with browser_page(browser, live_server, timeout_ms=20_000, viewport={"width": 1280, "height": 800}) as page:
+        page.watcher = Watcher(page)
+        yield page
 
 
 def wait_for_dash(page) -> None:
@@ -377,7 +307,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(monkeypatch):
     from data import db as dbmod
 
     # Nothing listens on a port just released: the connection is refused at once.
-    dead_url = f"postgresql+psycopg://callboard@127.0.0.1:{_free_port()}/callboard"
+    dead_url = f"postgresql+psycopg://callboard@127.0.0.1:{free_port()}/callboard"
     monkeypatch.setenv("CALLBOARD_DATABASE_URL", dead_url)
     reset_settings_cache()
     try:

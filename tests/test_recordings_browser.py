@@ -11,41 +11,17 @@ it the test skips locally and FAILS under CI=true.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from callboard.settings import reset_settings_cache
+from tests.browser_support import (
+    DASH_IDLE_JS, app_settings, browser_page, chromium, running_app, watch_problems,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM = os.environ.get("CALLBOARD_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
-DASH_IDLE_JS = """() => {
-    if (!window.store) return false;
-    const cbs = Object.assign({}, window.store.getState().callbacks);
-    delete cbs.stored; delete cbs.completed;
-    return Object.values(cbs).every(list => !list || list.length === 0);
-}"""
 DAY = "preset=custom&from=2026-03-10&to=2026-03-10"
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,89 +30,35 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("recordings-browser")
     url = f"sqlite:///{tmp / 'callboard.db'}"
     rec_dir = tmp / "recordings"
-    saved = {k: os.environ.get(k) for k in ("CALLBOARD_DATABASE_URL", "CALLBOARD_RECORDINGS_DIR")}
-    os.environ["CALLBOARD_DATABASE_URL"] = url
-    os.environ["CALLBOARD_RECORDINGS_DIR"] = str(rec_dir)
-    reset_settings_cache()
-    from data import db
-    from data.migrate import upgrade
-    from tests.recordings_data import insert_recordings
+    with app_settings(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(rec_dir)):
+        from data import db
+        from data.migrate import upgrade
+        from tests.recordings_data import insert_recordings
 
-    try:
-        upgrade(url)
-        ids = insert_recordings(rec_dir)
-    finally:
-        db.dispose_engines()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings_cache()
-    port = _free_port()
-    env = dict(os.environ, CALLBOARD_DATABASE_URL=url, CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1",
-               CALLBOARD_RECORDINGS_DIR=str(rec_dir), CALLBOARD_FILES_DIR=str(tmp / "files"),
-               CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_TIMEZONE="Europe/Prague",
-               CALLBOARD_RECORDINGS_ENABLED="true")
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base, rec_dir, ids
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            upgrade(url)
+            ids = insert_recordings(rec_dir)
+        finally:
+            db.dispose_engines()
+    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(rec_dir),
+               CALLBOARD_FILES_DIR=str(tmp / "files"), CALLBOARD_DEFAULT_LANGUAGE="en",
+               CALLBOARD_TIMEZONE="Europe/Prague", CALLBOARD_RECORDINGS_ENABLED="true")
+    with running_app(env, tmp, startup_timeout=40) as base:
+        yield base, rec_dir, ids
 
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        if IN_CI:
-            pytest.fail(f"playwright is not installed (CI requires the browser tests): {exc}")
-        pytest.skip(f"playwright is not installed: {exc}")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM} (CI requires the browser tests)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium(["--autoplay-policy=no-user-gesture-required"]) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser, server):
     base = server[0]
-    context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "assert")
-            else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
-    page.problems = problems
-    yield page
-    context.close()
+    with browser_page(browser, base, timeout_ms=15_000, viewport={"width": 1400, "height": 900}) as page:
+        page.problems = watch_problems(page)
+        yield page
 
 
 def wait_idle(page) -> None:

@@ -11,43 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from callboard.settings import reset_settings_cache
+from tests.browser_support import (
+    DASH_IDLE_JS, app_settings, browser_page, chromium, running_app, watch_problems,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM = os.environ.get("CALLBOARD_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-DASH_IDLE_JS = """() => {
-    if (!window.store) return false;
-    const cbs = Object.assign({}, window.store.getState().callbacks);
-    delete cbs.stored; delete cbs.completed;
-    return Object.values(cbs).every(list => !list || list.length === 0);
-}"""
 # Local day 10 March 2026 in Prague; answered, abandoned or busy: c1, c2, c4, c6.
 LINK = "/records?preset=custom&from=2026-03-10&to=2026-03-10&status=answered,abandoned,busy"
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,86 +32,36 @@ def server(tmp_path_factory):
     """(base URL, database URL) of ``python app.py`` over the hand-made calls."""
     tmp = tmp_path_factory.mktemp("records-browser")
     url = f"sqlite:///{tmp / 'callboard.db'}"
-    old = os.environ.get("CALLBOARD_DATABASE_URL")
-    os.environ["CALLBOARD_DATABASE_URL"] = url
-    reset_settings_cache()
-    from data import db
-    from data.migrate import upgrade
-    from tests.calls_data import insert_calls
+    with app_settings(CALLBOARD_DATABASE_URL=url):
+        from data import db
+        from data.migrate import upgrade
+        from tests.calls_data import insert_calls
 
-    try:
-        upgrade(url)
-        insert_calls()
-    finally:
-        db.dispose_engines()
-        if old is None:
-            os.environ.pop("CALLBOARD_DATABASE_URL", None)
-        else:
-            os.environ["CALLBOARD_DATABASE_URL"] = old
-        reset_settings_cache()
-    port = _free_port()
-    env = dict(os.environ, CALLBOARD_DATABASE_URL=url, CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1",
-               CALLBOARD_RECORDINGS_DIR=str(tmp / "recordings"), CALLBOARD_FILES_DIR=str(tmp / "files"),
-               CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_TIMEZONE="Europe/Prague")
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base, url
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            upgrade(url)
+            insert_calls()
+        finally:
+            db.dispose_engines()
+    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(tmp / "recordings"),
+               CALLBOARD_FILES_DIR=str(tmp / "files"), CALLBOARD_DEFAULT_LANGUAGE="en",
+               CALLBOARD_TIMEZONE="Europe/Prague")
+    with running_app(env, tmp, startup_timeout=40) as base:
+        yield base, url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        if IN_CI:
-            pytest.fail(f"playwright is not installed (CI requires the browser tests): {exc}")
-        pytest.skip(f"playwright is not installed: {exc}")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM} (CI requires the browser tests)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser, server):
     base, _url = server
-    context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "assert")
-            else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
-    page.problems = problems
-    yield page
-    context.close()
+    with browser_page(browser, base, timeout_ms=15_000, viewport={"width": 1400, "height": 900},
+                      accept_downloads=True) as page:
+        page.problems = watch_problems(page)
+        yield page
 
 
 def wait_idle(page) -> None:

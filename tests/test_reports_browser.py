@@ -11,15 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
@@ -29,18 +21,10 @@ import sqlalchemy as sa
 from callboard.formatting import fmt_duration, fmt_number
 from callboard.i18n import gettext
 from callboard.navigation import BY_PATH
+from tests.browser_support import (
+    DASH_IDLE_JS, app_settings, browser_page, chromium, running_app, watch_problems,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM = os.environ.get("CALLBOARD_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-DASH_IDLE_JS = """() => {
-    if (!window.store) return false;
-    const cbs = Object.assign({}, window.store.getState().callbacks);
-    delete cbs.stored; delete cbs.completed;
-    return Object.values(cbs).every(list => !list || list.length === 0);
-}"""
 HEADING = "#_pages_content h2"
 # Every cell the grid shows, by row index and column id (pinned and scrolled parts alike).
 GRID_JS = """(id) => {
@@ -70,12 +54,6 @@ PAGES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _fill(url: str) -> None:
     from data import aggregates
     from data import schema as s
@@ -102,80 +80,28 @@ def _fill(url: str) -> None:
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reports-server")
     url = f"sqlite:///{tmp / 'callboard.db'}"
-    env = dict(os.environ, CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
-    from callboard.settings import reset_settings_cache
-
-    old = os.environ.get("CALLBOARD_DATABASE_URL")
-    os.environ.update(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
-    reset_settings_cache()
-    try:
+    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
+    os.environ["CALLBOARD_TIMEZONE"] = "Europe/Prague"  # as it always was: left set, only the URL is restored
+    with app_settings(CALLBOARD_DATABASE_URL=url):
         _fill(url)
-    finally:
-        if old is None:
-            os.environ.pop("CALLBOARD_DATABASE_URL", None)
-        else:
-            os.environ["CALLBOARD_DATABASE_URL"] = old
-        reset_settings_cache()
-    port = _free_port()
-    env.update(CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1", CALLBOARD_DEFAULT_LANGUAGE="en",
-               CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"), CALLBOARD_FILES_DIR=str(tmp / "files"))
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
+    env.update(CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
+               CALLBOARD_FILES_DIR=str(tmp / "files"))
+    with running_app(env, tmp) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        if IN_CI:
-            pytest.fail(f"playwright is not installed (CI requires the browser tests): {exc}")
-        pytest.skip(f"playwright is not installed: {exc}")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM} (CI requires the browser tests)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    problems: list[str] = []
-    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "assert") else None)
-    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    pg.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
-    pg.problems = problems
-    yield pg
-    context.close()
+    with browser_page(browser, server, timeout_ms=15_000, viewport={"width": 1400, "height": 900},
+                      accept_downloads=True) as pg:
+        pg.problems = watch_problems(pg)
+        yield pg
 
 
 def idle(pg) -> None:

@@ -1,0 +1,150 @@
+"""What the browser test modules share: the app in a subprocess, headless Chromium, and
+a page's problems.
+
+``running_app`` runs ``python app.py`` the way it is deployed and waits for /healthz;
+``chromium`` launches the Debian Chromium (/usr/bin/chromium; CALLBOARD_TEST_CHROMIUM
+overrides) through Playwright — it is never downloaded. Without Playwright or Chromium,
+``require_browser`` skips the test locally and FAILS it under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+
+from callboard.settings import reset_settings_cache
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = os.environ.get("CALLBOARD_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+# Dash is idle when no callback is requested, prioritized, blocked, executing or watched.
+DASH_IDLE_JS = """() => {
+    if (!window.store) return false;
+    const cbs = Object.assign({}, window.store.getState().callbacks);
+    delete cbs.stored; delete cbs.completed;
+    return Object.values(cbs).every(list => !list || list.length === 0);
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def app_settings(**env: str) -> Iterator[None]:
+    """These CALLBOARD_* variables in os.environ (and fresh settings) while a module fills
+    its database in this process; what they were is put back on exit."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    reset_settings_cache()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings_cache()
+
+
+@contextmanager
+def running_app(env: dict[str, str], log_dir: Path, *, startup_timeout: float = 30) -> Iterator[str]:
+    """Base URL of ``python app.py`` on a free port of 127.0.0.1, once /healthz answers 200.
+
+    env: the CALLBOARD_* settings, over this process's environment (CALLBOARD_PORT and
+    CALLBOARD_HOST are set here). The server's output goes to log_dir/server.log, shown
+    when it does not start within startup_timeout seconds; it is terminated on exit.
+    """
+    port = free_port()
+    env = dict(os.environ, **env, CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1")
+    log_path = log_dir / "server.log"
+    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the server
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def require_browser() -> None:
+    """Skip (locally) or fail (under CI=true) when Playwright or Chromium is missing."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        if IN_CI:
+            pytest.fail(f"playwright is not installed (CI requires the browser tests): {exc}")
+        pytest.skip(f"playwright is not installed: {exc}")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (CI requires the browser tests)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+
+
+@contextmanager
+def chromium(extra_args: Sequence[str] = ()) -> Iterator:
+    """A headless Chromium (Playwright Browser), after require_browser()."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=[*CHROMIUM_ARGS, *extra_args])
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def browser_page(browser, base_url: str, *, timeout_ms: float, **context_options) -> Iterator:
+    """A page (default timeout timeout_ms) in a new context of browser, closed on exit."""
+    context = browser.new_context(base_url=base_url, **context_options)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        yield page
+    finally:
+        context.close()
+
+
+def watch_problems(page) -> list[str]:
+    """The list, filled as they happen, of the page's console errors and assertions,
+    uncaught page errors and HTTP responses >= 400."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "assert")
+            else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+    return problems

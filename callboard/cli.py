@@ -159,6 +159,32 @@ def bench(
     run_bench(calls=calls, url=database_url, json_out=json_out, repeat=repeat, reload=reload)
 
 
+recordings_app = typer.Typer(help="Recording files in the recordings storage.", no_args_is_help=True)
+app.add_typer(recordings_app, name="recordings")
+
+
+@recordings_app.command("sweep-trash")
+def recordings_sweep_trash(
+    older_than: float = typer.Option(3600.0, "--older-than", min=0,
+                                     help="Only trash files moved aside at least this many seconds ago "
+                                          "(a younger one may belong to a delete still running)."),
+    recordings_dir: Optional[Path] = typer.Option(None, "--recordings-dir",
+                                                  help="Overrides CALLBOARD_RECORDINGS_DIR."),
+) -> None:
+    """Remove the trash files a crash left between a delete's commit and its unlink
+    (".<name>.deleting-<id>" in the recordings storage), listing each one removed."""
+    from data.recordings import recordings_root, sweep_trash
+
+    root = recordings_root(recordings_dir)
+    if not root.is_dir():
+        typer.echo(f"no recordings storage at {root}; nothing to sweep")
+        return
+    removed = sweep_trash(root, min_age_s=older_than)
+    for path in removed:
+        typer.echo(f"removed {path.relative_to(root)}")
+    typer.echo(f"{len(removed)} trash file{'' if len(removed) == 1 else 's'} removed from {root}")
+
+
 export_app = typer.Typer(help="Export data as files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

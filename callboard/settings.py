@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         default=True,
         description="Show the Recordings menu and the recording actions.",
     )
+    chat_enabled: Literal["auto", "yes", "no"] = Field(
+        default="auto",
+        description="Show the External chats menu and page: auto (when the database holds at least one "
+        "chat session; checked at most once a minute), yes or no.",
+    )
     recordings_dir: Path = Field(
         default=VAR_DIR / "recordings",
         description="Directory holding call recordings; the database stores paths relative to it.",

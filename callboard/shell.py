@@ -6,6 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from callboard.features import chats_enabled
 from callboard.i18n import translator
 from callboard.navigation import MENU_GROUPS, SECTIONS, BY_PATH
 from callboard.settings import get_settings
@@ -18,6 +19,8 @@ def visible_sections():
     settings = get_settings()
     for section in SECTIONS:
         if section.path == "/recordings" and not settings.recordings_enabled:
+            continue
+        if section.path == "/chats" and not chats_enabled():
             continue
         yield section
 

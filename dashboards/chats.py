@@ -2,6 +2,8 @@
 in the URL (callboard.chats_params), a CSV download (/export/chats.csv) and, for a clicked
 session, its message thread and timeline (created, assigned, transferred, closed).
 Sessions are narrowed to the user's scope by their agent (data.queries.chats).
+When the section is hidden (callboard.features.chats_enabled: CALLBOARD_CHAT_ENABLED, in
+auto mode no chat session stored) the page says chats are not configured.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from callboard.chats_params import ChatsQuery
+from callboard.features import chats_enabled
 from callboard.formatting import fmt_local_datetime, fmt_number, tz_label
 from callboard.i18n import translator
 from callboard.records_params import PRESETS, preset_days
@@ -87,8 +90,22 @@ def _channel_options(lang: str) -> list[dict]:
     return [{"label": _label(CHANNEL_LABELS, v, _), "value": v} for v in sorted(values)]
 
 
+def _not_configured(lang: str) -> html.Div:
+    """The page when the chats section is hidden (SPEC §6: no chat channel configured)."""
+    _ = translator(lang)
+    if get_settings().chat_enabled == "no":
+        text = _("External chats are turned off in the settings, so there are no chat sessions to show.")
+    else:
+        text = _("External chats are not configured: no SMS or WhatsApp channel has delivered any chat "
+                 "session yet.")
+    return html.Div([html.H2(_("External chats")), dbc.Alert(text, color="info", id="chat-disabled")],
+                    id="chats-page")
+
+
 def layout(lang: str = "en", **query):
     _ = translator(lang)
+    if not chats_enabled():
+        return _not_configured(lang)
     q = ChatsQuery.from_params(query)
     params = q.to_params()
     try:

@@ -2,7 +2,8 @@
 were not answered (SPEC §2; ``data.queries.recordings.recordable_clause``).
 
 - The same URL state as the call records (callboard.records_params: preset, from, to,
-  number, ext, group, dir, trunk, did, dmin, dmax), the same CallFilter and scope.
+  number, ext, group, dir, trunk, did, dmin, dmax), each with its filter control, the
+  same CallFilter and scope.
 - A SQL-paged grid (AG Grid infinite model), one row per recording; a file missing on disk
   shows as "Missing", not as an error.
 - Clicking a row opens its player (``html.Audio`` on /recordings/<id>/audio, which answers
@@ -16,6 +17,7 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import sqlalchemy as sa
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from callboard import recording_ui
@@ -26,6 +28,7 @@ from callboard.routes import current_scope
 from callboard.settings import get_settings
 from data import db
 from data import recordings as rec
+from data import schema as s
 from data.queries.calls import DIRECTION_LABELS, InvalidFilter
 from data.queries.recordings import SORTS, count_recordings, get_recording, list_recordings
 from data.timebuckets import utc_to_local
@@ -87,6 +90,13 @@ def _row(r, lang: str) -> dict:
     }
 
 
+def _group_names() -> list[str]:
+    try:
+        return [r[0] for r in db.fetch_all(sa.select(s.extension_group.c.name).order_by(s.extension_group.c.name))]
+    except Exception:  # an unreachable database shows up in the grid; the filter just lacks groups
+        return []
+
+
 def _column_defs(lang: str) -> list[dict]:
     _ = translator(lang)
     defs = []
@@ -111,6 +121,7 @@ def layout(lang: str = "en", **query):
     except InvalidFilter:
         first = last = None
     _filt, error = _filter_or_error(params, lang)
+    groups = sorted(set(_group_names()) | set(q.groups))
 
     filters = dbc.Row(
         [
@@ -132,6 +143,14 @@ def layout(lang: str = "en", **query):
                      dcc.Dropdown(id="recs-dir", options=[{"label": _(v), "value": k}
                                                           for k, v in DIRECTION_LABELS.items()],
                                   value=list(q.directions), multi=True, placeholder=_("All"))], md=2),
+            dbc.Col([dbc.Label(_("Extension groups")),
+                     dcc.Dropdown(id="recs-group", options=[{"label": g, "value": g} for g in groups],
+                                  value=list(q.groups), multi=True, placeholder=_("All"))], md=2,
+                    style={} if groups else {"display": "none"}),
+            dbc.Col([dbc.Label(_("Trunks"), html_for="recs-trunk"),
+                     dbc.Input(id="recs-trunk", value=", ".join(q.trunks), debounce=True, type="text")], md=2),
+            dbc.Col([dbc.Label(_("DIDs"), html_for="recs-did"),
+                     dbc.Input(id="recs-did", value=", ".join(q.dids), debounce=True, type="text")], md=2),
             dbc.Col([dbc.Label(_("Duration from (s)"), html_for="recs-dmin"),
                      dbc.Input(id="recs-dmin", value=q.dmin, debounce=True, type="text", inputMode="numeric")], md=1),
             dbc.Col([dbc.Label(_("to (s)"), html_for="recs-dmax"),
@@ -199,13 +218,16 @@ def _items(text) -> tuple[str, ...]:
     Input("recs-number", "value"),
     Input("recs-ext", "value"),
     Input("recs-dir", "value"),
+    Input("recs-group", "value"),
+    Input("recs-trunk", "value"),
+    Input("recs-did", "value"),
     Input("recs-dmin", "value"),
     Input("recs-dmax", "value"),
     State("recs-query", "data"),
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def _apply_filters(preset, start_date, end_date, number, ext, dirs, dmin, dmax, current, lang):
+def _apply_filters(preset, start_date, end_date, number, ext, dirs, groups, trunk, did, dmin, dmax, current, lang):
     old = RecordsQuery.from_params(current or {})
     q = old.with_(
         preset=preset if preset in PRESETS else "today",
@@ -214,6 +236,9 @@ def _apply_filters(preset, start_date, end_date, number, ext, dirs, dmin, dmax, 
         number=(number or "").strip(),
         extensions=_items(ext),
         directions=tuple(dirs or ()),
+        groups=tuple(groups or ()),
+        trunks=_items(trunk),
+        dids=_items(did),
         dmin=str(dmin or "").strip(),
         dmax=str(dmax or "").strip(),
     )

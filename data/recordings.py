@@ -15,7 +15,7 @@ Deletes: rows and file together
        to their names: no dangling row, no lost file.
     3. After the commit, unlink the trash files. (A crash between commit and unlink leaves
        a ``.deleting-`` file that no row references and nothing serves; ``sweep_trash``
-       removes such leftovers.)
+       — ``callboard recordings sweep-trash`` — removes such leftovers.)
     A recording or call that is gone (already deleted, or not visible to the caller)
     raises ``AlreadyDeleted`` and changes nothing. A recording whose file is already
     missing can still be deleted (the audit entry says the file was missing).
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -285,16 +286,33 @@ def delete_call(
     return _run(engine, root, body)
 
 
-def sweep_trash(root: Path | str | None = None) -> int:
-    """Remove trash files a crash left behind between a commit and its unlink."""
-    removed = 0
+# A trash file younger than this may belong to a delete still in its transaction (it is
+# moved back if that rolls back): the sweep leaves it alone.
+SWEEP_MIN_AGE_S = 3600.0
+
+
+def sweep_trash(root: Path | str | None = None, *, min_age_s: float = SWEEP_MIN_AGE_S,
+                now: float | None = None) -> list[Path]:
+    """Remove trash files a crash left behind between a commit and its unlink; returns
+    the files removed.
+
+    Only files whose last rename (their inode change time) is at least ``min_age_s`` old
+    are removed, so a sweep running beside a delete never takes the file that delete
+    would move back on a rollback.
+    """
+    removed: list[Path] = []
     base = recordings_root(root)
     if not base.is_dir():
-        return 0
-    for path in base.rglob(f".*{TRASH_MARK}*"):
+        return removed
+    now = time.time() if now is None else now
+    for path in sorted(base.rglob(f".*{TRASH_MARK}*")):
         try:
+            if not path.is_file() or path.is_symlink():
+                continue
+            if now - path.lstat().st_ctime < min_age_s:
+                continue
             path.unlink()
-            removed += 1
+            removed.append(path)
         except OSError:
-            pass
+            log.warning("could not remove trash file %s", path, exc_info=True)
     return removed

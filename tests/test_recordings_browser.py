@@ -86,6 +86,52 @@ def wait_column(page, grid: str, col_id: str, expected: list[str]) -> None:
         time.sleep(0.1)
 
 
+def test_recordings_group_trunk_and_did_filters(page, server):
+    # Runs before the deletes below: all three listed recordings are still there.
+    page.goto(f"/recordings?{DAY}", wait_until="domcontentloaded")
+    page.wait_for_selector("#recs-grid .ag-row")
+    wait_idle(page)
+    wait_column(page, "recs-grid", "from", ["+420600000004", "102", "+420601111111 (Alice Nováková)"])
+    # Trunk sip-o2: only c1 came in on it.
+    page.fill("#recs-trunk", "sip-o2")
+    page.press("#recs-trunk", "Enter")
+    page.wait_for_function("() => window.location.search.includes('trunk=sip-o2')")
+    wait_column(page, "recs-grid", "from", ["+420601111111 (Alice Nováková)"])
+    # A DID nobody called: nothing left, said in words.
+    page.fill("#recs-did", "+420999999999")
+    page.press("#recs-did", "Enter")
+    page.wait_for_selector("#recs-empty", state="visible")
+    assert page.inner_text("#recs-count") == "0 recordings"
+    # The DID c1 was called on, without the trunk.
+    page.fill("#recs-trunk", "")
+    page.press("#recs-trunk", "Enter")
+    page.fill("#recs-did", "+420222000100")
+    page.press("#recs-did", "Enter")
+    page.wait_for_function("() => window.location.search.includes('did=%2B420222000100')"
+                           " && !window.location.search.includes('trunk=')")
+    wait_column(page, "recs-grid", "from", ["+420601111111 (Alice Nováková)"])
+    assert page.inner_text("#recs-count") == "1 recordings"
+    wait_idle(page)
+    # A reload keeps the view (the filters live in the URL) and fills the controls.
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("#recs-grid .ag-row")
+    wait_column(page, "recs-grid", "from", ["+420601111111 (Alice Nováková)"])
+    assert page.input_value("#recs-did") == "+420222000100"
+    wait_idle(page)
+    # Extension group Sales (101, 102), chosen in its dropdown: c_miss (103) drops out.
+    page.goto(f"/recordings?{DAY}", wait_until="domcontentloaded")
+    page.wait_for_selector("#recs-grid .ag-row")
+    wait_idle(page)
+    page.click("#recs-group")  # Dash 4 dropdown: a button opening a list of options
+    page.locator(".dash-dropdown-option", has=page.locator("input[value='Sales']")).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => window.location.search.includes('group=Sales')")
+    wait_column(page, "recs-grid", "from", ["102", "+420601111111 (Alice Nováková)"])
+    assert page.inner_text("#recs-count") == "2 recordings"
+    wait_idle(page)
+    assert page.problems == []
+
+
 def test_recordings_play_and_delete_call(page, server):
     base, rec_dir, ids = server
     from tests.recordings_data import FILES

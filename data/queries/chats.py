@@ -153,3 +153,9 @@ def channel_types(scope: Scope) -> sa.Select:
     """The channel types the data has (for the filter's options)."""
     cs = s.chat_session
     return sa.select(cs.c.channel_type).where(extension_clause(scope, cs.c.agent)).distinct().order_by(cs.c.channel_type)
+
+
+def any_session() -> sa.Select:
+    """One session id, or no row: does the database hold any chat at all? (Not scoped:
+    it decides whether the chats section exists, not what a user sees in it.)"""
+    return sa.select(s.chat_session.c.id).limit(1)

@@ -243,3 +243,16 @@ def test_recordings_page_says_disabled(monkeypatch):
     finally:
         monkeypatch.delenv("CALLBOARD_RECORDINGS_ENABLED")
         reset_settings_cache()
+
+
+def test_sweep_trash_after_a_crash_between_commit_and_unlink(ids, root, monkeypatch):
+    # The delete commits, then "crashes" before unlinking its trash file.
+    monkeypatch.setattr(rec._Trash, "purge", lambda self: None)
+    rec.delete_recording(ids["recs"]["c1"], scope=ALL, root=root)
+    trash = [p for p in root.rglob(f"*{rec.TRASH_MARK}*")]
+    assert len(trash) == 1 and not (root / FILES["c1"]).exists()
+    assert rec.sweep_trash(root) == []  # too fresh: could be a delete still running
+    assert rec.sweep_trash(root, min_age_s=0) == trash
+    assert not trash[0].exists()
+    assert (root / FILES["c_out"]).is_file()  # live recordings stay
+    assert rec.sweep_trash(root, min_age_s=0) == []

@@ -120,6 +120,9 @@ class BenchContext:
     tz_name: str
     scopes: dict[str, Any] = field(default_factory=dict)  # name -> data.scope.Scope
     scope_notes: dict[str, str] = field(default_factory=dict)  # name -> what it holds
+    # Numbers a spec measures beyond time (rows/s, memory): cleared before each spec, copied
+    # into its Measurement.extra (JSON) and shown in the table's note.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def all(self, stmt) -> list[tuple]:
         with self.engine.connect() as conn:
@@ -148,6 +151,7 @@ class Measurement:
     agrees: bool | None = None  # result equals the other comparable specs of the question
     skipped: str | None = None
     error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # what the spec put in ctx.extra
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -645,6 +649,7 @@ def _run_specs(specs: list[QuerySpec], ctx: BenchContext, ranges: dict[str, Benc
                     continue
                 warmup, runs = False, 1  # one cold run: too heavy to repeat
             rss0 = _maxrss_mb()
+            ctx.extra = {}
             try:
                 result, times = _time_spec(spec, ctx, rng, runs, warmup)
                 if spec.approach == APPROACH_NAIVE:
@@ -654,6 +659,7 @@ def _run_specs(specs: list[QuerySpec], ctx: BenchContext, ranges: dict[str, Benc
                 _progress(m)
                 continue
             m.maxrss_delta_mb = round(_maxrss_mb() - rss0, 1)
+            m.extra = dict(ctx.extra)
             m.warmup = warmup
             m.runs_ms = [round(t, 2) for t in times]
             m.p50_ms = round(statistics.median(times), 2)
@@ -724,6 +730,8 @@ def format_table(results: list[Measurement], doc: dict | None = None) -> str:
             notes.append("1 cold run")
         if m.agrees is False:
             notes.append("RESULT DIFFERS")
+        for key, value in m.extra.items():
+            notes.append(f"{key} {value}")
         lines.append([m.name, m.range, "-" if m.rows is None else f"{m.rows:,}", _fmt_ms(m.p50_ms),
                       _fmt_ms(m.p95_ms), _fmt_ms(m.min_ms), _fmt_ratio(m.ratio_vs_naive, m.ratio_vs_naive_estimated),
                       _fmt_ratio(m.ratio_vs_bare_sql), "; ".join(notes)])

@@ -123,6 +123,47 @@ def test_filters(ids, filt, expected):
 
 
 @pytest.mark.parametrize(
+    "filt",
+    [
+        day(extensions=("101",)),
+        day(extensions=("103",)),  # only as the peer of an internal call
+        day(extensions=("101", "103")),  # c3: own extension and peer both match, counted once
+        day(extensions=("999",)),
+        day(extensions=("101", "102", "103"), statuses=("answered", "no_answer")),
+        day(extensions=("103",), directions=("internal",), min_duration_s=20),
+        day(extensions=("101",), number_contains="103"),
+        CallFilter(extensions=("101", "103")),  # no time bounds
+        day(extensions=("101",), extension_groups=("Sales",)),  # groups: the plain count
+    ],
+)
+@pytest.mark.parametrize(
+    "scope",
+    [ALL, Scope.of(extensions=["103"]), Scope.of(queues=["600"]), Scope.of(groups=["Sales"]), Scope.nothing()],
+)
+def test_count_with_extension_filter_equals_the_plain_count(ids, filt, scope):
+    """count_calls splits an extension filter into own + peer-only counts; same number as
+    the single COUNT over the OR of both, and as the listing."""
+    import sqlalchemy as sa
+
+    from data import schema as s
+    from data.queries.calls import filter_clauses
+
+    plain = db.fetch_scalar(sa.select(sa.func.count()).select_from(s.call).where(*filter_clauses(scope, filt)))
+    assert count(filt, scope) == plain == len(listed(filt, scope))
+
+
+def test_count_with_extension_filter_counts_a_call_between_two_chosen_extensions_once(ids):
+    assert listed(day(extensions=("101", "103"))) == ["c3", "c1"]
+    assert count(day(extensions=("101", "103"))) == 2
+    assert count(CallFilter(extensions=("101", "103"))) == 4  # c5 (103), c3, c1, c6
+
+
+def test_count_with_extension_filter_rejects_an_invalid_filter(ids):
+    with pytest.raises(InvalidFilter, match="inverted"):
+        count_calls(ALL, CallFilter(start_utc=DAY_END, end_utc=DAY_START, extensions=("101",)))
+
+
+@pytest.mark.parametrize(
     "scope, expected",
     [
         (Scope.of(extensions=["102"]), ["c2"]),

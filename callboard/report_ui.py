@@ -48,7 +48,7 @@ from callboard.reports import (
     to_csv,
 )
 from callboard.settings import get_settings
-from data import db
+from data import db, periods
 from data.queries.reports import ReportFilter, filter_options
 from data.schema import DIRECTIONS
 from data.scope import Scope
@@ -83,8 +83,7 @@ def current_scope() -> Scope:
     return Scope.everything()  # until logins exist (see the access-control work item)
 
 
-def today_local() -> date:
-    return datetime.now(get_settings().tz).date()
+today_local = periods.today_local
 
 
 def _list(value) -> list[str]:

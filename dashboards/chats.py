@@ -16,8 +16,9 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from callboard.chats_params import ChatsQuery
 from callboard.features import chats_enabled
 from callboard.formatting import fmt_local_datetime, fmt_number, tz_label
+from callboard.listing_ui import register_preset_dates, split_items
 from callboard.i18n import translator
-from callboard.records_params import PRESETS, preset_days
+from callboard.records_params import PRESETS
 from callboard.routes import CHATS_CSV_PATH, current_scope
 from callboard.settings import get_settings
 from data import db
@@ -34,7 +35,7 @@ from data.queries.chats import (
     session_events,
     session_messages,
 )
-from data.timebuckets import utc_to_local
+from data.periods import today_local
 
 PATH = "/chats"
 dash.register_page(__name__, path=PATH)
@@ -42,10 +43,7 @@ dash.register_page(__name__, path=PATH)
 BLOCK = 100
 
 
-def _today():
-    from datetime import datetime, timezone
-
-    return utc_to_local(datetime.now(timezone.utc).replace(tzinfo=None), get_settings().tz).date()
+_today = today_local
 
 
 def _filter_or_error(params: dict | None, lang: str):
@@ -178,22 +176,10 @@ def layout(lang: str = "en", **query):
     )
 
 
-@callback(
-    Output("chat-dates", "disabled"),
-    Output("chat-dates", "start_date"),
-    Output("chat-dates", "end_date"),
-    Input("chat-preset", "value"),
-    prevent_initial_call=True,
-)
-def _preset_dates(preset):
-    if preset == "custom" or preset not in PRESETS:
-        return False, no_update, no_update
-    first, last = preset_days(preset, _today())
-    return True, first.isoformat(), last.isoformat()
+register_preset_dates('chat')
 
 
-def _items(text) -> tuple[str, ...]:
-    return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
+_items = split_items
 
 
 @callback(

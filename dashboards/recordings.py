@@ -22,8 +22,9 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from callboard import recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
+from callboard.listing_ui import register_preset_dates, split_items
 from callboard.i18n import N_, translator
-from callboard.records_params import PRESETS, RecordsQuery, preset_days
+from callboard.records_params import PRESETS, RecordsQuery
 from callboard.routes import current_scope
 from callboard.settings import get_settings
 from data import db
@@ -31,7 +32,7 @@ from data import recordings as rec
 from data import schema as s
 from data.queries.calls import DIRECTION_LABELS, InvalidFilter
 from data.queries.recordings import SORTS, count_recordings, get_recording, list_recordings
-from data.timebuckets import utc_to_local
+from data.periods import today_local
 
 PATH = "/recordings"
 dash.register_page(__name__, path=PATH)
@@ -51,10 +52,7 @@ GRID_COLUMNS = (
 )
 
 
-def _today():
-    from datetime import datetime, timezone
-
-    return utc_to_local(datetime.now(timezone.utc).replace(tzinfo=None), get_settings().tz).date()
+_today = today_local
 
 
 def _filter_or_error(params: dict | None, lang: str):
@@ -189,22 +187,10 @@ def layout(lang: str = "en", **query):
     )
 
 
-@callback(
-    Output("recs-dates", "disabled"),
-    Output("recs-dates", "start_date"),
-    Output("recs-dates", "end_date"),
-    Input("recs-preset", "value"),
-    prevent_initial_call=True,
-)
-def _preset_dates(preset):
-    if preset == "custom" or preset not in PRESETS:
-        return False, no_update, no_update
-    first, last = preset_days(preset, _today())
-    return True, first.isoformat(), last.isoformat()
+register_preset_dates('recs')
 
 
-def _items(text) -> tuple[str, ...]:
-    return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
+_items = split_items
 
 
 @callback(

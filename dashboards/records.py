@@ -22,8 +22,9 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from callboard import recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
+from callboard.listing_ui import register_preset_dates, split_items
 from callboard.i18n import N_, translator
-from callboard.records_params import PRESETS, RecordsQuery, preset_days
+from callboard.records_params import PRESETS, RecordsQuery
 from callboard.routes import RECORDS_CSV_PATH, current_scope, format_sort
 from callboard.settings import get_settings
 from data import db
@@ -45,7 +46,7 @@ from data.queries.calls import (
     list_calls,
     unknown_extensions,
 )
-from data.timebuckets import utc_to_local
+from data.periods import today_local
 
 PATH = "/records"
 dash.register_page(__name__, path=PATH)
@@ -56,10 +57,7 @@ REC_OPTIONS = {"": N_("Any"), "yes": N_("With recording"), "no": N_("Without rec
 
 # --------------------------------------------------------------------------- helpers
 
-def _today():
-    from datetime import datetime, timezone
-
-    return utc_to_local(datetime.now(timezone.utc).replace(tzinfo=None), get_settings().tz).date()
+_today = today_local
 
 
 def _filter_or_error(params: dict | None, lang: str):
@@ -265,23 +263,10 @@ def layout(lang: str = "en", **query):
 
 # --------------------------------------------------------------------------- callbacks
 
-@callback(
-    Output("rec-dates", "disabled"),
-    Output("rec-dates", "start_date"),
-    Output("rec-dates", "end_date"),
-    Input("rec-preset", "value"),
-    prevent_initial_call=True,
-)
-def _preset_dates(preset):
-    if preset == "custom" or preset not in PRESETS:
-        return False, no_update, no_update
-    first, last = preset_days(preset, _today())
-    return True, first.isoformat(), last.isoformat()
+register_preset_dates('rec')
 
 
-def _items(text) -> tuple[str, ...]:
-    """'101, 102;103' -> ('101', '102', '103')."""
-    return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
+_items = split_items
 
 
 @callback(

@@ -45,3 +45,12 @@ def preset_of(first: date, last: date, today: date) -> str:
         if preset != "custom" and preset_days(preset, today) == (first, last):
             return preset
     return "custom"
+
+
+def today_local() -> date:
+    """Today in the PBX time zone."""
+    from datetime import datetime
+
+    from callboard.settings import get_settings
+
+    return datetime.now(get_settings().tz).date()

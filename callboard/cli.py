@@ -383,13 +383,14 @@ def import_queue_log(
 @app.command()
 def report(
     report_type: str = typer.Argument(..., metavar="TYPE",
-                                      help="extension-statistics | pbx-activity | extension-activity | did-dod"),
+                                      help="extension-statistics | pbx-activity | extension-activity | did-dod"
+                                           " | ivr | ring-groups"),
     date_from: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local)."),
     date_to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (PBX local), inclusive."),
     extension: list[str] = typer.Option([], "--extension", help="Only these extensions (repeatable)."),
     group: list[str] = typer.Option([], "--group", help="Only these extension groups (repeatable)."),
     direction: list[str] = typer.Option([], "--direction", help="inbound | outbound | internal (repeatable)."),
-    by: Optional[str] = typer.Option(None, help="pbx-activity: hour_of_day | day | month; did-dod: day | month."),
+    by: Optional[str] = typer.Option(None, help="pbx-activity: hour_of_day | day | month; did-dod, ivr: day | month."),
     interval: int = typer.Option(60, help="extension-activity: 15 | 30 | 60 | 1440 minutes."),
     lang: str = typer.Option("en", "--lang", help="Language of the headers: en | cs."),
     fmt: str = typer.Option("csv", "--format", help="Output format (csv; PDF and XLSX come with scheduling)."),

@@ -164,3 +164,44 @@ def fig_did_dod(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     fig.update_layout(height=560, legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02),
                       margin=dict(l=50, r=20, t=70, b=40))
     return fig
+
+
+BAR_PATTERNS = ["", "/", ".", "x", "\\", "+", "-", "|"]
+
+
+def fig_ivr_options(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Stacked bars of IVR choices per period by option (colour and hatching differ, and
+    each option is named in the legend and hover). df: label, option, option_label, choices."""
+    _ = translator(lang)
+    fig = go.Figure()
+    for i, (option, part) in enumerate(df.groupby("option", sort=False)):
+        fig.add_bar(x=part["label"], y=part["choices"], name=str(part["option_label"].iloc[0]),
+                    marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                    marker_pattern_shape=BAR_PATTERNS[(i // len(OKABE_ITO) + i) % len(BAR_PATTERNS)])
+    fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=_("Choices"), xaxis_type="category")
+    fig = _base_layout(fig, _("IVR options chosen"))
+    fig.update_layout(legend_traceorder="normal")
+    return fig
+
+
+def fig_ring_groups(df: pd.DataFrame, members: list[str], lang: str) -> go.Figure:
+    """Per ring group: answered (solid) and missed (hatched) stacked, beside the calls each
+    member answered (grouped bars, hatched differently). df: label, answered, missed,
+    member:<ext> columns."""
+    from plotly.subplots import make_subplots
+
+    _ = translator(lang)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[_("Answered and missed calls"), _("Answered by member")])
+    fig.add_bar(x=df["label"], y=df["answered"], name=_("Answered"), marker_color=STATUS_COLORS["answered"],
+                legendgroup="calls", offsetgroup="calls", row=1, col=1)
+    fig.add_bar(x=df["label"], y=df["missed"], name=_("Missed"), marker_color=STATUS_COLORS["no_answer"],
+                marker_pattern_shape="/", legendgroup="calls", offsetgroup="calls", row=1, col=1)
+    for i, ext in enumerate(members):
+        fig.add_bar(x=df["label"], y=df[f"member:{ext}"], name=ext, marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                    marker_pattern_shape=BAR_PATTERNS[i % len(BAR_PATTERNS)], legendgroup="members",
+                    offsetgroup=f"m{i}", row=1, col=2)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text=_("Calls"))
+    fig = _base_layout(fig, _("Ring group statistics"))
+    fig.update_layout(barmode="relative", height=420, margin=dict(l=50, r=20, t=80, b=40))
+    return fig

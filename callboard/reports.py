@@ -252,6 +252,90 @@ RUNNERS = {
 }
 
 
+# --------------------------------------------------------------------------- ivr / ring-groups
+
+TITLES.update({"ivr": N_("IVR report"), "ring-groups": N_("Ring group statistics")})
+IVR_OPTION_LABELS = {"timeout": N_("Timeout"), "invalid": N_("Invalid")}
+
+
+def ivr_option_label(option: str, lang: str | None) -> str:
+    return translator(lang)(IVR_OPTION_LABELS[option]) if option in IVR_OPTION_LABELS else option
+
+
+def run_ivr(scope, flt, tz, engine, path):
+    """Table: per IVR — calls entered, choices of each option (0-9 * # timeout invalid),
+    all choices. Chart: choices per option over local days / months."""
+    if flt.by not in q.DID_BY:
+        raise ValueError(f"by must be one of {q.DID_BY}")
+    entered = {ivr: int(n) for ivr, n in _fetch(q.ivr_entered(scope, flt, tz), engine)}
+    chosen: dict[str, dict[str, int]] = {}
+    for ivr, option, n in _fetch(q.ivr_options(scope, flt, tz), engine):
+        if option in q.IVR_OPTIONS:
+            chosen.setdefault(ivr, {})[option] = int(n)
+    names = {n: name for n, name in _fetch(q.ivr_names(), engine)}
+    ivrs = sorted(set(entered) | set(chosen), key=lambda v: (len(v), v))
+    opt_keys = [f"opt:{o}" for o in q.IVR_OPTIONS]
+    data = []
+    for ivr in ivrs:
+        per = chosen.get(ivr, {})
+        data.append([ivr, names.get(ivr, ""), entered.get(ivr, 0), *(per.get(o, 0) for o in q.IVR_OPTIONS),
+                     sum(per.values())])
+    df = pd.DataFrame(data, columns=["ivr", "name", "entered", *opt_keys, "choices"])
+    for k in ["entered", *opt_keys, "choices"]:
+        df[k] = df[k].astype("int64")
+    cols = [Col("ivr", N_("IVR"), "text"), Col("name", N_("Name"), "text"), Col("entered", N_("Calls entered"))]
+    cols += [Col(f"opt:{o}", IVR_OPTION_LABELS.get(o, o), "int", translate=o in IVR_OPTION_LABELS)
+             for o in q.IVR_OPTIONS]
+    cols.append(Col("choices", N_("Choices")))
+    axis = _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day)
+    found = {(_as_date(p), o): int(n) for p, o, n in _fetch(q.ivr_options_over_time(scope, flt, tz), engine)}
+    used = [o for o in q.IVR_OPTIONS if any(k[1] == o for k in found)]
+    chart = pd.DataFrame([(p, o, found.get((p, o), 0)) for o in used for p in axis],
+                         columns=["period", "option", "choices"])
+    return cols, df, chart, int(df["entered"].sum()) if len(df) else 0, [], flt
+
+
+def _mean(total, n) -> float | None:
+    """Mean over n answered legs (None when nothing was answered)."""
+    return None if not n else float(total or 0) / int(n)
+
+
+def run_ring_groups(scope, flt, tz, engine, path):
+    """Table: per ring group — calls, answered, missed (no member answered), average ring
+    and talk time of the answered legs, and the calls each member answered. Chart: the same
+    rows (answered / missed per group, answered per member)."""
+    rows = _fetch(q.ring_groups(scope, flt, tz), engine)
+    per_member: dict[str, dict[str, int]] = {}
+    for rg, ext, n in _fetch(q.ring_group_members_answered(scope, flt, tz), engine):
+        per_member.setdefault(rg, {})[ext] = int(n)
+    names_stmt, members_stmt = q.ring_group_info()
+    names = {n: name for n, name in _fetch(names_stmt, engine)}
+    groups = [r[0] for r in rows]
+    members = {e for rg, e in _fetch(members_stmt, engine) if rg in groups}
+    members |= {e for per in per_member.values() for e in per}
+    members = sorted(members, key=lambda e: (len(e), e))
+    data = []
+    for rg, calls, answered, legs, ring_s, talk_s in rows:
+        calls, answered, legs = int(calls or 0), int(answered or 0), int(legs or 0)
+        data.append([rg, names.get(rg, ""), calls, answered, metrics.unanswered(calls, answered),
+                     _mean(ring_s, legs), metrics.avg_talk_s(talk_s, legs),
+                     *(per_member.get(rg, {}).get(e, 0) for e in members)])
+    mem_keys = [f"member:{e}" for e in members]
+    df = pd.DataFrame(data, columns=["ring_group", "name", "calls", "answered", "missed", "avg_ring_s", "avg_talk_s",
+                                     *mem_keys])
+    df = df.astype({k: "int64" for k in ["calls", "answered", "missed", *mem_keys]})
+    df = df.astype({k: "object" for k in ["avg_ring_s", "avg_talk_s"]})
+    cols = [Col("ring_group", N_("Ring group"), "text"), Col("name", N_("Name"), "text"), Col("calls", N_("Calls")),
+            Col("answered", N_("Answered")), Col("missed", N_("Missed")),
+            Col("avg_ring_s", N_("Average ring time"), "duration"),
+            Col("avg_talk_s", N_("Average talk time"), "duration")]
+    cols += [Col(f"member:{e}", e, "int", translate=False) for e in members]
+    return cols, df, df, int(df["calls"].sum()) if len(df) else 0, [], flt
+
+
+RUNNERS.update({"ivr": run_ivr, "ring-groups": run_ring_groups})
+
+
 def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine | None = None,
                tz: ZoneInfo | None = None, path: str | None = None) -> ReportResult:
     if report not in RUNNERS:

@@ -398,6 +398,8 @@ def report_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> 
                 sa.and_(c.c.direction == "inbound", c.c.did.is_not(None), c.c.did != ""),
                 sa.and_(c.c.direction == "outbound", c.c.outbound_cid.is_not(None), c.c.outbound_cid != ""),
             ))
+    elif report in ("ivr", "ring-groups"):
+        where = [c.c.id.in_(ivr_ring_group_calls(report, scope, flt, tz))]
     else:
         raise ValueError(f"unknown report {report!r}")
     return (
@@ -443,3 +445,144 @@ BUILDERS = {
     "extension-activity": extension_activity,
     "did-dod": did_dod,
 }
+
+
+# --------------------------------------------------------------------------- ivr / ring-groups
+# Facts path only (no aggregate holds IVR choices or ring-group legs). Calls are narrowed as
+# in pbx-activity: the scope's calls (call_clause), the chosen directions and, with an
+# extension filter, the calls touching a chosen extension.
+
+IVR_OPTIONS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "timeout", "invalid")
+
+
+def _call_where(scope: Scope, flt: ReportFilter):
+    c = s.call
+    return sa.and_(
+        call_clause(scope),
+        _direction_clause(c.c.direction, flt),
+        call_clause(flt.selection()) if flt.has_extension_filter else sa.true(),
+    )
+
+
+def _ivr_choices(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    """IVR choices made in the range (by the choice's own time) on calls the scope allows."""
+    start, end = flt.bounds(tz)
+    ch, c = s.ivr_choice, s.call
+    return ch.join(c, c.c.id == ch.c.call_id), sa.and_(ch.c.at_utc >= start, ch.c.at_utc < end,
+                                                       _call_where(scope, flt))
+
+
+def ivr_entered(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per IVR: calls that entered it — distinct calls with a choice in that IVR made in the
+    range, or whose call.ivr is that IVR and that started in the range. Columns: ivr, calls."""
+    start, end = flt.bounds(tz)
+    ch, c = s.ivr_choice, s.call
+    joined, where = _ivr_choices(scope, flt, tz)
+    by_choice = sa.select(ch.c.call_id.label("call_id"), ch.c.ivr.label("ivr")).select_from(joined).where(where)
+    by_call = sa.select(c.c.id.label("call_id"), c.c.ivr.label("ivr")).where(
+        c.c.start_utc >= start, c.c.start_utc < end, c.c.ivr.is_not(None), c.c.ivr != "", _call_where(scope, flt))
+    u = sa.union(by_choice, by_call).subquery("ivr_calls")  # UNION: a call once per IVR
+    return sa.select(u.c.ivr, sa.func.count().label("calls")).group_by(u.c.ivr).order_by(u.c.ivr)
+
+
+def ivr_options(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per IVR and option: choices made (a call choosing twice counts twice). Columns: ivr,
+    option, choices."""
+    ch = s.ivr_choice
+    joined, where = _ivr_choices(scope, flt, tz)
+    return (sa.select(ch.c.ivr, ch.c.option, sa.func.count().label("choices")).select_from(joined).where(where)
+            .group_by(ch.c.ivr, ch.c.option).order_by(ch.c.ivr, ch.c.option))
+
+
+def ivr_options_over_time(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per local day / month (of the choice's hour) and option: choices. Columns: period,
+    option, choices."""
+    if flt.by not in DID_BY:
+        raise ValueError(f"by must be one of {DID_BY}")
+    ch, th = s.ivr_choice, s.time_hour
+    period = (th.c.local_day if flt.by == "day" else th.c.local_month).label("period")
+    joined, where = _ivr_choices(scope, flt, tz)
+    joined = joined.join(th, th.c.bucket_utc == hour_floor(ch.c.at_utc))
+    return (sa.select(period, ch.c.option, sa.func.count().label("choices")).select_from(joined).where(where)
+            .group_by(period, ch.c.option).order_by(period, ch.c.option))
+
+
+def ivr_names() -> sa.Select:
+    m = s.ivr_menu
+    return sa.select(m.c.number, sa.func.max(m.c.name)).where(m.c.name.is_not(None)).group_by(m.c.number)
+
+
+def _ring_group_calls(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    """(call_id, ring_group) of calls started in the range that went to a ring group: by
+    call.ring_group or by a call_leg with via_type 'ring_group'. One row per call and group."""
+    start, end = flt.bounds(tz)
+    c, leg = s.call, s.call_leg
+    in_range = sa.and_(c.c.start_utc >= start, c.c.start_utc < end, _call_where(scope, flt))
+    by_call = sa.select(c.c.id.label("call_id"), c.c.ring_group.label("ring_group")).where(
+        in_range, c.c.ring_group.is_not(None), c.c.ring_group != "")
+    by_leg = (sa.select(leg.c.call_id.label("call_id"), leg.c.via.label("ring_group"))
+              .select_from(leg.join(c, c.c.id == leg.c.call_id))
+              .where(in_range, leg.c.via_type == "ring_group", leg.c.via.is_not(None), leg.c.via != ""))
+    return sa.union(by_call, by_leg).subquery("rg_calls")
+
+
+def _answered_legs(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    start, end = flt.bounds(tz)
+    c, leg = s.call, s.call_leg
+    return (sa.select(leg.c.call_id, leg.c.via.label("ring_group"), leg.c.extension, leg.c.ring_s, leg.c.talk_s)
+            .select_from(leg.join(c, c.c.id == leg.c.call_id))
+            .where(c.c.start_utc >= start, c.c.start_utc < end, _call_where(scope, flt),
+                   leg.c.via_type == "ring_group", leg.c.status == "answered")
+            .subquery("rg_answered"))
+
+
+def ring_groups(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per ring group: calls (started in the range), answered (a member answered a leg of
+    that group), ring_s and talk_s summed over the answered legs, answered_legs. Missed =
+    calls - answered (metrics.unanswered)."""
+    g = _ring_group_calls(scope, flt, tz)
+    a = _answered_legs(scope, flt, tz)
+    per_call = (sa.select(a.c.call_id, a.c.ring_group).group_by(a.c.call_id, a.c.ring_group)
+                .subquery("rg_answered_calls"))
+    legs = (sa.select(a.c.ring_group, sa.func.count().label("legs"), sa.func.sum(a.c.ring_s).label("ring_s"),
+                      sa.func.sum(a.c.talk_s).label("talk_s")).group_by(a.c.ring_group).subquery("rg_legs"))
+    calls = (sa.select(g.c.ring_group, sa.func.count().label("calls"),
+                       sa.func.count(per_call.c.call_id).label("answered"))
+             .select_from(g.outerjoin(per_call, sa.and_(per_call.c.call_id == g.c.call_id,
+                                                        per_call.c.ring_group == g.c.ring_group)))
+             .group_by(g.c.ring_group).subquery("rg_counts"))
+    return (sa.select(calls.c.ring_group, calls.c.calls, calls.c.answered, legs.c.legs, legs.c.ring_s, legs.c.talk_s)
+            .select_from(calls.outerjoin(legs, legs.c.ring_group == calls.c.ring_group))
+            .order_by(calls.c.ring_group))
+
+
+def ring_group_members_answered(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per ring group and answering member: calls answered. Columns: ring_group, extension, answered."""
+    a = _answered_legs(scope, flt, tz)
+    return (sa.select(a.c.ring_group, a.c.extension, sa.func.count(sa.distinct(a.c.call_id)).label("answered"))
+            .where(a.c.extension.is_not(None))
+            .group_by(a.c.ring_group, a.c.extension).order_by(a.c.ring_group, a.c.extension))
+
+
+def ring_group_info() -> tuple[sa.Select, sa.Select]:
+    """(number, name) of ring groups; (number, member extension) of their members."""
+    r, m = s.ring_group, s.ring_group_member
+    names = sa.select(r.c.number, sa.func.max(r.c.name)).where(r.c.name.is_not(None)).group_by(r.c.number)
+    members = (sa.select(r.c.number, m.c.extension).select_from(m.join(r, r.c.id == m.c.ring_group_id))
+               .distinct())
+    return names, members
+
+
+def ivr_ring_group_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    """The ids of the calls the ivr / ring-groups report counted (for report_calls)."""
+    if report == "ivr":
+        start, end = flt.bounds(tz)
+        ch, c = s.ivr_choice, s.call
+        joined, where = _ivr_choices(scope, flt, tz)
+        return sa.union(
+            sa.select(ch.c.call_id.label("call_id")).select_from(joined).where(where),
+            sa.select(c.c.id.label("call_id")).where(c.c.start_utc >= start, c.c.start_utc < end,
+                                                     c.c.ivr.is_not(None), c.c.ivr != "", _call_where(scope, flt)),
+        )
+    g = _ring_group_calls(scope, flt, tz)
+    return sa.select(g.c.call_id).distinct()

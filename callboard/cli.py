@@ -384,13 +384,15 @@ def import_queue_log(
 def report(
     report_type: str = typer.Argument(..., metavar="TYPE",
                                       help="extension-statistics | pbx-activity | extension-activity | did-dod"
-                                           " | ivr | ring-groups"),
+                                           " | ivr | ring-groups | queue-performance | queue-wait-talk"),
     date_from: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local)."),
     date_to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (PBX local), inclusive."),
     extension: list[str] = typer.Option([], "--extension", help="Only these extensions (repeatable)."),
     group: list[str] = typer.Option([], "--group", help="Only these extension groups (repeatable)."),
     direction: list[str] = typer.Option([], "--direction", help="inbound | outbound | internal (repeatable)."),
     by: Optional[str] = typer.Option(None, help="pbx-activity: hour_of_day | day | month; did-dod, ivr: day | month."),
+    queue: list[str] = typer.Option([], "--queue", help="queue-performance, queue-wait-talk: only these queues "
+                                                        "(repeatable); --by queue | hour_of_day | day | month."),
     interval: int = typer.Option(60, help="extension-activity: 15 | 30 | 60 | 1440 minutes."),
     lang: str = typer.Option("en", "--lang", help="Language of the headers: en | cs."),
     fmt: str = typer.Option("csv", "--format", help="Output format (csv; PDF and XLSX come with scheduling)."),
@@ -410,7 +412,8 @@ def report(
         raise typer.Exit(2)
     try:
         flt = ReportFilter(date.fromisoformat(date_from), date.fromisoformat(date_to), extensions=extension,
-                           groups=group, directions=direction, by=by or "day", interval=interval)
+                           groups=group, directions=direction, interval=interval, queues=queue,
+                           by=by or ("queue" if report_type == "queue-performance" else "day"))
         result = run_report(report_type, Scope.everything(), flt)
     except ValueError as exc:
         _echo_err(str(exc))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from callboard.i18n import translator
+from callboard.i18n import N_, translator
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 DIRECTION_COLORS = {"inbound": "#0072B2", "outbound": "#E69F00", "internal": "#009E73"}
@@ -205,3 +205,56 @@ def fig_ring_groups(df: pd.DataFrame, members: list[str], lang: str) -> go.Figur
     fig = _base_layout(fig, _("Ring group statistics"))
     fig.update_layout(barmode="relative", height=420, margin=dict(l=50, r=20, t=80, b=40))
     return fig
+
+
+QUEUE_OUTCOME_SERIES = (("answered", N_("Answered")), ("abandoned", N_("Abandoned")),
+                        ("short_abandons", N_("Short abandons")), ("timed_out", N_("Timed out")),
+                        ("exit_key", N_("Exited by key")), ("no_agents", N_("No agents")))
+
+
+def fig_queue_outcomes(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Stacked bars per x label (a queue, or a period summed over the queues) by queue
+    outcome. df: label, answered, abandoned, short_abandons, timed_out, exit_key, no_agents."""
+    _ = translator(lang)
+    sums = df.groupby("label", sort=False)[[k for k, _l in QUEUE_OUTCOME_SERIES]].sum().reset_index()
+    fig = go.Figure()
+    for i, (key, label) in enumerate(QUEUE_OUTCOME_SERIES):
+        fig.add_bar(x=sums["label"], y=sums[key], name=_(label), marker_color=OKABE_ITO[i],
+                    marker_pattern_shape="/" if key == "short_abandons" else "")
+    fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=_("Calls"), xaxis_type="category")
+    fig = _base_layout(fig, _("Queue calls by outcome"))
+    fig.update_layout(legend_traceorder="normal")
+    return fig
+
+
+def fig_queue_rates(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Service level and abandon rate (in %) per x label, one line pair per queue.
+    df: label, queue, service_level, abandon_rate (ratios or None)."""
+    _ = translator(lang)
+    fig = go.Figure()
+    for i, (queue, part) in enumerate(df.groupby("queue", sort=True)):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        pct = lambda s: [None if v is None or v != v else round(float(v) * 100, 1) for v in s]  # noqa: E731
+        fig.add_scatter(x=part["label"], y=pct(part["service_level"]), name=f"{queue}: {_('Service level')}",
+                        mode="lines+markers", line=dict(color=colour))
+        fig.add_scatter(x=part["label"], y=pct(part["abandon_rate"]), name=f"{queue}: {_('Abandon rate')}",
+                        mode="lines+markers", line=dict(color=colour, dash="dot"))
+    fig.update_layout(xaxis_title=x_title, yaxis_title="%", xaxis_type="category", yaxis_range=[0, 100])
+    return _base_layout(fig, _("Service level and abandon rate"))
+
+
+def fig_queue_wait_talk(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Average wait (answered), average wait (all) and average talk in seconds per period,
+    per queue. df: label, queue, avg_wait_answered_s, avg_wait_all_s, avg_talk_s."""
+    _ = translator(lang)
+    fig = go.Figure()
+    series = (("avg_wait_answered_s", N_("Average wait (answered)"), "solid"),
+              ("avg_wait_all_s", N_("Average wait (all)"), "dash"), ("avg_talk_s", N_("Average talk time"), "dot"))
+    for i, (queue, part) in enumerate(df.groupby("queue", sort=True)):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        for key, label, dash in series:
+            y = [None if v is None or v != v else round(float(v), 1) for v in part[key]]
+            fig.add_scatter(x=part["label"], y=y, name=f"{queue}: {_(label)}", mode="lines+markers",
+                            line=dict(color=colour, dash=dash))
+    fig.update_layout(xaxis_title=x_title, yaxis_title=_("Seconds"), xaxis_type="category")
+    return _base_layout(fig, _("Queue wait and talk times"))

@@ -49,7 +49,7 @@ from callboard.reports import (
 )
 from callboard.settings import get_settings
 from data import db, periods
-from data.queries.reports import ReportFilter, filter_options
+from data.queries.reports import ReportFilter, filter_options, queue_options
 from data.schema import DIRECTIONS
 from data.scope import Scope
 
@@ -61,10 +61,15 @@ log = logging.getLogger(__name__)
 class Option:
     """A report-specific choice: URL key, msgid label, (value, msgid) choices, default."""
 
-    key: str  # "by" | "interval" (a ReportFilter field)
+    key: str  # "by" | "interval" | "queues" (a ReportFilter field)
     label: str
     choices: tuple[tuple[str, str], ...]
     default: str
+    # A multi-select (values not checked against `choices`); its choices come from
+    # ``dynamic(scope)`` -> [(value, label)], e.g. the queues the scope may see.
+    multi: bool = False
+    dynamic: Callable[[Scope], list[tuple[str, str]]] | None = None
+    placeholder: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,9 @@ def state_from_query(page: ReportPage, query: dict) -> dict:
              "dir": dirs}
     for opt in page.options:
         value = _list(query.get(opt.key))
+        if opt.multi:
+            state[opt.key] = value
+            continue
         allowed = [c for c, _l in opt.choices]
         state[opt.key] = value[0] if value and value[0] in allowed else opt.default
     return state
@@ -128,6 +136,10 @@ def query_string(page: ReportPage, state: dict) -> str:
     if state["dir"] and set(state["dir"]) != set(DIRECTIONS):
         params.append(("dir", ",".join(d for d in DIRECTIONS if d in state["dir"])))
     for opt in page.options:
+        if opt.multi:
+            if state[opt.key]:
+                params.append((opt.key, ",".join(state[opt.key])))
+            continue
         params.append((opt.key, str(state[opt.key])))
     return "?" + urlencode(params, safe=",")
 
@@ -184,12 +196,19 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
         ],
         className="g-2",
     )
-    extras = [
-        labelled(_(opt.label), dcc.RadioItems(
+    def option_control(opt: Option):
+        if opt.multi:
+            choices = list(opt.dynamic(current_scope())) if opt.dynamic else []
+            known = {v for v, _l in choices}
+            choices += [(v, v) for v in state[opt.key] if v not in known]
+            return labelled(_(opt.label), dcc.Dropdown(
+                id=page.id(opt.key), options=[{"label": lbl, "value": v} for v, lbl in choices],
+                value=state[opt.key], multi=True, placeholder=_(opt.placeholder) if opt.placeholder else None), 3)
+        return labelled(_(opt.label), dcc.RadioItems(
             id=page.id(opt.key), options=[{"label": _(lbl), "value": v} for v, lbl in opt.choices],
             value=state[opt.key], inline=True, inputClassName="me-1", labelClassName="me-3"), 6)
-        for opt in page.options
-    ]
+
+    extras = [option_control(opt) for opt in page.options]
     download = dbc.Col(
         [dbc.Button(_("Download CSV"), id=page.id("csv-btn"), color="secondary", size="sm", className="mt-3 me-2"),
          dbc.Button(_("CSV with calls"), id=page.id("csv-calls-btn"), color="secondary", outline=True, size="sm",
@@ -288,7 +307,7 @@ def grid_columns(result: ReportResult, lang: str, prefs: dict | None = None) -> 
         d = {"field": f"c{i}", "colId": c.key, "headerName": header(c, lang),
              "valueFormatter": {"function": f"params.data ? params.data.c{i}_fmt : ''"},
              "hide": c.key in hidden, "pinned": "left" if c.key in pinned else None}
-        if c.kind in ("int", "duration"):
+        if c.kind in ("int", "duration", "percent"):
             d["type"] = "rightAligned"
         cols.append(d)
     return cols
@@ -466,5 +485,14 @@ def register_callbacks(page: ReportPage) -> None:
 BY_PERIOD = Option("by", N_("Group by"), (("hour_of_day", N_("Hour of day")), ("day", N_("Day")),
                                           ("month", N_("Month"))), "day")
 BY_DAY_MONTH = Option("by", N_("Group by"), (("day", N_("Day")), ("month", N_("Month"))), "day")
+BY_QUEUE_PERIOD = Option("by", N_("Group by"), (("queue", N_("Queue")), ("hour_of_day", N_("Hour of day")),
+                                                ("day", N_("Day")), ("month", N_("Month"))), "queue")
+
+
+def _queue_choices(scope: Scope) -> list[tuple[str, str]]:
+    return [(n, f"{n} – {name}" if name else n) for n, name in db.fetch_all(queue_options(scope))]
+
+
+QUEUES = Option("queues", N_("Queues"), (), "", multi=True, dynamic=_queue_choices, placeholder=N_("All queues"))
 INTERVAL = Option("interval", N_("Interval"), (("15", N_("15 minutes")), ("30", N_("30 minutes")),
                                                ("60", N_("Hour")), ("1440", N_("Day"))), "60")

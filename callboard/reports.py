@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from callboard.formatting import fmt_date, fmt_duration, fmt_number
+from callboard.formatting import fmt_date, fmt_duration, fmt_number, fmt_percent
 from callboard.i18n import N_, translator
 from callboard.settings import get_settings
 from data import db, metrics, periods
@@ -33,8 +33,10 @@ TITLES = {
     "pbx-activity": N_("PBX call activity"),
     "extension-activity": N_("Extension call activity"),
     "did-dod": N_("DID/DOD activity"),
+    "queue-performance": N_("Queue performance"),
+    "queue-wait-talk": N_("Queue wait and talk times"),
 }
-PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month")}
+PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month"), "queue": N_("Queue")}
 KIND_LABELS = {"did": N_("DID (inbound)"), "dod": N_("DOD (outbound)")}
 DIRECTION_NAMES = {"inbound": N_("Inbound"), "outbound": N_("Outbound"), "internal": N_("Internal")}
 STATUS_NAMES = {**metrics.STATUS_LABELS, "congestion": N_("Congestion")}
@@ -46,7 +48,7 @@ MAX_DAYS = {15: 31, 30: 31, 60: 92}
 class Col:
     key: str
     label: str  # msgid, or a literal (extension number) when translate is False
-    kind: str = "int"  # text | int | duration | date | month | hour | datetime | kind
+    kind: str = "int"  # text | int | duration | percent | date | month | hour | datetime | kind
     translate: bool = True
 
 
@@ -244,11 +246,94 @@ def run_did_dod(scope, flt, tz, engine, path):
     return cols, df, chart, int(df["calls"].sum()), [], flt
 
 
+def _queue_frame(scope, flt, tz, engine, path, axis_by: str):
+    """The queue sums (data.queries.reports.queue_stats) as a frame: period (unless by
+    queue), queue, name, then QUEUE_SUMS as integers; every period of the range appears for
+    every queue that has calls in it (zeros elsewhere)."""
+    rows = _fetch(q.queue_stats(scope, flt, tz, path=path), engine)
+    per_period = flt.by != "queue"
+    keys = (["period"] if per_period else []) + ["queue", *q.QUEUE_SUMS]
+    df = pd.DataFrame(rows, columns=keys)
+    for k in q.QUEUE_SUMS:
+        df[k] = df[k].fillna(0).astype("int64")
+    if per_period:
+        norm = int if flt.by == "hour_of_day" else _as_date
+        df["period"] = [norm(p) for p in df["period"]]
+        axis = (list(range(24)) if flt.by == "hour_of_day" else
+                _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day))
+        queues = sorted(df["queue"].unique().tolist())
+        found = {(p, qn): r for p, qn, r in zip(df["period"], df["queue"], df[list(q.QUEUE_SUMS)].itertuples(index=False))}
+        zero = tuple(0 for _k in q.QUEUE_SUMS)
+        df = pd.DataFrame([(p, qn, *found.get((p, qn), zero)) for p in axis for qn in queues], columns=keys)
+        for k in q.QUEUE_SUMS:
+            df[k] = df[k].astype("int64")
+    names = _names(q.queue_names, df["queue"].unique().tolist(), engine)
+    df.insert(keys.index("queue") + 1, "name", [names.get(n, "") for n in df["queue"]])
+    return df
+
+
+def _objects(index, values) -> pd.Series:
+    """A column of optional numbers kept as objects, so that 'no value' stays None (not NaN)."""
+    return pd.Series(values, index=index, dtype="object")
+
+
+def _period_cols(flt) -> list[Col]:
+    if flt.by == "queue":
+        return []
+    return [Col("period", PERIOD_LABELS[flt.by], {"hour_of_day": "hour", "day": "date", "month": "month"}[flt.by])]
+
+
+def run_queue_performance(scope, flt, tz, engine, path):
+    df = _queue_frame(scope, flt, tz, engine, path, flt.by)
+    out = df[[k for k in ("period", "queue", "name") if k in df]].copy()
+    out["calls"] = df["calls"]
+    out["offered"] = [metrics.offered(c, s) for c, s in zip(df["calls"], df["short_abandons"])]
+    out["answered"] = df["answered"]
+    out["abandoned"] = [metrics.abandoned_excl_short(a, s) for a, s in zip(df["abandoned"], df["short_abandons"])]
+    for k in ("short_abandons", "timed_out", "exit_key", "no_agents"):
+        out[k] = df[k]
+    out["service_level"] = _objects(out.index, [metrics.service_level(w, o) for w, o in zip(df["within_sl"], out["offered"])])
+    out["abandon_rate"] = _objects(out.index, [metrics.abandon_rate(a, o) for a, o in zip(out["abandoned"], out["offered"])])
+    out["asa_s"] = _objects(out.index, [metrics.asa_s(w, a) for w, a in zip(df["answered_wait_s"], df["answered"])])
+    out["wait_max_s"] = _objects(out.index, [int(w) if c else None for w, c in zip(df["wait_max_s"], df["calls"])])
+    out["avg_talk_s"] = _objects(out.index, [metrics.avg_talk_s(t, a) for t, a in zip(df["talk_s"], df["answered"])])
+    cols = _period_cols(flt) + [
+        Col("queue", N_("Queue"), "text"), Col("name", N_("Name"), "text"),
+        Col("calls", N_("Calls")), Col("offered", N_("Offered")), Col("answered", N_("Answered")),
+        Col("abandoned", N_("Abandoned")), Col("short_abandons", N_("Short abandons")),
+        Col("timed_out", N_("Timed out")), Col("exit_key", N_("Exited by key")), Col("no_agents", N_("No agents")),
+        Col("service_level", N_("Service level"), "percent"), Col("abandon_rate", N_("Abandon rate"), "percent"),
+        Col("asa_s", N_("ASA"), "duration"), Col("wait_max_s", N_("Longest wait"), "duration"),
+        Col("avg_talk_s", N_("Average talk time"), "duration"),
+    ]
+    return cols, out, out, int(out["calls"].sum()) if len(out) else 0, []
+
+
+def run_queue_wait_talk(scope, flt, tz, engine, path):
+    if flt.by == "queue":
+        raise ValueError(f"by must be one of {q.PBX_BY}")
+    df = _queue_frame(scope, flt, tz, engine, path, flt.by)
+    out = df[["period", "queue", "name", "calls", "answered"]].copy()
+    out["avg_wait_answered_s"] = _objects(out.index, [metrics.asa_s(w, a) for w, a in zip(df["answered_wait_s"], df["answered"])])
+    out["avg_wait_all_s"] = _objects(out.index, [metrics.avg_wait_all_s(w, c) for w, c in zip(df["wait_s"], df["calls"])])
+    out["avg_talk_s"] = _objects(out.index, [metrics.avg_talk_s(t, a) for t, a in zip(df["talk_s"], df["answered"])])
+    cols = _period_cols(flt) + [
+        Col("queue", N_("Queue"), "text"), Col("name", N_("Name"), "text"),
+        Col("calls", N_("Calls")), Col("answered", N_("Answered")),
+        Col("avg_wait_answered_s", N_("Average wait (answered)"), "duration"),
+        Col("avg_wait_all_s", N_("Average wait (all)"), "duration"),
+        Col("avg_talk_s", N_("Average talk time"), "duration"),
+    ]
+    return cols, out, out, int(out["calls"].sum()) if len(out) else 0, []
+
+
 RUNNERS = {
     "extension-statistics": run_extension_statistics,
     "pbx-activity": run_pbx_activity,
     "extension-activity": run_extension_activity,
     "did-dod": run_did_dod,
+    "queue-performance": run_queue_performance,
+    "queue-wait-talk": run_queue_wait_talk,
 }
 
 
@@ -357,6 +442,8 @@ def header(col: Col, lang: str | None, *, csv_units: bool = False) -> str:
     text = _(col.label) if col.translate else col.label
     if csv_units and col.kind == "duration":
         text += " [s]"
+    if csv_units and col.kind == "percent":
+        text += " [%]"
     return text
 
 
@@ -368,6 +455,8 @@ def csv_value(col: Col, v, lang: str | None = None) -> str:
         return str(int(v))
     if col.kind == "duration":
         return str(int(round(float(v))))
+    if col.kind == "percent":
+        return f"{float(v) * 100:.1f}"
     if col.kind == "date":
         return _as_date(v).isoformat()
     if col.kind == "month":
@@ -388,11 +477,13 @@ def csv_value(col: Col, v, lang: str | None = None) -> str:
 def display_value(col: Col, v, lang: str | None) -> str:
     """What the table shows: locale numbers, durations as 1:05 / 1 h 02 min."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "–" if col.kind == "duration" else ""
+        return "–" if col.kind in ("duration", "percent") else ""
     if col.kind == "int":
         return fmt_number(int(v), lang)
     if col.kind == "duration":
         return fmt_duration(v)
+    if col.kind == "percent":
+        return fmt_percent(float(v), lang)
     if col.kind == "date":
         return fmt_date(_as_date(v), lang)
     if col.kind == "month":

@@ -83,6 +83,9 @@ DEFINITIONS = {
     "service_level": N_("Service level: calls answered within the queue's target (default 20 s) ÷ offered calls."),
     "abandon_rate": N_("Abandon rate: abandoned calls (without short abandons) ÷ offered calls."),
     "asa": N_("ASA (average speed of answer): mean wait of answered calls."),
+    "abandoned_queue": N_("Abandoned (queue): callers who hung up while waiting, short abandons excluded. Timed out, exited by key and no agents are counted apart."),
+    "avg_wait_all": N_("Average wait (all): total wait of every call that entered the queue (short abandons included) ÷ those calls."),
+    "longest_wait": N_("Longest wait: the longest time a caller waited in the queue, whatever the outcome."),
     "occupancy": N_("Occupancy: talk time ÷ (logged-in time − pause time)."),
     "calls": N_("Calls: every call that started in the period, counted by its start time (a call crossing an hour or a day belongs to the hour it started in), in the PBX time zone."),
     "answered": N_("Answered: calls with the status answered. Unanswered = calls − answered (no answer, busy, failed, voicemail, abandoned)."),
@@ -93,3 +96,92 @@ DEFINITIONS = {
     "pbx_calls": N_("PBX activity: each call counts once, whatever extensions it involved."),
     "did_dod": N_("DID: inbound calls per our called number. DOD: outbound calls per caller ID we presented."),
 }
+
+
+# --------------------------------------------------------------------------- queue metrics
+# The queue reports (data.queries.reports.queue_stats) sum, per queue and period, the same
+# raw counts on both paths (agg_queue_hour or queue_call); the ratios below are computed
+# from those sums only, here, for the page, the CSV and the CLI alike.
+QUEUE_OUTCOME_COLUMNS = {"answered": "answered", "timeout": "timed_out", "exit_key": "exit_key",
+                         "no_agents": "no_agents"}
+
+
+def count_outcome(outcome_col, outcome: str, weight=1):
+    """SQL: queue calls (or aggregate rows weighted by `weight`) with this outcome."""
+    return sa.func.sum(sa.case((outcome_col == outcome, weight), else_=0))
+
+
+def offered(calls, short_abandons) -> int:
+    """Offered: calls that entered the queue minus short abandons."""
+    return int(calls or 0) - int(short_abandons or 0)
+
+
+def abandoned_excl_short(abandoned, short_abandons) -> int:
+    """Abandoned: callers who hung up in the queue, short abandons excluded."""
+    return int(abandoned or 0) - int(short_abandons or 0)
+
+
+def _ratio(num, den) -> float | None:
+    den = int(den or 0)
+    return None if den == 0 else float(num or 0) / den
+
+
+def service_level(within_sl, offered_calls) -> float | None:
+    """Service level: answered within the queue's target ÷ offered (None when nothing offered)."""
+    return _ratio(within_sl, offered_calls)
+
+
+def abandon_rate(abandoned, offered_calls) -> float | None:
+    """Abandon rate: abandoned (without short abandons) ÷ offered."""
+    return _ratio(abandoned, offered_calls)
+
+
+def asa_s(answered_wait_s, answered) -> float | None:
+    """ASA: total wait of answered calls ÷ answered calls."""
+    return _ratio(answered_wait_s, answered)
+
+
+def avg_wait_all_s(wait_s, calls) -> float | None:
+    """Average wait (all): total wait of every call that entered the queue ÷ those calls."""
+    return _ratio(wait_s, calls)
+
+
+# --------------------------------------------------------------------------- Erlang C staffing
+
+
+def erlang_c(traffic_erlangs: float, agents: int) -> float:
+    """Probability that a call waits (Erlang C) with `agents` agents and offered traffic A
+    = λ·h erlangs; 1.0 when agents ≤ A (the queue grows without bound)."""
+    a, n = float(traffic_erlangs), int(agents)
+    if n <= 0 or a >= n:
+        return 1.0
+    if a <= 0:
+        return 0.0
+    # Erlang B by the stable recursion B(k) = A·B(k−1) / (k + A·B(k−1)), then C from B.
+    b = 1.0
+    for k in range(1, n + 1):
+        b = a * b / (k + a * b)
+    return n * b / (n - a * (1 - b))
+
+
+def erlang_c_service_level(calls_per_hour: float, handle_s: float, agents: int, target_s: float) -> float:
+    """Share of calls answered within `target_s`: 1 − P(wait)·e^(−(N−A)·t/h)."""
+    import math
+
+    a = float(calls_per_hour) * float(handle_s) / 3600.0
+    if a <= 0:
+        return 1.0
+    if agents <= a:
+        return 0.0
+    return 1.0 - erlang_c(a, agents) * math.exp(-(agents - a) * float(target_s) / float(handle_s))
+
+
+def agents_needed(calls_per_hour: float, handle_s: float, target_s: float, goal: float = 0.8) -> int:
+    """Staffing need: the fewest agents whose Erlang C service level reaches `goal`."""
+    a = float(calls_per_hour) * float(handle_s) / 3600.0
+    if a <= 0:
+        return 0
+    n = max(1, int(a) + 1)
+    while erlang_c_service_level(calls_per_hour, handle_s, n, target_s) < goal:
+        n += 1
+    return n

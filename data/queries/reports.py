@@ -28,11 +28,13 @@ import sqlalchemy as sa
 from data import metrics
 from data import schema as s
 from data.schema import DIRECTIONS
-from data.scope import Scope, call_clause, extension_clause
+from data.scope import Scope, call_clause, extension_clause, queue_clause
 from data.timebuckets import hour_floor, local_day_bounds_utc
 
-REPORT_TYPES = ("extension-statistics", "pbx-activity", "extension-activity", "did-dod")
+REPORT_TYPES = ("extension-statistics", "pbx-activity", "extension-activity", "did-dod", "queue-performance",
+                "queue-wait-talk")
 PBX_BY = ("hour_of_day", "day", "month")
+QUEUE_BY = ("queue", "hour_of_day", "day", "month")  # queue: the whole range per queue
 DID_BY = ("day", "month")
 INTERVALS = (15, 30, 60, 1440)  # minutes; 1440 = per local day
 STATUS_COLUMNS = tuple(metrics.STATUS_CLASSES)  # answered, no_answer, busy, failed, voicemail, abandoned
@@ -65,9 +67,11 @@ class ReportFilter:
     directions: tuple[str, ...] = field(default_factory=tuple)
     by: str = "day"  # pbx-activity: hour_of_day | day | month; did-dod: day | month
     interval: int = 60  # extension-activity: 15 | 30 | 60 | 1440 minutes
+    queues: tuple[str, ...] = field(default_factory=tuple)  # queue reports: these queues (empty: all)
 
     def __post_init__(self):
         object.__setattr__(self, "extensions", _strs(self.extensions))
+        object.__setattr__(self, "queues", _strs(self.queues))
         object.__setattr__(self, "groups", _strs(self.groups))
         dirs = _strs(self.directions)
         unknown = [d for d in dirs if d not in DIRECTIONS]
@@ -126,6 +130,8 @@ def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
         return scope.all and flt.interval in (60, 1440)
     if report == "did-dod":
         return scope.all and not flt.has_extension_filter
+    if report in ("queue-performance", "queue-wait-talk"):
+        return scope.all
     return False
 
 
@@ -374,6 +380,110 @@ def did_dod(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None =
     return sa.select(u).order_by(u.c.period, u.c.kind, u.c.number)
 
 
+# --------------------------------------------------------------------------- queue reports
+
+QUEUE_SUMS = ("calls", "answered", "abandoned", "short_abandons", "timed_out", "exit_key", "no_agents", "within_sl",
+              "wait_s", "answered_wait_s", "wait_max_s", "talk_s")
+
+
+def queue_stats(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per (local hour of day / day / month, when ``by`` is not 'queue') and queue the raw
+    sums every queue metric is computed from (data.metrics): period?, queue, then
+    QUEUE_SUMS. A queue call belongs to the hour it entered the queue; ``abandoned``
+    counts every abandon (short ones too — data.metrics subtracts them).
+
+    Aggregate path: agg_queue_hour (thresholds applied at refresh); facts path: queue_call
+    with its queue's thresholds, narrowed to the scope's queues."""
+    if flt.by not in QUEUE_BY:
+        raise ValueError(f"by must be one of {QUEUE_BY}")
+    start, end = flt.bounds(tz)
+    th = s.time_hour
+    per_period = flt.by != "queue"
+    period = [_pbx_period(th, flt.by).label("period")] if per_period else []
+    if _choose(path, uses_aggregates("queue-performance", scope, flt)) == "aggregate":
+        a = s.agg_queue_hour
+
+        def by_outcome(outcome, weight=None):
+            return metrics.count_outcome(a.c.outcome, outcome, a.c.calls if weight is None else weight)
+
+        cols = [
+            sa.func.sum(a.c.calls).label("calls"),
+            by_outcome("answered").label("answered"),
+            by_outcome("abandoned").label("abandoned"),
+            sa.func.sum(a.c.short_abandons).label("short_abandons"),
+            by_outcome("timeout").label("timed_out"),
+            by_outcome("exit_key").label("exit_key"),
+            by_outcome("no_agents").label("no_agents"),
+            sa.func.sum(a.c.within_sl).label("within_sl"),
+            sa.func.sum(a.c.wait_s).label("wait_s"),
+            by_outcome("answered", a.c.wait_s).label("answered_wait_s"),
+            sa.func.max(a.c.wait_max_s).label("wait_max_s"),
+            sa.func.sum(a.c.talk_s).label("talk_s"),
+        ]
+        stmt = sa.select(*period, a.c.queue, *cols).where(
+            a.c.bucket_utc >= start, a.c.bucket_utc < end,
+            a.c.queue.in_(flt.queues) if flt.queues else sa.true(),
+        )
+        if per_period:
+            stmt = stmt.join(th, th.c.bucket_utc == a.c.bucket_utc)
+        group = [*period, a.c.queue]
+        return stmt.group_by(*group).order_by(*group)
+    qc, qt = s.queue_call, s.queue
+    sl_target = sa.func.coalesce(qt.c.sl_target_s, metrics.DEFAULT_SL_TARGET_S)
+    short_s = sa.func.coalesce(qt.c.short_abandon_s, metrics.DEFAULT_SHORT_ABANDON_S)
+
+    def by_outcome(outcome, weight=1):
+        return metrics.count_outcome(qc.c.outcome, outcome, weight)
+
+    cols = [
+        sa.func.count().label("calls"),
+        by_outcome("answered").label("answered"),
+        by_outcome("abandoned").label("abandoned"),
+        sa.func.sum(sa.case((metrics.is_short_abandon(qc.c.outcome, qc.c.wait_s, short_s), 1), else_=0))
+        .label("short_abandons"),
+        by_outcome("timeout").label("timed_out"),
+        by_outcome("exit_key").label("exit_key"),
+        by_outcome("no_agents").label("no_agents"),
+        sa.func.sum(sa.case((metrics.is_answered_within_sl(qc.c.outcome, qc.c.wait_s, sl_target), 1), else_=0))
+        .label("within_sl"),
+        sa.func.sum(qc.c.wait_s).label("wait_s"),
+        by_outcome("answered", qc.c.wait_s).label("answered_wait_s"),
+        sa.func.max(qc.c.wait_s).label("wait_max_s"),
+        sa.func.sum(qc.c.talk_s).label("talk_s"),
+    ]
+    source = qc.outerjoin(qt, sa.and_(qt.c.number == qc.c.queue, qt.c.source_id == qc.c.source_id))
+    if per_period:
+        source = source.join(th, th.c.bucket_utc == hour_floor(qc.c.enter_utc))
+    stmt = sa.select(*period, qc.c.queue, *cols).select_from(source).where(
+        qc.c.enter_utc >= start, qc.c.enter_utc < end,
+        queue_clause(scope, qc.c.queue),
+        qc.c.queue.in_(flt.queues) if flt.queues else sa.true(),
+    )
+    group = [*period, qc.c.queue]
+    return stmt.group_by(*group).order_by(*group)
+
+
+def queue_names(numbers) -> sa.Select:
+    qt = s.queue
+    return (sa.select(qt.c.number, sa.func.max(qt.c.name)).where(qt.c.number.in_(sorted(set(numbers))),
+                                                                  qt.c.name.is_not(None))
+            .group_by(qt.c.number))
+
+
+def queue_options(scope: Scope) -> sa.Select:
+    """Queues the scope may see (configured or seen in queue calls), with names."""
+    qt, qc = s.queue, s.queue_call
+    numbers = sa.union(sa.select(qt.c.number.label("number")),
+                       sa.select(sa.distinct(qc.c.queue).label("number"))).subquery("qn")
+    return (
+        sa.select(numbers.c.number, sa.func.max(qt.c.name).label("name"))
+        .select_from(numbers.outerjoin(qt, qt.c.number == numbers.c.number))
+        .where(queue_clause(scope, numbers.c.number))
+        .group_by(numbers.c.number)
+        .order_by(numbers.c.number)
+    )
+
+
 # --------------------------------------------------------------------------- the calls behind a report
 
 
@@ -400,6 +510,12 @@ def report_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> 
             ))
     elif report in ("ivr", "ring-groups"):
         where = [c.c.id.in_(ivr_ring_group_calls(report, scope, flt, tz))]
+    elif report in ("queue-performance", "queue-wait-talk"):
+        # Calls that entered one of the queues in the range (matched by the call they belong to).
+        qc = s.queue_call
+        where = [c.c.id.in_(sa.select(qc.c.call_id).where(
+            qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.call_id.is_not(None),
+            queue_clause(scope, qc.c.queue), qc.c.queue.in_(flt.queues) if flt.queues else sa.true()))]
     else:
         raise ValueError(f"unknown report {report!r}")
     return (
@@ -444,6 +560,8 @@ BUILDERS = {
     "pbx-activity": pbx_activity,
     "extension-activity": extension_activity,
     "did-dod": did_dod,
+    "queue-performance": queue_stats,
+    "queue-wait-talk": queue_stats,
 }
 
 

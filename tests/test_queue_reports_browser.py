@@ -1,0 +1,110 @@
+"""The two queue report pages in headless Chromium, in English and in Czech.
+
+``python app.py`` serves a SQLite database holding the hand-built queue calls of
+tests/data/test_queue_reports.py. For each page and language: it opens from a URL query
+(queues and grouping included), draws its chart, a change of grouping redraws it and
+rewrites the URL, the CSV download has as many rows as the table, and nothing fails in the
+console or on the server. Without Chromium these tests skip locally and FAIL under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from callboard.i18n import gettext
+from tests.browser_support import app_settings, browser_page, chromium, running_app, watch_problems
+from tests.test_reports_browser import FIGURE_JS, download_csv, figure, grid, idle, open_report
+
+QUERY = "from=2026-05-04&to=2026-05-04&queues=600,700"
+# (path, id prefix, extra query, the grouping the test switches to)
+PAGES = [
+    ("/reports/queue-performance", "qp", "&by=queue", "hour_of_day"),
+    ("/reports/queue-wait-talk", "qw", "&by=day", "hour_of_day"),
+]
+
+
+def _fill(url: str) -> None:
+    from data import aggregates
+    from data import schema as s
+    from data.migrate import upgrade
+    from tests.data.test_queue_reports import QUEUE_CALLS
+
+    upgrade(url)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if not conn.execute(sa.select(s.source.c.id)).first():
+                conn.execute(sa.insert(s.source).values(id=1, name="main"))
+            conn.execute(sa.insert(s.queue), [dict(source_id=1, number="600", name="Sales", sl_target_s=20,
+                                                   short_abandon_s=5),
+                                              dict(source_id=1, number="700", name="Support", sl_target_s=30,
+                                                   short_abandon_s=10)])
+            conn.execute(sa.insert(s.queue_call), QUEUE_CALLS)
+            aggregates.refresh(conn, datetime(2026, 5, 1), datetime(2026, 11, 1))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("queue-reports-server")
+    url = f"sqlite:///{tmp / 'callboard.db'}"
+    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
+    os.environ["CALLBOARD_TIMEZONE"] = "Europe/Prague"
+    with app_settings(CALLBOARD_DATABASE_URL=url):
+        _fill(url)
+    env.update(CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
+               CALLBOARD_FILES_DIR=str(tmp / "files"))
+    with running_app(env, tmp) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser, server):
+    with browser_page(browser, server, timeout_ms=15_000, viewport={"width": 1400, "height": 900},
+                      accept_downloads=True) as pg:
+        pg.problems = watch_problems(pg)
+        yield pg
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "cs"])
+@pytest.mark.parametrize("path,prefix,extra,by", PAGES, ids=[p[1] for p in PAGES])
+def test_queue_report_page(page, lang, path, prefix, extra, by):
+    open_report(page, path, QUERY + extra, lang)
+    page.wait_for_selector(f"#{prefix}-graph-0 .main-svg", state="visible")
+    before = figure(page, prefix)
+    assert before
+    assert not page.locator(f"#{prefix}-empty").count()
+    body = page.inner_text("#_pages_content")
+    if lang == "cs":
+        assert gettext("cs", "Queues") in body and gettext("cs", "Download CSV") in body
+    assert "Sales" in body and "Support" in body  # the queue filter shows the chosen queues by name
+
+    page.locator(f"#{prefix}-by input[value='{by}']").click()
+    page.wait_for_function("(u) => window.location.search.includes(u)", arg=f"by={by}")
+    page.wait_for_function("([sel, old]) => {" + FIGURE_JS.replace("(sel) =>", "const f = (sel) =>") +
+                           "; const now = f(sel); return now && now !== old; }",
+                           arg=[f"#{prefix}-graph-0", before])
+    idle(page)
+    assert "queues=600,700" in page.url
+
+    shown = grid(page, prefix)
+    assert shown["rows"], "the table is empty"
+    rows = download_csv(page, prefix)
+    assert len(rows[0]) == len(shown["headers"])
+    assert len(rows) - 1 == 24 * 2  # every local hour for both queues
+    titles = [t for _c, t in shown["headers"]]
+    # Same headers (the grid lists its pinned part apart, so the order is not compared).
+    assert sorted(h.replace(" [s]", "").replace(" [%]", "") for h in rows[0]) == sorted(titles)
+    assert not page.problems, page.problems

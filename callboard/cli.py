@@ -384,7 +384,8 @@ def import_queue_log(
 def report(
     report_type: str = typer.Argument(..., metavar="TYPE",
                                       help="extension-statistics | pbx-activity | extension-activity | did-dod"
-                                           " | ivr | ring-groups | queue-performance | queue-wait-talk"),
+                                           " | ivr | ring-groups | queue-performance | queue-wait-talk"
+                                           " | queue-callbacks | queue-satisfaction"),
     date_from: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local)."),
     date_to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (PBX local), inclusive."),
     extension: list[str] = typer.Option([], "--extension", help="Only these extensions (repeatable)."),

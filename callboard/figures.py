@@ -258,3 +258,34 @@ def fig_queue_wait_talk(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
                             line=dict(color=colour, dash=dash))
     fig.update_layout(xaxis_title=x_title, yaxis_title=_("Seconds"), xaxis_type="category")
     return _base_layout(fig, _("Queue wait and talk times"))
+
+
+def fig_queue_callbacks(df: pd.DataFrame, lang: str) -> go.Figure:
+    """Per queue: callbacks requested, completed, failed (grouped bars); the average time
+    to callback in the hover. df: label, requested, completed, failed, avg_ttc_s."""
+    _ = translator(lang)
+    fig = go.Figure()
+    ttc = [f"{v / 60:.1f} min" if v is not None and not pd.isna(v) else "–" for v in df["avg_ttc_s"]]
+    for i, (key, label) in enumerate((("requested", N_("Requested")), ("completed", N_("Completed")),
+                                      ("failed", N_("Failed")))):
+        fig.add_bar(x=df["label"], y=df[key], name=_(label), marker_color=OKABE_ITO[i],
+                    customdata=ttc, hovertemplate="%{x}: %{y}<br>" + _("Average time to callback") + ": %{customdata}")
+    fig.update_xaxes(type="category", title_text=_("Queue"))
+    fig.update_yaxes(title_text=_("Callbacks"))
+    fig = _base_layout(fig, _("Queue callbacks"))
+    fig.update_layout(barmode="group")
+    return fig
+
+
+def fig_queue_satisfaction(df: pd.DataFrame, lang: str) -> go.Figure:
+    """Average score per queue / agent (bars), participation in the hover. df: label,
+    avg_score, participation."""
+    _ = translator(lang)
+    part = [f"{v * 100:.1f} %" if v is not None and not pd.isna(v) else "–" for v in df["participation"]]
+    fig = go.Figure()
+    fig.add_bar(x=df["label"], y=[None if v is None else float(v) for v in df["avg_score"]], name=_("Average score"),
+                marker_color=OKABE_ITO[0], customdata=part,
+                hovertemplate="%{x}: %{y:.2f}<br>" + _("Participation rate") + ": %{customdata}")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text=_("Average score"))
+    return _base_layout(fig, _("Queue satisfaction survey"))

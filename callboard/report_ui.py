@@ -307,7 +307,7 @@ def grid_columns(result: ReportResult, lang: str, prefs: dict | None = None) -> 
         d = {"field": f"c{i}", "colId": c.key, "headerName": header(c, lang),
              "valueFormatter": {"function": f"params.data ? params.data.c{i}_fmt : ''"},
              "hide": c.key in hidden, "pinned": "left" if c.key in pinned else None}
-        if c.kind in ("int", "duration", "percent"):
+        if c.kind in ("int", "duration", "percent", "decimal"):
             d["type"] = "rightAligned"
         cols.append(d)
     return cols

@@ -421,6 +421,94 @@ def run_ring_groups(scope, flt, tz, engine, path):
 RUNNERS.update({"ivr": run_ivr, "ring-groups": run_ring_groups})
 
 
+# --------------------------------------------------------------------------- queue-callbacks / queue-satisfaction
+
+TITLES.update({"queue-callbacks": N_("Queue callbacks"), "queue-satisfaction": N_("Queue satisfaction survey")})
+CALLBACK_SUMMARY = ("requested", "completed", "failed")
+
+
+def run_queue_callbacks(scope, flt, tz, engine, path):
+    """Table: the activity — each callback requested in the range (local request time,
+    number, queue, status, attempts, agent, time to callback), what a manager follows up.
+    Chart: the per-queue summary (requested, completed, failed, average time to callback)."""
+    rows = _fetch(q.callback_activity(scope, flt, tz), engine)
+    data = []
+    for req, done, number, queue, status, attempts, agent in rows:
+        req, done = _as_dt(req), _as_dt(done) if done is not None else None
+        ttc = metrics.time_to_callback_s(req, done) if status == "completed" else None
+        data.append([req.replace(tzinfo=UTC).astimezone(tz), number, queue or "", status, int(attempts or 0),
+                     agent or "", ttc])
+    df = pd.DataFrame(data, columns=["requested", "number", "queue", "status", "attempts", "agent", "ttc_s"])
+    df = df.astype({"attempts": "int64"})
+    df["ttc_s"] = _objects(df.index, [r[-1] for r in data])
+    cols = [Col("requested", N_("Requested"), "datetime"), Col("number", N_("Number"), "text"),
+            Col("queue", N_("Queue"), "text"), Col("status", N_("Status"), "text"),
+            Col("attempts", N_("Attempts")), Col("agent", N_("Agent"), "text"),
+            Col("ttc_s", N_("Time to callback"), "duration")]
+    return cols, df, callback_summary(df, engine), len(df), []
+
+
+def callback_summary(df: pd.DataFrame, engine=None) -> pd.DataFrame:
+    """Per queue: requested (all callbacks), completed, failed, average time to callback."""
+    out = []
+    for queue in sorted(df["queue"].unique().tolist()):
+        part = df[df["queue"] == queue]
+        done = part[part["status"] == "completed"]
+        out.append([queue, len(part), len(done), int((part["status"] == "failed").sum()),
+                    metrics.avg_time_to_callback_s(sum(float(v) for v in done["ttc_s"]), len(done))])
+    summary = pd.DataFrame(out, columns=["queue", *CALLBACK_SUMMARY, "avg_ttc_s"])
+    summary["avg_ttc_s"] = _objects(summary.index, [r[-1] for r in out])
+    names = _names(q.queue_names, summary["queue"].tolist(), engine)
+    summary.insert(1, "name", [names.get(n, "") for n in summary["queue"]])
+    return summary
+
+
+def run_queue_satisfaction(scope, flt, tz, engine, path):
+    """Table: per queue, then per agent — answers per score key, answers, total points,
+    average score (points ÷ answers), answered queue calls and participation (answers ÷
+    answered calls), definitions in data.metrics."""
+    per: dict[tuple[str, str], dict] = {}
+    keys: set[str] = set()
+    for level in ("queue", "agent"):
+        for who, key, n, points in _fetch(q.survey_scores(scope, flt, tz, level), engine):
+            d = per.setdefault((level, who), {"keys": {}, "points": 0, "answered": 0})
+            d["keys"][key] = int(n)
+            d["points"] += int(points or 0)
+            keys.add(key)
+        for who, n in _fetch(q.answered_queue_calls(scope, flt, tz, level), engine):
+            if (level, who) in per:
+                per[(level, who)]["answered"] = int(n)
+    keys = sorted(keys, key=lambda k: (len(k), k))
+    qnames = _names(q.queue_names, [w for lv, w in per if lv == "queue"], engine)
+    anames = _names(q.extension_names, [w for lv, w in per if lv == "agent"], engine)
+    data = []
+    for level in ("queue", "agent"):
+        for who in sorted((w for lv, w in per if lv == level), key=lambda v: (len(v), v)):
+            d = per[(level, who)]
+            answers = sum(d["keys"].values())
+            data.append([who if level == "queue" else "", who if level == "agent" else "",
+                         (qnames if level == "queue" else anames).get(who, ""),
+                         *(d["keys"].get(k, 0) for k in keys), answers, d["points"],
+                         metrics.csat_average(d["points"], answers), d["answered"],
+                         metrics.csat_participation(answers, d["answered"])])
+    key_cols = [f"key:{k}" for k in keys]
+    df = pd.DataFrame(data, columns=["queue", "agent", "name", *key_cols, "answers", "points", "avg_score",
+                                     "answered", "participation"])
+    df = df.astype({k: "int64" for k in [*key_cols, "answers", "points", "answered"]})
+    df["avg_score"] = _objects(df.index, [r[-3] for r in data])
+    df["participation"] = _objects(df.index, [r[-1] for r in data])
+    cols = [Col("queue", N_("Queue"), "text"), Col("agent", N_("Agent"), "text"), Col("name", N_("Name"), "text")]
+    cols += [Col(f"key:{k}", k, "int", translate=False) for k in keys]
+    cols += [Col("answers", N_("Answers")), Col("points", N_("Total points")),
+             Col("avg_score", N_("Average score"), "decimal"), Col("answered", N_("Answered calls")),
+             Col("participation", N_("Participation rate"), "percent")]
+    total = int(df[df["queue"] != ""]["answers"].sum()) if len(df) else 0
+    return cols, df, df, total or (int(df["answers"].sum()) if len(df) else 0), []
+
+
+RUNNERS.update({"queue-callbacks": run_queue_callbacks, "queue-satisfaction": run_queue_satisfaction})
+
+
 def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine | None = None,
                tz: ZoneInfo | None = None, path: str | None = None) -> ReportResult:
     if report not in RUNNERS:
@@ -457,6 +545,8 @@ def csv_value(col: Col, v, lang: str | None = None) -> str:
         return str(int(round(float(v))))
     if col.kind == "percent":
         return f"{float(v) * 100:.1f}"
+    if col.kind == "decimal":
+        return f"{float(v):.2f}"
     if col.kind == "date":
         return _as_date(v).isoformat()
     if col.kind == "month":
@@ -477,13 +567,15 @@ def csv_value(col: Col, v, lang: str | None = None) -> str:
 def display_value(col: Col, v, lang: str | None) -> str:
     """What the table shows: locale numbers, durations as 1:05 / 1 h 02 min."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "–" if col.kind in ("duration", "percent") else ""
+        return "–" if col.kind in ("duration", "percent", "decimal") else ""
     if col.kind == "int":
         return fmt_number(int(v), lang)
     if col.kind == "duration":
         return fmt_duration(v)
     if col.kind == "percent":
         return fmt_percent(float(v), lang)
+    if col.kind == "decimal":
+        return fmt_number(float(v), lang, 2)
     if col.kind == "date":
         return fmt_date(_as_date(v), lang)
     if col.kind == "month":

@@ -185,3 +185,29 @@ def agents_needed(calls_per_hour: float, handle_s: float, target_s: float, goal:
     while erlang_c_service_level(calls_per_hour, handle_s, n, target_s) < goal:
         n += 1
     return n
+
+
+# --------------------------------------------------------------------------- callbacks / satisfaction (CSAT)
+
+
+def time_to_callback_s(requested_utc, completed_utc) -> float | None:
+    """Time to callback: completed − requested, in seconds (None unless completed)."""
+    if requested_utc is None or completed_utc is None:
+        return None
+    return (completed_utc - requested_utc).total_seconds()
+
+
+def avg_time_to_callback_s(total_s, completed) -> float | None:
+    """Average time to callback: sum of (completed − requested) over completed callbacks ÷ completed."""
+    return _ratio(total_s, completed)
+
+
+def csat_average(total_points, answers) -> float | None:
+    """Average score: total points ÷ answers (None without answers; shown with 2 decimals)."""
+    return _ratio(total_points, answers)
+
+
+def csat_participation(answers, answered_calls) -> float | None:
+    """Participation rate: survey answers ÷ answered queue calls (outcome 'answered') of the
+    same queue / agent in the range (None when nothing was answered)."""
+    return _ratio(answers, answered_calls)

@@ -510,6 +510,8 @@ def report_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> 
             ))
     elif report in ("ivr", "ring-groups"):
         where = [c.c.id.in_(ivr_ring_group_calls(report, scope, flt, tz))]
+    elif report in ("queue-callbacks", "queue-satisfaction"):
+        where = [c.c.id.in_(callback_survey_calls(report, scope, flt, tz))]
     elif report in ("queue-performance", "queue-wait-talk"):
         # Calls that entered one of the queues in the range (matched by the call they belong to).
         qc = s.queue_call
@@ -704,3 +706,69 @@ def ivr_ring_group_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneI
         )
     g = _ring_group_calls(scope, flt, tz)
     return sa.select(g.c.call_id).distinct()
+
+
+# --------------------------------------------------------------------------- queue-callbacks / queue-satisfaction
+# Facts path only (callback and survey_answer are small tables).
+
+
+def _callback_where(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    start, end = flt.bounds(tz)
+    cb = s.callback
+    return sa.and_(
+        cb.c.requested_utc >= start, cb.c.requested_utc < end,
+        sa.true() if scope.all else sa.or_(queue_clause(scope, cb.c.queue), extension_clause(scope, cb.c.agent)),
+        cb.c.queue.in_(flt.queues) if flt.queues else sa.true(),
+    )
+
+
+def callback_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Callbacks requested in the range (a callback's queue in the scope, or its agent),
+    oldest first. Columns: requested_utc, completed_utc, number, queue, status, attempts,
+    agent. The per-queue summary is counted from these rows (callboard.reports)."""
+    cb = s.callback
+    return (sa.select(cb.c.requested_utc, cb.c.completed_utc, cb.c.number, cb.c.queue, cb.c.status,
+                      cb.c.attempts, cb.c.agent)
+            .where(_callback_where(scope, flt, tz)).order_by(cb.c.requested_utc, cb.c.id))
+
+
+def survey_scores(scope: Scope, flt: ReportFilter, tz: ZoneInfo, level: str) -> sa.Select:
+    """Survey answers given in the range per queue (level 'queue', queue_clause) or per
+    agent (level 'agent', extension_clause) and score key. Columns: who, score_key,
+    answers, points."""
+    start, end = flt.bounds(tz)
+    sv = s.survey_answer
+    who = sv.c.queue if level == "queue" else sv.c.agent
+    scoped = queue_clause(scope, who) if level == "queue" else extension_clause(scope, who)
+    return (sa.select(who.label("who"), sv.c.score_key, sa.func.count().label("answers"),
+                      sa.func.sum(sv.c.points).label("points"))
+            .where(sv.c.at_utc >= start, sv.c.at_utc < end, who.is_not(None), who != "", scoped,
+                   sv.c.queue.in_(flt.queues) if flt.queues else sa.true())
+            .group_by(who, sv.c.score_key).order_by(who, sv.c.score_key))
+
+
+def answered_queue_calls(scope: Scope, flt: ReportFilter, tz: ZoneInfo, level: str) -> sa.Select:
+    """Answered queue calls (outcome 'answered', entered in the range) per queue or per
+    answering agent — the participation denominator. Columns: who, answered."""
+    start, end = flt.bounds(tz)
+    qc = s.queue_call
+    who = qc.c.queue if level == "queue" else qc.c.agent
+    scoped = queue_clause(scope, who) if level == "queue" else extension_clause(scope, who)
+    return (sa.select(who.label("who"), sa.func.count().label("answered"))
+            .where(qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.outcome == "answered",
+                   who.is_not(None), who != "", scoped,
+                   qc.c.queue.in_(flt.queues) if flt.queues else sa.true())
+            .group_by(who).order_by(who))
+
+
+def callback_survey_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    """The ids of the calls behind queue-callbacks / queue-satisfaction (for report_calls)."""
+    if report == "queue-callbacks":
+        cb = s.callback
+        return sa.select(cb.c.call_id).where(_callback_where(scope, flt, tz), cb.c.call_id.is_not(None))
+    start, end = flt.bounds(tz)
+    sv = s.survey_answer
+    return sa.select(sv.c.call_id).where(
+        sv.c.at_utc >= start, sv.c.at_utc < end,
+        sa.or_(queue_clause(scope, sv.c.queue), extension_clause(scope, sv.c.agent)),
+        sv.c.queue.in_(flt.queues) if flt.queues else sa.true())

@@ -1,0 +1,84 @@
+"""The queue-callbacks and queue-satisfaction report pages in headless Chromium, in English
+and in Czech: each opens from a URL query, draws its chart and table (the fixture of
+tests/data/test_callback_survey_reports.py), the CSV download has the table's values, and
+nothing fails in the console or on the server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from callboard.i18n import gettext
+from tests.browser_support import app_settings, browser_page, chromium, running_app, watch_problems
+from tests.test_reports_browser import assert_csv_matches_grid, download_csv, figure, grid, idle, open_report
+
+QUERY = "from=2026-05-04&to=2026-05-05"
+PAGES = [("/reports/queue-callbacks", "qcb", "555001"), ("/reports/queue-satisfaction", "qsat", "Sales")]
+
+
+def _fill(url: str) -> None:
+    from data.migrate import upgrade
+    from tests.data.test_callback_survey_reports import fill
+
+    upgrade(url)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            fill(conn)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cb-sat-server")
+    url = f"sqlite:///{tmp / 'callboard.db'}"
+    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
+    os.environ["CALLBOARD_TIMEZONE"] = "Europe/Prague"
+    with app_settings(CALLBOARD_DATABASE_URL=url):
+        _fill(url)
+    env.update(CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
+               CALLBOARD_FILES_DIR=str(tmp / "files"))
+    with running_app(env, tmp) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser, server):
+    with browser_page(browser, server, timeout_ms=15_000, viewport={"width": 1400, "height": 900},
+                      accept_downloads=True) as pg:
+        pg.problems = watch_problems(pg)
+        yield pg
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "cs"])
+@pytest.mark.parametrize("path,prefix,seen", PAGES, ids=[p[1] for p in PAGES])
+def test_callback_and_satisfaction_pages(page, lang, path, prefix, seen):
+    open_report(page, path, QUERY, lang)
+    page.wait_for_selector(f"#{prefix}-graph-0 .main-svg", state="visible")
+    assert figure(page, prefix)
+    assert not page.locator(f"#{prefix}-empty").count()
+    body = page.inner_text("#_pages_content")
+    if lang == "cs":
+        assert gettext("cs", "Download CSV") in body and "Download CSV" not in body
+    idle(page)
+    shown = grid(page, prefix)
+    assert shown["rows"], "the table is empty"
+    assert seen in str(shown["rows"])
+    rows = download_csv(page, prefix)
+    titles = dict(shown["headers"])
+    for col_id, title in zip(titles, rows[0]):  # percentages: "[%]" in the CSV header, "75,0 %" on screen
+        if title.endswith(" [%]"):
+            assert title == titles[col_id] + " [%]"
+            rows[0][list(titles).index(col_id)] = titles[col_id]
+    assert_csv_matches_grid(rows, shown, lang)
+    assert not page.problems, page.problems

@@ -385,6 +385,7 @@ def report(
     report_type: str = typer.Argument(..., metavar="TYPE",
                                       help="extension-statistics | pbx-activity | extension-activity | did-dod"
                                            " | ivr | ring-groups | queue-performance | queue-wait-talk"
+                                           " | queue-agents | missed-unreturned"
                                            " | queue-callbacks | queue-satisfaction"),
     date_from: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local)."),
     date_to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (PBX local), inclusive."),
@@ -395,6 +396,7 @@ def report(
     queue: list[str] = typer.Option([], "--queue", help="queue-performance, queue-wait-talk: only these queues "
                                                         "(repeatable); --by queue | hour_of_day | day | month."),
     interval: int = typer.Option(60, help="extension-activity: 15 | 30 | 60 | 1440 minutes."),
+    hours: int = typer.Option(24, help="missed-unreturned: a call returned within this many hours is done."),
     lang: str = typer.Option("en", "--lang", help="Language of the headers: en | cs."),
     fmt: str = typer.Option("csv", "--format", help="Output format (csv; PDF and XLSX come with scheduling)."),
     with_calls: bool = typer.Option(False, "--with-calls", help="After the table, every call it counted."),
@@ -413,7 +415,7 @@ def report(
         raise typer.Exit(2)
     try:
         flt = ReportFilter(date.fromisoformat(date_from), date.fromisoformat(date_to), extensions=extension,
-                           groups=group, directions=direction, interval=interval, queues=queue,
+                           groups=group, directions=direction, interval=interval, queues=queue, hours=hours,
                            by=by or ("queue" if report_type == "queue-performance" else "day"))
         result = run_report(report_type, Scope.everything(), flt)
     except ValueError as exc:

@@ -289,3 +289,33 @@ def fig_queue_satisfaction(df: pd.DataFrame, lang: str) -> go.Figure:
     fig.update_xaxes(type="category")
     fig.update_yaxes(title_text=_("Average score"))
     return _base_layout(fig, _("Queue satisfaction survey"))
+
+
+def fig_queue_agents(df: pd.DataFrame, lang: str) -> go.Figure:
+    """Per agent: answered (solid) and ring-no-answer (hatched) queue calls, beside the
+    occupancy. df: label, answered, ring_no_answer, occupancy."""
+    from plotly.subplots import make_subplots
+
+    _ = translator(lang)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[_("Queue calls"), _("Occupancy")])
+    fig.add_bar(x=df["label"], y=df["answered"], name=_("Answered"), marker_color=STATUS_COLORS["answered"],
+                row=1, col=1)
+    fig.add_bar(x=df["label"], y=df["ring_no_answer"], name=_("Ring no answer"),
+                marker_color=STATUS_COLORS["no_answer"], marker_pattern_shape="/", row=1, col=1)
+    occ = [None if v is None else float(v) * 100 for v in df["occupancy"]]
+    fig.add_bar(x=df["label"], y=occ, name=_("Occupancy"), marker_color=OKABE_ITO[0], row=1, col=2)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text=_("Calls"), row=1, col=1)
+    fig.update_yaxes(title_text="%", row=1, col=2)
+    fig = _base_layout(fig, _("Queue agents"))
+    fig.update_layout(barmode="group", height=420, margin=dict(l=50, r=20, t=80, b=40))
+    return fig
+
+
+def fig_missed_unreturned(df: pd.DataFrame, lang: str) -> go.Figure:
+    """Missed calls not returned, per caller (the table's rows). df: caller, missed."""
+    _ = translator(lang)
+    fig = go.Figure()
+    fig.add_bar(x=df["caller"], y=df["missed"], name=_("Missed calls"), marker_color=STATUS_COLORS["no_answer"])
+    fig.update_layout(xaxis_title=_("Caller"), yaxis_title=_("Missed calls"), xaxis_type="category")
+    return _base_layout(fig, _("Missed calls not returned"))

@@ -642,3 +642,67 @@ def to_csv(result: ReportResult, lang: str | None, calls=None) -> str:
 def csv_filename(result: ReportResult) -> str:
     f = result.filter
     return f"{result.report}_{f.first_day.isoformat()}_{f.last_day.isoformat()}.csv"
+
+
+# --------------------------------------------------------------------------- queue-agents / missed-unreturned
+
+TITLES.update({"queue-agents": N_("Queue agents"), "missed-unreturned": N_("Missed calls not returned")})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def run_queue_agents(scope, flt, tz, engine, path):
+    """Table: per agent — queue calls answered, ring-no-answer, talk time, logged-in and
+    pause time clipped to the range (open sessions / pauses up to now), occupancy
+    (metrics.occupancy) and the pause time of each reason. Chart: the same rows."""
+    now = _utc_now()
+    calls = {a: (int(n or 0), int(t or 0)) for a, n, t in _fetch(q.agent_calls(scope, flt, tz), engine)}
+    rna = {a: int(n or 0) for a, n in _fetch(q.agent_ring_no_answer(scope, flt, tz), engine)}
+    logged = {a: round(float(sec or 0)) for a, _n, sec in _fetch(q.agent_logged_in(scope, flt, tz, now), engine)}
+    pauses: dict[str, dict[str, int]] = {}
+    for a, reason, sec in _fetch(q.agent_paused(scope, flt, tz, now), engine):
+        pauses.setdefault(a, {})[reason or ""] = pauses.get(a, {}).get(reason or "", 0) + round(float(sec or 0))
+    agents = sorted(set(calls) | set(rna) | set(logged) | set(pauses), key=lambda v: (len(v), v))
+    reasons = sorted({r for per in pauses.values() for r in per})
+    names = _names(q.extension_names, agents, engine)
+    data = []
+    for a in agents:
+        answered, talk = calls.get(a, (0, 0))
+        per = pauses.get(a, {})
+        pause = sum(per.values())
+        data.append([a, names.get(a, ""), answered, rna.get(a, 0), talk, logged.get(a, 0), pause,
+                     metrics.occupancy(talk, logged.get(a, 0), pause), *(per.get(r, 0) for r in reasons)])
+    reason_keys = [f"pause:{r}" for r in reasons]
+    ints = ["answered", "ring_no_answer", "talk_s", "logged_in_s", "pause_s", *reason_keys]
+    df = pd.DataFrame(data, columns=["agent", "name", *ints[:5], "occupancy", *reason_keys])
+    df = df.astype({k: "int64" for k in ints})
+    df["occupancy"] = pd.Series([row[7] for row in data], index=df.index, dtype="object")
+    cols = [Col("agent", N_("Agent"), "text"), Col("name", N_("Name"), "text"), Col("answered", N_("Answered")),
+            Col("ring_no_answer", N_("Ring no answer")), Col("talk_s", N_("Talk time"), "duration"),
+            Col("logged_in_s", N_("Logged-in time"), "duration"), Col("pause_s", N_("Pause time"), "duration"),
+            Col("occupancy", N_("Occupancy"), "percent")]
+    cols += [Col(f"pause:{r}", f"⏸ {r}" if r else "⏸ –", "duration", translate=False) for r in reasons]
+    total = int(df["answered"].sum()) + int(df["ring_no_answer"].sum()) if len(df) else 0
+    return cols, df, df, total or len(df), [], flt
+
+
+def run_missed_unreturned(scope, flt, tz, engine, path):
+    """Table: per caller whose missed inbound calls were not returned within flt.hours — the
+    missed calls, the last one and the first one (waiting since), oldest first."""
+    rows = _fetch(q.missed_unreturned(scope, flt, tz), engine)
+
+    def local(v):
+        return _as_dt(v).replace(tzinfo=UTC).astimezone(tz)
+
+    df = pd.DataFrame([(n, int(m), local(last), local(first)) for n, m, first, last in rows],
+                      columns=["caller", "missed", "last_missed", "waiting_since"])
+    df = df.astype({"missed": "int64", "last_missed": "object", "waiting_since": "object"})
+    cols = [Col("caller", N_("Caller"), "text"), Col("missed", N_("Missed calls")),
+            Col("last_missed", N_("Last missed call"), "datetime"), Col("waiting_since", N_("Waiting since"),
+                                                                        "datetime")]
+    return cols, df, df, int(df["missed"].sum()) if len(df) else 0, [], flt
+
+
+RUNNERS.update({"queue-agents": run_queue_agents, "missed-unreturned": run_missed_unreturned})

@@ -211,3 +211,10 @@ def csat_participation(answers, answered_calls) -> float | None:
     """Participation rate: survey answers ÷ answered queue calls (outcome 'answered') of the
     same queue / agent in the range (None when nothing was answered)."""
     return _ratio(answers, answered_calls)
+
+
+def occupancy(talk_s, logged_in_s, pause_s) -> float | None:
+    """Occupancy: talk time ÷ (logged-in time − pause time), both clipped to the range
+    (None when the agent was not available at all)."""
+    available = float(logged_in_s or 0) - float(pause_s or 0)
+    return None if available <= 0 else float(talk_s or 0) / available

@@ -1,13 +1,23 @@
-"""Report: /reports/missed-unreturned (placeholder until the reports work item lands)."""
+"""Report /reports/missed-unreturned: callers whose missed inbound calls were neither
+called back nor answered on a new call within N hours — a list to act on."""
 
 import dash
 
+from callboard.figures import fig_missed_unreturned
 from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard.report_ui import Option, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/missed-unreturned"
 dash.register_page(__name__, path=PATH)
 
+HOURS = Option("hours", N_("Returned within (hours)"), (("4", "4"), ("8", "8"), ("24", "24"), ("48", "48"),
+                                                         ("72", "72")), "24")
 
-def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Reports"))
+
+def _figures(result, lang):
+    return [fig_missed_unreturned(result.df, lang)]
+
+
+PAGE = ReportPage("missed-unreturned", PATH, "mu", figures=_figures, options=(HOURS,))
+layout = page_layout(PAGE)
+register_callbacks(PAGE)

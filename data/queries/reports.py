@@ -68,6 +68,7 @@ class ReportFilter:
     by: str = "day"  # pbx-activity: hour_of_day | day | month; did-dod: day | month
     interval: int = 60  # extension-activity: 15 | 30 | 60 | 1440 minutes
     queues: tuple[str, ...] = field(default_factory=tuple)  # queue reports: these queues (empty: all)
+    hours: int = 24  # missed-unreturned: a missed call returned within this many hours is done
 
     def __post_init__(self):
         object.__setattr__(self, "extensions", _strs(self.extensions))
@@ -85,6 +86,9 @@ class ReportFilter:
         if int(self.interval) not in INTERVALS:
             raise ValueError(f"interval must be one of {INTERVALS}")
         object.__setattr__(self, "interval", int(self.interval))
+        if not 1 <= int(self.hours) <= 24 * 31:
+            raise ValueError("hours must be between 1 and 744")
+        object.__setattr__(self, "hours", int(self.hours))
 
     def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """[start, end) in naive UTC."""
@@ -510,6 +514,8 @@ def report_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> 
             ))
     elif report in ("ivr", "ring-groups"):
         where = [c.c.id.in_(ivr_ring_group_calls(report, scope, flt, tz))]
+    elif report in ("queue-agents", "missed-unreturned"):
+        where = [c.c.id.in_(agent_missed_calls(report, scope, flt, tz))]
     elif report in ("queue-callbacks", "queue-satisfaction"):
         where = [c.c.id.in_(callback_survey_calls(report, scope, flt, tz))]
     elif report in ("queue-performance", "queue-wait-talk"):
@@ -772,3 +778,200 @@ def callback_survey_calls(report: str, scope: Scope, flt: ReportFilter, tz: Zone
         sv.c.at_utc >= start, sv.c.at_utc < end,
         sa.or_(queue_clause(scope, sv.c.queue), extension_clause(scope, sv.c.agent)),
         sv.c.queue.in_(flt.queues) if flt.queues else sa.true())
+
+
+# --------------------------------------------------------------------------- queue-agents / missed-unreturned
+# Agent time is clipped to the range in SQL: an interval counts from max(start, range start)
+# to min(end, range end); an open interval (NULL end) runs to min(now, range end).
+
+from sqlalchemy.ext.compiler import compiles  # noqa: E402
+from sqlalchemy.sql.functions import FunctionElement  # noqa: E402
+
+
+class _greater(FunctionElement):
+    """SQL: the greater of two timestamps (GREATEST on PostgreSQL, max() on SQLite)."""
+
+    type = sa.DateTime()
+    inherit_cache = True
+
+
+class _lesser(FunctionElement):
+    type = sa.DateTime()
+    inherit_cache = True
+
+
+@compiles(_greater)
+def _greater_default(element, compiler, **kw):
+    return "GREATEST(%s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(_greater, "sqlite")
+def _greater_sqlite(element, compiler, **kw):
+    return "max(%s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(_lesser)
+def _lesser_default(element, compiler, **kw):
+    return "LEAST(%s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(_lesser, "sqlite")
+def _lesser_sqlite(element, compiler, **kw):
+    return "min(%s)" % compiler.process(element.clauses, **kw)
+
+
+class _seconds_between(FunctionElement):
+    """SQL: seconds from the first timestamp to the second."""
+
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(_seconds_between)
+def _seconds_default(element, compiler, **kw):
+    a, b = list(element.clauses)
+    return "EXTRACT(EPOCH FROM (%s - %s))" % (compiler.process(b, **kw), compiler.process(a, **kw))
+
+
+@compiles(_seconds_between, "sqlite")
+def _seconds_sqlite(element, compiler, **kw):
+    a, b = list(element.clauses)
+    return "((julianday(%s) - julianday(%s)) * 86400.0)" % (compiler.process(b, **kw), compiler.process(a, **kw))
+
+
+class _plus_seconds(FunctionElement):
+    """SQL: a timestamp plus a whole number of seconds (a literal int)."""
+
+    type = sa.DateTime()
+    inherit_cache = False
+
+    def __init__(self, ts, seconds: int):
+        self.seconds = int(seconds)
+        super().__init__(ts)
+
+
+@compiles(_plus_seconds)
+def _plus_default(element, compiler, **kw):
+    return "(%s + interval '%d seconds')" % (compiler.process(element.clauses, **kw), element.seconds)
+
+
+@compiles(_plus_seconds, "sqlite")
+def _plus_sqlite(element, compiler, **kw):
+    # Same text format SQLAlchemy stores DateTime in on SQLite (6 fraction digits).
+    return "(strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '+%d seconds') || '000')" % (
+        compiler.process(element.clauses, **kw), element.seconds)
+
+
+def _clipped_seconds(start_col, end_col, start: datetime, end: datetime, now: datetime):
+    """SQL: seconds of [start_col, end_col or open) inside [start, end); 0 when outside."""
+    open_end = min(now, end)
+    lo = _greater(start_col, sa.literal(start, sa.DateTime()))
+    hi = _lesser(sa.func.coalesce(end_col, sa.literal(open_end, sa.DateTime())), sa.literal(end, sa.DateTime()))
+    return sa.case((hi > lo, _seconds_between(lo, hi)), else_=0.0)
+
+
+def _agent_where(scope: Scope, flt: ReportFilter, col):
+    return sa.and_(col.is_not(None), col != "", extension_clause(scope, col),
+                   extension_clause(flt.selection(), col) if flt.has_extension_filter else sa.true())
+
+
+def _agent_queue_where(scope: Scope, flt: ReportFilter, col):
+    """Sessions / pauses: NULL queue = all the agent's queues."""
+    clauses = [sa.true()]
+    if flt.queues:
+        clauses.append(sa.or_(col.is_(None), col.in_(flt.queues)))
+    return sa.and_(*clauses)
+
+
+def agent_calls(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per agent: queue calls answered (entered in the range) and their talk time. Columns:
+    agent, answered, talk_s."""
+    start, end = flt.bounds(tz)
+    qc = s.queue_call
+    return (sa.select(qc.c.agent, sa.func.count().label("answered"), sa.func.sum(qc.c.talk_s).label("talk_s"))
+            .where(qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.outcome == "answered",
+                   _agent_where(scope, flt, qc.c.agent), qc.c.queue.in_(flt.queues) if flt.queues else sa.true())
+            .group_by(qc.c.agent))
+
+
+def agent_ring_no_answer(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per agent: queue attempts in the range the agent let ring out. Columns: agent, rna."""
+    start, end = flt.bounds(tz)
+    qa = s.queue_attempt
+    return (sa.select(qa.c.agent, sa.func.count().label("rna"))
+            .where(qa.c.at_utc >= start, qa.c.at_utc < end, qa.c.result == "ring_no_answer",
+                   _agent_where(scope, flt, qa.c.agent), qa.c.queue.in_(flt.queues) if flt.queues else sa.true())
+            .group_by(qa.c.agent))
+
+
+def agent_logged_in(scope: Scope, flt: ReportFilter, tz: ZoneInfo, now: datetime) -> sa.Select:
+    """Per agent: logged-in seconds clipped to the range. Columns: agent, sessions, logged_in_s."""
+    start, end = flt.bounds(tz)
+    a = s.agent_session
+    secs = _clipped_seconds(a.c.login_utc, a.c.logout_utc, start, end, now)
+    return (sa.select(a.c.agent, sa.func.count().label("sessions"), sa.func.sum(secs).label("logged_in_s"))
+            .where(a.c.login_utc < min(now, end),
+                   sa.or_(a.c.logout_utc.is_(None), a.c.logout_utc > start),
+                   _agent_where(scope, flt, a.c.agent), _agent_queue_where(scope, flt, a.c.queue))
+            .group_by(a.c.agent))
+
+
+def agent_paused(scope: Scope, flt: ReportFilter, tz: ZoneInfo, now: datetime) -> sa.Select:
+    """Per agent and reason: pause seconds clipped to the range. Columns: agent, reason, pause_s."""
+    start, end = flt.bounds(tz)
+    p = s.agent_pause
+    secs = _clipped_seconds(p.c.start_utc, p.c.end_utc, start, end, now)
+    reason = sa.func.coalesce(p.c.reason, "").label("reason")
+    return (sa.select(p.c.agent, reason, sa.func.sum(secs).label("pause_s"))
+            .where(p.c.start_utc < min(now, end), sa.or_(p.c.end_utc.is_(None), p.c.end_utc > start),
+                   _agent_where(scope, flt, p.c.agent), _agent_queue_where(scope, flt, p.c.queue))
+            .group_by(p.c.agent, reason))
+
+
+MISSED_STATUSES = ("no_answer", "abandoned", "busy")
+MISSED_QUEUE_OUTCOMES = ("abandoned", "timeout")
+
+
+def _unreturned_missed(scope: Scope, flt: ReportFilter, tz: ZoneInfo, hours: int):
+    """Inbound calls started in the range that were missed (status, or a queue outcome) and
+    whose caller was not called back (outbound call to the number, or a completed callback)
+    nor answered on a new inbound call within `hours` after the missed call."""
+    start, end = flt.bounds(tz)
+    c, r, qc, cb = s.call, s.call.alias("ret"), s.queue_call, s.callback
+    window = hours * 3600
+    until = _plus_seconds(c.c.start_utc, window)
+    missed = sa.or_(c.c.status.in_(MISSED_STATUSES),
+                    sa.exists().where(qc.c.call_id == c.c.id, qc.c.outcome.in_(MISSED_QUEUE_OUTCOMES)))
+    returned = sa.exists().where(
+        r.c.start_utc > c.c.start_utc, r.c.start_utc <= until,
+        sa.or_(sa.and_(r.c.direction == "outbound", r.c.to_number == c.c.from_number),
+               sa.and_(r.c.direction == "inbound", r.c.from_number == c.c.from_number, r.c.status == "answered")))
+    called_back = sa.exists().where(
+        cb.c.number == c.c.from_number, cb.c.status == "completed", cb.c.completed_utc.is_not(None),
+        cb.c.completed_utc > c.c.start_utc, cb.c.completed_utc <= until)
+    return sa.and_(c.c.direction == "inbound", c.c.start_utc >= start, c.c.start_utc < end,
+                   c.c.from_number.is_not(None), c.c.from_number != "", call_clause(scope),
+                   call_clause(flt.selection()) if flt.has_extension_filter else sa.true(),
+                   missed, sa.not_(returned), sa.not_(called_back))
+
+
+def missed_unreturned(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """Per caller: missed calls not returned, the first (waiting since) and the last one.
+    Columns: caller, missed, first_utc, last_utc."""
+    c = s.call
+    return (sa.select(c.c.from_number, sa.func.count().label("missed"), sa.func.min(c.c.start_utc).label("first"),
+                      sa.func.max(c.c.start_utc).label("last"))
+            .where(_unreturned_missed(scope, flt, tz, flt.hours))
+            .group_by(c.c.from_number)
+            .order_by(sa.func.min(c.c.start_utc), c.c.from_number))
+
+
+def agent_missed_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+    """The call ids behind queue-agents (answered queue calls) / missed-unreturned."""
+    if report == "missed-unreturned":
+        return sa.select(s.call.c.id).where(_unreturned_missed(scope, flt, tz, flt.hours))
+    start, end = flt.bounds(tz)
+    qc = s.queue_call
+    return sa.select(qc.c.call_id).where(
+        qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.outcome == "answered", qc.c.call_id.is_not(None),
+        _agent_where(scope, flt, qc.c.agent), qc.c.queue.in_(flt.queues) if flt.queues else sa.true())

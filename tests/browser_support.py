@@ -148,3 +148,45 @@ def watch_problems(page) -> list[str]:
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
     return problems
+
+
+# --------------------------------------------------------------------------- report pages
+# The report-page modules share one setup: a SQLite database filled by a fixture function,
+# `python app.py` serving it, one Chromium per module and a watched page per test.
+
+
+@contextmanager
+def app_on_filled_sqlite(tmp: Path, fill) -> Iterator[str]:
+    """Migrate a SQLite database under `tmp`, run `fill(conn)` in one transaction, serve it."""
+    import sqlalchemy as sa
+
+    from data.migrate import upgrade
+
+    url = f"sqlite:///{tmp / 'callboard.db'}"
+    with app_settings(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague"):
+        upgrade(url)
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as conn:
+                fill(conn)
+        finally:
+            engine.dispose()
+    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague", CALLBOARD_DEFAULT_LANGUAGE="en",
+               CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"), CALLBOARD_FILES_DIR=str(tmp / "files"))
+    with running_app(env, tmp) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def report_browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(report_browser, server):
+    """A watched page on the module's `server` (problems collected in page.problems)."""
+    with browser_page(report_browser, server, timeout_ms=15_000, viewport={"width": 1400, "height": 900},
+                      accept_downloads=True) as pg:
+        pg.problems = watch_problems(pg)
+        yield pg

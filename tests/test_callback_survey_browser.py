@@ -5,58 +5,27 @@ nothing fails in the console or on the server."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
-import sqlalchemy as sa
 
 from callboard.i18n import gettext
-from tests.browser_support import app_settings, browser_page, chromium, running_app, watch_problems
+from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
 from tests.test_reports_browser import assert_csv_matches_grid, download_csv, figure, grid, idle, open_report
 
 QUERY = "from=2026-05-04&to=2026-05-05"
 PAGES = [("/reports/queue-callbacks", "qcb", "555001"), ("/reports/queue-satisfaction", "qsat", "Sales")]
 
 
-def _fill(url: str) -> None:
-    from data.migrate import upgrade
+def _fill(conn) -> None:
     from tests.data.test_callback_survey_reports import fill
 
-    upgrade(url)
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            fill(conn)
-    finally:
-        engine.dispose()
+    fill(conn)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cb-sat-server")
-    url = f"sqlite:///{tmp / 'callboard.db'}"
-    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
-    os.environ["CALLBOARD_TIMEZONE"] = "Europe/Prague"
-    with app_settings(CALLBOARD_DATABASE_URL=url):
-        _fill(url)
-    env.update(CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
-               CALLBOARD_FILES_DIR=str(tmp / "files"))
-    with running_app(env, tmp) as base:
+    with app_on_filled_sqlite(tmp_path_factory.mktemp("cb-sat-server"), _fill) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser, server):
-    with browser_page(browser, server, timeout_ms=15_000, viewport={"width": 1400, "height": 900},
-                      accept_downloads=True) as pg:
-        pg.problems = watch_problems(pg)
-        yield pg
 
 
 @pytest.mark.browser

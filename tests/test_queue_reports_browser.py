@@ -9,14 +9,13 @@ console or on the server. Without Chromium these tests skip locally and FAIL und
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 
 from callboard.i18n import gettext
-from tests.browser_support import app_settings, browser_page, chromium, running_app, watch_problems
+from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
 from tests.test_reports_browser import FIGURE_JS, download_csv, figure, grid, idle, open_report
 
 QUERY = "from=2026-05-04&to=2026-05-04&queues=600,700"
@@ -27,54 +26,25 @@ PAGES = [
 ]
 
 
-def _fill(url: str) -> None:
+def _fill(conn) -> None:
     from data import aggregates
     from data import schema as s
-    from data.migrate import upgrade
     from tests.data.test_queue_reports import QUEUE_CALLS
 
-    upgrade(url)
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            if not conn.execute(sa.select(s.source.c.id)).first():
-                conn.execute(sa.insert(s.source).values(id=1, name="main"))
-            conn.execute(sa.insert(s.queue), [dict(source_id=1, number="600", name="Sales", sl_target_s=20,
-                                                   short_abandon_s=5),
-                                              dict(source_id=1, number="700", name="Support", sl_target_s=30,
-                                                   short_abandon_s=10)])
-            conn.execute(sa.insert(s.queue_call), QUEUE_CALLS)
-            aggregates.refresh(conn, datetime(2026, 5, 1), datetime(2026, 11, 1))
-    finally:
-        engine.dispose()
+    if not conn.execute(sa.select(s.source.c.id)).first():
+        conn.execute(sa.insert(s.source).values(id=1, name="main"))
+    conn.execute(sa.insert(s.queue), [dict(source_id=1, number="600", name="Sales", sl_target_s=20,
+                                           short_abandon_s=5),
+                                      dict(source_id=1, number="700", name="Support", sl_target_s=30,
+                                           short_abandon_s=10)])
+    conn.execute(sa.insert(s.queue_call), QUEUE_CALLS)
+    aggregates.refresh(conn, datetime(2026, 5, 1), datetime(2026, 11, 1))
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("queue-reports-server")
-    url = f"sqlite:///{tmp / 'callboard.db'}"
-    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_TIMEZONE="Europe/Prague")
-    os.environ["CALLBOARD_TIMEZONE"] = "Europe/Prague"
-    with app_settings(CALLBOARD_DATABASE_URL=url):
-        _fill(url)
-    env.update(CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
-               CALLBOARD_FILES_DIR=str(tmp / "files"))
-    with running_app(env, tmp) as base:
+    with app_on_filled_sqlite(tmp_path_factory.mktemp("queue-reports-server"), _fill) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser, server):
-    with browser_page(browser, server, timeout_ms=15_000, viewport={"width": 1400, "height": 900},
-                      accept_downloads=True) as pg:
-        pg.problems = watch_problems(pg)
-        yield pg
 
 
 @pytest.mark.browser

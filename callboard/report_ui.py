@@ -30,6 +30,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
+from callboard import access
 from callboard.figures import DIRECTION_LABELS
 from callboard.formatting import tz_label
 from callboard.i18n import N_, translator
@@ -85,7 +86,7 @@ class ReportPage:
 
 
 def current_scope() -> Scope:
-    return Scope.everything()  # until logins exist (see the access-control work item)
+    return access.current_scope()
 
 
 today_local = periods.today_local

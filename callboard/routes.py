@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request, stream_with_context
 
+from callboard import access
 from callboard.i18n import N_, normalize_lang, translator
 from callboard.records_params import RecordsQuery
 from callboard.settings import get_settings
@@ -27,8 +28,8 @@ RECORDS_CSV_PATH = "/export/records.csv"
 
 
 def current_scope() -> Scope:
-    """What the current user may see: everything until logins exist (access-control item)."""
-    return Scope.everything()
+    """What the current user may see (callboard.access decides)."""
+    return access.current_scope()
 
 
 def format_sort(sort) -> str:

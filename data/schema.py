@@ -441,6 +441,9 @@ live_queue_call = sa.Table(
     sa.Column("enter_utc", sa.DateTime, nullable=False),
     sa.Column("position", sa.Integer),
     sa.Column("caller_number", sa.String(64)),
+    # Set once an agent answers: the row stays until the call ends (waiting = answer_utc NULL).
+    sa.Column("answer_utc", sa.DateTime),
+    sa.Column("agent", sa.String(64)),
     sa.Index("ix_live_queue_call_queue", "queue"),
 )
 
@@ -537,6 +540,7 @@ schedule_run = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("sent_utc", sa.DateTime),
     sa.Index("ix_schedule_run_status_next", "status", "next_attempt_utc"),
+    sa.Index("ix_schedule_run_schedule_id_due_utc", "schedule_id", "due_utc"),
 )
 
 # Generated files: the "Download list" and "Download scheduled reports" pages.
@@ -560,7 +564,15 @@ delivery = sa.Table(
     sa.Column("expires_utc", sa.DateTime),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("created_utc", sa.DateTime, nullable=False),
+    # 0005: download name, MIME type, language, the view link's page path + query, and the
+    # salt the emailed token is an HMAC of (re-sendable after a crash; see scheduler.links).
+    sa.Column("filename", sa.String(255)),
+    sa.Column("mimetype", sa.String(100)),
+    sa.Column("language", sa.String(2)),
+    sa.Column("view_path", sa.Text),
+    sa.Column("token_salt", sa.String(64)),
     sa.Index("ix_delivery_created", "created_utc"),
+    sa.Index("ix_delivery_run_id", "run_id"),
 )
 
 email_template = sa.Table(

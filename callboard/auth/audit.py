@@ -1,0 +1,93 @@
+"""The audit log: who did what, when, from where (table ``audit_log``).
+
+``record(action, target, detail, actor=None)`` is the one writer for the web app, the CLI
+and the scheduler (data.recordings writes its deletions in its own transaction, in the
+same row format). Actions are short snake_case verbs: ``login``, ``login_failed``,
+``logout``, ``password_change``, ``user_add``, ``user_change``, ``display_token_add``,
+``display_token_revoke``, ``download_recording``, ``export_records``, ``export_chats``,
+``schedule_add`` / ``schedule_change`` / ``schedule_delete``, ``delete_recording``,
+``delete_call`` ...
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from data import db
+from data import schema as s
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def request_actor() -> dict:
+    """{"user_id", "username", "ip"} of the current web request ({} outside one)."""
+    try:
+        from flask import g, has_request_context, request
+    except ImportError:  # pragma: no cover - flask is a dependency
+        return {}
+    if not has_request_context():
+        return {}
+    user = getattr(g, "callboard_user", None)
+    actor = {"ip": request.remote_addr}
+    if user is not None:
+        actor.update(user_id=user.id, username=user.username)
+    else:
+        display = getattr(g, "callboard_display", None)
+        if display is not None:
+            actor.update(username=f"display:{display.name}")
+    return actor
+
+
+def _actor_dict(actor) -> dict:
+    if actor is None:
+        return request_actor()
+    if isinstance(actor, dict):
+        return actor
+    if isinstance(actor, str):  # e.g. "cli", "scheduler"
+        return {"username": actor}
+    # a CurrentUser (or anything with id / username)
+    return {"user_id": getattr(actor, "id", None), "username": getattr(actor, "username", None)}
+
+
+def _split_target(target) -> tuple[str | None, str | None]:
+    if target is None:
+        return None, None
+    if isinstance(target, tuple):
+        kind, oid = target
+        return (str(kind) if kind is not None else None), (str(oid) if oid is not None else None)
+    text = str(target)
+    kind, sep, oid = text.partition(":")
+    return (kind, oid) if sep else (text, None)
+
+
+def record(action: str, target: Any = None, detail: dict | None = None, actor: Any = None, *,
+           conn: sa.Connection | None = None) -> None:
+    """Write one audit entry.
+
+    action: what happened (``schedule_delete``). target: what it happened to —
+    ``("schedule", 12)``, ``"schedule:12"`` or None. detail: a JSON-able dict (the changed
+    fields, a file name ...). actor: None = the signed-in user and address of the current
+    request; a dict ``{"user_id", "username", "ip"}``; a CurrentUser; or a name such as
+    ``"cli"`` / ``"scheduler"``. conn: write inside that transaction (so the entry and the
+    change commit or roll back together); otherwise in its own transaction.
+    """
+    who = _actor_dict(actor)
+    object_type, object_id = _split_target(target)
+    values = dict(
+        at_utc=_now(), user_id=who.get("user_id"), username=(who.get("username") or None),
+        action=str(action)[:40], object_type=object_type, object_id=object_id,
+        details=detail or None, ip=who.get("ip"),
+    )
+    if values["username"]:
+        values["username"] = str(values["username"])[:100]
+    stmt = sa.insert(s.audit_log).values(**values)
+    if conn is not None:
+        conn.execute(stmt)
+    else:
+        with db.transaction() as own:
+            own.execute(stmt)

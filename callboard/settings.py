@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         default=200_000,
         description="Largest result set loaded into memory by one query (exports stream instead).",
     )
+    chromium_path: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        description="Chromium (or Chrome) binary that draws the charts of PDF reports. Missing: the PDF "
+        "is still made, with a note where each chart would be.",
+    )
+    chart_timeout_s: float = Field(
+        default=20.0,
+        description="Longest wait for one chart of a PDF report (Chromium start included); a stuck "
+        "Chromium gives a note in the PDF instead of a hung export.",
+    )
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server host for report emails.")
     smtp_port: int = Field(default=25, description="SMTP server port.")
     smtp_security: Literal["none", "starttls", "ssl"] = Field(

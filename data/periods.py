@@ -19,8 +19,19 @@ PRESETS = {
 }
 
 
+# Rolling windows for schedules: the N whole days before the run's day (a report sent in
+# the morning should not hold a partial today). Not offered by the listing pages.
+ROLLING = {
+    "last_7_days": N_("Last 7 days"),
+    "last_30_days": N_("Last 30 days"),
+}
+
+
 def preset_days(preset: str, today: date) -> tuple[date, date]:
     """First and last local day (inclusive) of a preset, relative to `today`."""
+    if preset in ROLLING:
+        n = int(preset.split("_")[1])
+        return today - timedelta(days=n), today - timedelta(days=1)
     if preset == "today":
         return today, today
     if preset == "yesterday":

@@ -337,12 +337,6 @@ def grid_rows(result: ReportResult, lang: str) -> list[dict]:
     return rows
 
 
-def labels(result: ReportResult, key: str, lang: str) -> list[str]:
-    """Axis labels for a chart: the table's display text of column `key`."""
-    col = next(c for c in result.columns if c.key == key)
-    return [display_value(col, v, lang) for v in result.df[key]] if key in result.df else []
-
-
 # --------------------------------------------------------------------------- callbacks
 
 

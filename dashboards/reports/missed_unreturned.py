@@ -3,8 +3,8 @@ called back nor answered on a new call within N hours — a list to act on."""
 
 import dash
 
-from callboard.figures import fig_missed_unreturned
 from callboard.i18n import N_
+from callboard.report_figures import REPORT_FIGURES
 from callboard.report_ui import Option, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/missed-unreturned"
@@ -14,10 +14,6 @@ HOURS = Option("hours", N_("Returned within (hours)"), (("4", "4"), ("8", "8"), 
                                                          ("72", "72")), "24")
 
 
-def _figures(result, lang):
-    return [fig_missed_unreturned(result.df, lang)]
-
-
-PAGE = ReportPage("missed-unreturned", PATH, "mu", figures=_figures, options=(HOURS,))
+PAGE = ReportPage("missed-unreturned", PATH, "mu", figures=REPORT_FIGURES["missed-unreturned"], options=(HOURS,))
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

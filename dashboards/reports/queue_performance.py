@@ -4,23 +4,14 @@ level, abandon rate, ASA, longest wait and average talk (definitions: data.metri
 
 import dash
 
-from callboard.figures import fig_queue_outcomes, fig_queue_rates
-from callboard.i18n import translator
-from callboard.report_ui import BY_QUEUE_PERIOD, QUEUES, ReportPage, labels, page_layout, register_callbacks
-from callboard.reports import PERIOD_LABELS
+from callboard.report_figures import REPORT_FIGURES
+from callboard.report_ui import BY_QUEUE_PERIOD, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-performance"
 dash.register_page(__name__, path=PATH)
 
 
-def _figures(result, lang):
-    _ = translator(lang)
-    by = result.filter.by
-    df = result.df.assign(label=result.df["queue"] if by == "queue" else labels(result, "period", lang))
-    x_title = _(PERIOD_LABELS[by])
-    return [fig_queue_outcomes(df, lang, x_title), fig_queue_rates(df, lang, x_title)]
-
-
-PAGE = ReportPage("queue-performance", PATH, "qp", figures=_figures, options=(BY_QUEUE_PERIOD, QUEUES))
+PAGE = ReportPage("queue-performance", PATH, "qp", figures=REPORT_FIGURES["queue-performance"],
+                  options=(BY_QUEUE_PERIOD, QUEUES))
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

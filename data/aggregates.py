@@ -11,7 +11,8 @@ incremental path — a test checks exactly that.
 Rollups for long ranges are recomputed by the same refresh from ``agg_call_hour``:
 ``agg_call_total_hour`` (every call once, no extension), ``agg_call_day`` (per local day;
 every local day the range touches is recomputed whole) and ``agg_number_hour`` (per DID /
-outbound caller ID, from the facts).
+outbound caller ID, from the facts) and ``agg_call_scope_hour`` (each call once with its
+extension, peer, queue and number, for restricted scopes; from the facts).
 
 Reports read these tables joined to ``time_hour`` (local day / hour / month) when the
 query only needs the aggregated dimensions; anything finer goes to the facts.
@@ -139,6 +140,31 @@ def _number_rows_select(start: datetime, end: datetime) -> sa.Select:
     return sa.union_all(part("did", "inbound", c.c.did), part("dod", "outbound", c.c.outbound_cid))
 
 
+SCOPE_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "peer_extension", "queue", "number",
+              "calls", "talk_s"]
+
+
+def scope_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_call_scope_hour from the facts: each call once, by the columns a Scope narrows
+    by (NULL stored as '' so they can be part of the key) and its DID / caller ID."""
+    c = s.call
+    bucket = hour_floor(c.c.start_utc)
+    dims = [
+        sa.func.coalesce(c.c.extension, ""),
+        sa.func.coalesce(c.c.peer_extension, ""),
+        sa.func.coalesce(c.c.queue, ""),
+        sa.func.coalesce(sa.case((c.c.direction == "inbound", c.c.did),
+                                 (c.c.direction == "outbound", c.c.outbound_cid), else_=None), ""),
+    ]
+    return (
+        sa.select(bucket.label("bucket_utc"), c.c.source_id, c.c.direction, c.c.status,
+                  *(d.label(n) for d, n in zip(dims, ("extension", "peer_extension", "queue", "number"))),
+                  sa.func.count().label("calls"), sa.func.coalesce(sa.func.sum(c.c.talk_s), 0).label("talk_s"))
+        .where(c.c.start_utc >= start, c.c.start_utc < end)
+        .group_by(bucket, c.c.source_id, c.c.direction, c.c.status, *dims)
+    )
+
+
 _CALL_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "party",
               "calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
 _QUEUE_COLS = ["bucket_utc", "source_id", "queue", "outcome", "calls", "short_abandons",
@@ -162,6 +188,9 @@ def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None
     conn.execute(at.insert().from_select(_TOTAL_COLS, _total_rows_select(start, end)))
     conn.execute(an.delete().where(an.c.bucket_utc >= start, an.c.bucket_utc < end))
     conn.execute(an.insert().from_select(_NUMBER_COLS, _number_rows_select(start, end)))
+    sc = s.agg_call_scope_hour
+    conn.execute(sc.delete().where(sc.c.bucket_utc >= start, sc.c.bucket_utc < end))
+    conn.execute(sc.insert().from_select(SCOPE_COLS, scope_rows_select(start, end)))
     # The day rollup is recomputed for every local day the range touches, whole.
     first_day = utc_to_local(start, tz).date()
     last_day = utc_to_local(end - HOUR, tz).date()
@@ -193,7 +222,8 @@ def fact_range(conn: sa.Connection) -> tuple[datetime | None, datetime | None]:
 def rebuild_all(conn: sa.Connection) -> None:
     """Drop and recompute every aggregate (after a bulk load, or a time-zone change)."""
     lo, hi = fact_range(conn)
-    for table in (s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_call_day, s.agg_number_hour):
+    for table in (s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_call_day, s.agg_number_hour,
+                  s.agg_call_scope_hour):
         conn.execute(table.delete())
     if lo is None:
         return

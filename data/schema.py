@@ -40,7 +40,7 @@ IVR_OPTIONS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "time
 CALLBACK_STATUSES = ("requested", "completed", "failed")
 AGENT_STATES = ("logged_out", "available", "ringing", "on_call", "paused")
 CHAT_STATUSES = ("open", "closed")
-ROLES = ("administrator", "manager", "viewer")
+ROLES = ("admin", "manager", "viewer")
 RUN_STATUSES = ("pending", "building", "sending", "sent", "failed", "retrying")
 
 
@@ -126,6 +126,9 @@ queue = sa.Table(
     # Per-queue thresholds of the metric definitions (data/metrics.py).
     sa.Column("sl_target_s", sa.Integer, nullable=False, server_default="20"),
     sa.Column("short_abandon_s", sa.Integer, nullable=False, server_default="5"),
+    # Service-level goal: the share of offered calls to answer within sl_target_s, in per
+    # cent (80 = "80 % within 20 s"); the staffing view (Erlang C) staffs to reach it.
+    sa.Column("sl_goal_pct", sa.Integer, nullable=False, server_default="80"),
     sa.UniqueConstraint("source_id", "number"),
 )
 
@@ -475,6 +478,32 @@ user_scope = sa.Table(
     sa.Column("value", sa.String(200), primary_key=True),
 )
 
+# A signed-in browser: the cookie holds a random id, the table its SHA-256 (a stolen
+# database does not hand out sessions). Deleting the row logs that browser out.
+user_session = sa.Table(
+    "user_session",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", BigId, sa.ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_utc", sa.DateTime, nullable=False),
+    sa.Column("last_seen_utc", sa.DateTime, nullable=False),
+    sa.Column("expires_utc", sa.DateTime, nullable=False),  # absolute end; idle end = last_seen + idle
+    sa.Column("ip", sa.String(45)),
+    sa.Column("user_agent", sa.String(255)),
+    sa.Index("ix_user_session_user_id", "user_id"),
+)
+
+# Failed logins per client address (any user name, known or not): slows down guessing.
+# Per-user lock-out lives on app_user (failed_logins, locked_until_utc).
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("key", sa.String(150), primary_key=True),  # "ip:203.0.113.9"
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("window_start_utc", sa.DateTime, nullable=False),
+    sa.Column("locked_until_utc", sa.DateTime),
+)
+
 user_preference = sa.Table(
     "user_preference",
     metadata,
@@ -732,6 +761,26 @@ agg_number_hour = sa.Table(
     sa.Column("kind", sa.String(4), primary_key=True),
     sa.Column("number", sa.String(32), primary_key=True),
     sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("talk_s", sa.BigInteger, nullable=False),
+)
+
+# Each call once per hour with every column a Scope can narrow by (extension, peer
+# extension, queue) and its DID / outbound caller ID: PBX activity and DID/DOD for a
+# restricted scope or an extension filter sum the rows whose extension, peer or queue is
+# in the scope — a call whose two extensions are both in scope is still one row, so it is
+# counted once (agg_call_hour has a row per extension and would count it twice).
+agg_call_scope_hour = sa.Table(
+    "agg_call_scope_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("direction", sa.String(10), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("extension", sa.String(32), primary_key=True),  # '' when none
+    sa.Column("peer_extension", sa.String(32), primary_key=True),  # '' when none
+    sa.Column("queue", sa.String(32), primary_key=True),  # '' when none
+    sa.Column("number", sa.String(32), primary_key=True),  # inbound: DID, outbound: caller ID, else ''
     sa.Column("calls", sa.Integer, nullable=False),
     sa.Column("talk_s", sa.BigInteger, nullable=False),
 )

@@ -5,11 +5,15 @@ Each report has two paths with the same columns and, by construction of the aggr
 
 - aggregate path: ``agg_call_day`` (per-extension reports over whole local days),
   ``agg_call_total_hour`` (PBX-wide activity), ``agg_call_hour`` (per extension and hour)
-  or ``agg_number_hour`` (DID/DOD), joined to ``time_hour`` for local buckets — only when
-  the scope is unrestricted and the report needs nothing finer than those dimensions;
-- facts path: ``call`` (joined to ``time_hour`` for local buckets) — a restricted scope
-  (which extensions a call touched), "calls touching these extensions" filters that must
-  count an internal call once, and sub-hour buckets.
+  or ``agg_number_hour`` (DID/DOD), joined to ``time_hour`` for local buckets, whenever
+  the report needs nothing finer than those dimensions. A restricted scope narrows them
+  the way the facts path narrows ``call``: per-extension rollups by extension_clause (owner
+  and peer rows, as counted), ``agg_queue_hour`` by queue_clause, and PBX / DID-DOD totals
+  for a restricted scope or an extension filter come from ``agg_call_scope_hour`` (one row
+  per call with extension, peer and queue, so a call both of whose extensions are in scope
+  is counted once);
+- facts path: ``call`` (joined to ``time_hour`` for local buckets) — sub-hour buckets and
+  the reports no rollup holds (IVR, ring groups, agents, callbacks, surveys, missed).
 
 Counting rules (see data.metrics.DEFINITIONS): calls belong to the hour they *started*
 in; per-extension numbers count an internal call for both extensions (owner + peer rows);
@@ -126,17 +130,20 @@ def _choose(path: str | None, aggregate_ok: bool) -> str:
 
 def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
     """Which path the automatic choice takes (for notes, tests and the bench)."""
-    if report == "extension-statistics":
-        return scope.all
-    if report == "pbx-activity":
-        return scope.all and not flt.has_extension_filter
+    # A restricted scope narrows the per-extension rollups by extension_clause (the same
+    # owner / peer rows the facts path counts), the queue rollup by queue_clause, and PBX /
+    # DID-DOD totals through agg_call_scope_hour (each call one row: counted once).
+    if report in ("extension-statistics", "pbx-activity", "did-dod", "queue-performance", "queue-wait-talk"):
+        return True
     if report == "extension-activity":
-        return scope.all and flt.interval in (60, 1440)
-    if report == "did-dod":
-        return scope.all and not flt.has_extension_filter
-    if report in ("queue-performance", "queue-wait-talk"):
-        return scope.all
+        return flt.interval in (60, 1440)
     return False
+
+
+def _scope_rollup_where(scope: Scope, flt: ReportFilter, a) -> list:
+    """agg_call_scope_hour rows of the calls the scope (and the extension filter) lets
+    through: call_clause on its extension / peer_extension / queue columns, as on `call`."""
+    return [call_clause(scope, a), call_clause(flt.selection(), a) if flt.has_extension_filter else sa.true()]
 
 
 def _extension_rows(scope: Scope, flt: ReportFilter, start: datetime, end: datetime):
@@ -189,6 +196,7 @@ def extension_statistics(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path:
                 a.c.local_day <= flt.last_day,
                 a.c.extension != "",
                 _direction_clause(a.c.direction, flt),
+                extension_clause(scope, a.c.extension),
                 extension_clause(flt.selection(), a.c.extension) if flt.has_extension_filter else sa.true(),
             )
             .group_by(a.c.extension)
@@ -230,8 +238,10 @@ def pbx_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | N
     th = s.time_hour
     period = _pbx_period(th, flt.by).label("period")
     if _choose(path, uses_aggregates("pbx-activity", scope, flt)) == "aggregate":
-        # Every call once, no extension dimension: at most directions x statuses rows an hour.
-        a = s.agg_call_total_hour
+        # Every call once, no extension dimension: at most directions x statuses rows an hour;
+        # a restricted scope or an extension filter: the scope rollup, one row per call.
+        narrowed = not scope.all or flt.has_extension_filter
+        a = s.agg_call_scope_hour if narrowed else s.agg_call_total_hour
         per_dir = [
             sa.func.sum(sa.case((a.c.direction == d, a.c.calls), else_=0)).label(d) for d in DIRECTIONS
         ]
@@ -240,7 +250,8 @@ def pbx_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | N
                       metrics.count_answered(a.c.status, a.c.calls).label("answered"))
             .join(th, th.c.bucket_utc == a.c.bucket_utc)
             .where(a.c.bucket_utc >= start, a.c.bucket_utc < end,
-                   _direction_clause(a.c.direction, flt))
+                   _direction_clause(a.c.direction, flt),
+                   *(_scope_rollup_where(scope, flt, a) if narrowed else ()))
             .group_by(period)
             .order_by(period)
         )
@@ -295,6 +306,7 @@ def extension_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: s
                 in_range,
                 a.c.extension != "",
                 _direction_clause(a.c.direction, flt),
+                extension_clause(scope, a.c.extension),
                 extension_clause(flt.selection(), a.c.extension) if flt.has_extension_filter else sa.true(),
             )
             .group_by(period, a.c.extension)
@@ -333,6 +345,21 @@ def did_dod(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None =
     th, c = s.time_hour, s.call
     period = (th.c.local_day if flt.by == "day" else th.c.local_month).label("period")
     kinds = [k for k, d in (("did", "inbound"), ("dod", "outbound")) if not flt.directions or d in flt.directions]
+    if _choose(path, uses_aggregates("did-dod", scope, flt)) == "aggregate" and (
+            not scope.all or flt.has_extension_filter):
+        a = s.agg_call_scope_hour
+        kind = sa.case((a.c.direction == "inbound", "did"), else_="dod")
+        dirs = [d for k, d in (("did", "inbound"), ("dod", "outbound")) if k in kinds]
+        return (
+            sa.select(period, kind.label("kind"), a.c.number, sa.func.sum(a.c.calls).label("calls"),
+                      metrics.count_answered(a.c.status, a.c.calls).label("answered"),
+                      sa.func.sum(a.c.talk_s).label("talk_s"))
+            .join(th, th.c.bucket_utc == a.c.bucket_utc)
+            .where(a.c.bucket_utc >= start, a.c.bucket_utc < end, a.c.direction.in_(dirs) if dirs else sa.false(),
+                   a.c.number != "", *_scope_rollup_where(scope, flt, a))
+            .group_by(period, kind, a.c.number)
+            .order_by(period, kind, a.c.number)
+        )
     if _choose(path, uses_aggregates("did-dod", scope, flt)) == "aggregate":
         an = s.agg_number_hour
         return (
@@ -426,6 +453,7 @@ def queue_stats(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | No
         ]
         stmt = sa.select(*period, a.c.queue, *cols).where(
             a.c.bucket_utc >= start, a.c.bucket_utc < end,
+            queue_clause(scope, a.c.queue),
             a.c.queue.in_(flt.queues) if flt.queues else sa.true(),
         )
         if per_period:

@@ -144,7 +144,9 @@ def test_queue_filter_scope_and_paths(queues):
     picked = both_paths(queues, "queue-performance", ReportFilter(D4, D4, by="queue", queues=["700"]))
     assert _clean(picked.df.to_dict("records")) == [pytest.approx(SUPPORT)]
     scoped = run("queue-performance", ReportFilter(D4, D4, by="queue"), scope=Scope.of(queues=["700"]), engine=queues)
-    assert scoped.path == "facts"
+    facts = run("queue-performance", ReportFilter(D4, D4, by="queue"), scope=Scope.of(queues=["700"]), engine=queues,
+                path="facts")
+    assert scoped.path == "aggregate" and scoped.df.to_dict("records") == facts.df.to_dict("records")
     assert _clean(scoped.df.to_dict("records")) == [pytest.approx(SUPPORT)]
     # Asking for a queue the scope hides reveals nothing.
     hidden = run("queue-performance", ReportFilter(D4, D4, by="queue", queues=["600"]), scope=Scope.of(queues=["700"]),

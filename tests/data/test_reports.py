@@ -91,11 +91,13 @@ def records(result):
     return result.df.to_dict("records")
 
 
-def both_paths(engine, report, flt):
-    """Aggregate and facts paths give the same table; returns it."""
-    a = run(report, flt, path="aggregate", engine=engine)
-    f = run(report, flt, path="facts", engine=engine)
+def both_paths(engine, report, flt, scope=ALL):
+    """Aggregate and facts paths give the same table (for this scope too); returns the
+    aggregate one, which is also the automatic choice."""
+    a = run(report, flt, scope=scope, path="aggregate", engine=engine)
+    f = run(report, flt, scope=scope, path="facts", engine=engine)
     assert a.df.to_dict("records") == f.df.to_dict("records")
+    assert run(report, flt, scope=scope, engine=engine).path == "aggregate"
     return a
 
 
@@ -149,11 +151,10 @@ def test_extension_statistics_filters(pbx):
 
 def test_extension_statistics_scope_hides_extensions(pbx):
     scope = Scope.of(extensions=["101", "102"])
-    result = run("extension-statistics", ReportFilter(D4, D5), scope=scope, engine=pbx)
-    assert result.path == "facts"
+    result = both_paths(pbx, "extension-statistics", ReportFilter(D4, D5), scope=scope)
     assert _fix_stats(records(result)) == [EXPECTED_STATS["101"], EXPECTED_STATS["102"]]
     # Asking for a hidden extension does not reveal it.
-    hidden = run("extension-statistics", ReportFilter(D4, D5, extensions=["103"]), scope=scope, engine=pbx)
+    hidden = both_paths(pbx, "extension-statistics", ReportFilter(D4, D5, extensions=["103"]), scope=scope)
     assert hidden.df.empty and hidden.empty
     nothing = run("extension-statistics", ReportFilter(D4, D5), scope=Scope.nothing(), engine=pbx)
     assert nothing.df.empty
@@ -196,14 +197,13 @@ def test_pbx_activity_by_month_and_dst_hour(pbx):
 
 
 def test_pbx_activity_scope_and_extension_filter(pbx):
-    scoped = run("pbx-activity", ReportFilter(D4, D5, by="day"), scope=Scope.of(extensions=["101", "102"]), engine=pbx)
-    assert scoped.path == "facts"
+    # Both extensions of the internal call c8 are in scope: still one call, on both paths.
+    scoped = both_paths(pbx, "pbx-activity", ReportFilter(D4, D5, by="day"), scope=Scope.of(extensions=["101", "102"]))
     assert records(scoped) == [_pbx_row(D4, inbound=3, outbound=1, internal=1, answered=2), _pbx_row(D5)]
-    picked = run("pbx-activity", ReportFilter(D4, D5, by="day", extensions=["103"]), engine=pbx)
-    assert picked.path == "facts"
+    picked = both_paths(pbx, "pbx-activity", ReportFilter(D4, D5, by="day", extensions=["103"]))
     assert records(picked) == [_pbx_row(D4, inbound=1, outbound=1), _pbx_row(D5, outbound=1, answered=1)]
     # The internal call between two chosen extensions is still one call.
-    both = run("pbx-activity", ReportFilter(D4, D4, by="day", extensions=["101", "102"]), engine=pbx)
+    both = both_paths(pbx, "pbx-activity", ReportFilter(D4, D4, by="day", extensions=["101", "102"]))
     assert records(both) == [_pbx_row(D4, inbound=3, outbound=1, internal=1, answered=2)]
 
 
@@ -260,7 +260,12 @@ def test_extension_activity_per_day_and_coarsening(pbx):
 def test_did_dod(pbx):
     result = both_paths(pbx, "did-dod", ReportFilter(D4, D5, by="day"))
     assert result.path == "aggregate"
-    assert run("did-dod", ReportFilter(D4, D5), scope=Scope.of(extensions=["101"]), engine=pbx).path == "facts"
+    # Scope {101}: c1 and c2 (DID 111) only; scope {103}: c6 (DID 222), c5 and c9 (CIDs).
+    only_101 = both_paths(pbx, "did-dod", ReportFilter(D4, D5), scope=Scope.of(extensions=["101"]))
+    assert [(r["kind"], r["number"], r["calls"], r["answered"]) for r in records(only_101)] == [("did", "111", 2, 1)]
+    only_103 = both_paths(pbx, "did-dod", ReportFilter(D4, D5, by="month"), scope=Scope.of(groups=["sales"]),)
+    assert [(r["kind"], r["number"], r["calls"]) for r in records(only_103)] == [
+        ("did", "111", 2), ("did", "222", 1), ("dod", "111", 1), ("dod", "999", 1)]
     rows = [(r["period"], r["kind"], r["number"], r["name"], r["calls"], r["answered"], r["talk_s"]) for r in records(result)]
     assert rows == [
         (D4, "did", "111", "Main line", 4, 1, 120),  # c1 c2 c7 c11

@@ -1,12 +1,16 @@
-"""Reserved: scope-aware rollups and anything else the reports work (issue 4) needs.
+"""Reports: queue service-level goal (queue.sl_goal_pct, for the Erlang C staffing view)
+and the scope rollup agg_call_scope_hour (each call once per hour with its extension, peer
+extension, queue and DID / caller ID — PBX activity and DID/DOD for a restricted scope).
 
-Kept as an empty step so that the slices built at the same time each own one migration
-and the chain stays linear. Replace the bodies when that slice needs schema changes.
+The rollup is filled here from what the database already holds, with the statement
+data.aggregates.refresh uses, so an upgraded database answers at once.
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26
 """
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
@@ -15,8 +19,34 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("queue") as batch:
+        batch.add_column(sa.Column("sl_goal_pct", sa.Integer(), server_default="80", nullable=False))
+    op.create_table(
+        "agg_call_scope_hour",
+        sa.Column("bucket_utc", sa.DateTime(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("direction", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("extension", sa.String(length=32), nullable=False),
+        sa.Column("peer_extension", sa.String(length=32), nullable=False),
+        sa.Column("queue", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("talk_s", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket_utc", "source_id", "direction", "status", "extension", "peer_extension",
+                                "queue", "number", name=op.f("pk_agg_call_scope_hour")),
+    )
+    from data import aggregates
+    from data import schema as s
+
+    # Everything the facts hold (the same INSERT ... SELECT refresh runs per hour range).
+    from datetime import datetime
+
+    op.get_bind().execute(s.agg_call_scope_hour.insert().from_select(
+        aggregates.SCOPE_COLS, aggregates.scope_rows_select(datetime(1970, 1, 1), datetime(9999, 1, 1))))
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("agg_call_scope_hour")
+    with op.batch_alter_table("queue") as batch:
+        batch.drop_column("sl_goal_pct")

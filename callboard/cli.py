@@ -74,8 +74,11 @@ def demo(
     calls_per_day: int = typer.Option(800, help="Average calls per weekday in the demo data."),
     host: Optional[str] = typer.Option(None, help="Default: CALLBOARD_HOST (127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Default: CALLBOARD_PORT (8050)."),
+    simulate: bool = typer.Option(True, "--simulate/--no-simulate", help="Run the live simulator with the app "
+                                  "(calls keep arriving: the wallboard moves)."),
 ) -> None:
-    """Create the database if missing, fill it with demo data if empty, and serve the app."""
+    """Create the database if missing, fill it with demo data if empty, and serve the app
+    with the live call-centre simulator running beside it."""
     import sqlalchemy as sa
 
     from callboard.settings import get_settings
@@ -97,7 +100,17 @@ def demo(
 
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Callboard demo on http://{host}:{port}  (database: {settings.database_url})")
-    create_app(settings).run(host=host, port=port, debug=False)
+    stop_simulator = None
+    if simulate:
+        from callboard.cli_live import start_in_background
+
+        stop_simulator = start_in_background(calls_per_day=calls_per_day)
+        typer.echo(f"Live simulator running: wallboard at http://{host}:{port}/wallboard")
+    try:
+        create_app(settings).run(host=host, port=port, debug=False)
+    finally:
+        if stop_simulator is not None:
+            stop_simulator.set()
 
 
 @app.command()
@@ -358,8 +371,11 @@ def import_queue_log(
 
                 return import_queue_log_db(db.get_engine(database_url), from_db, table=table, source=source,
                                            source_tz=source_tz, batch_rows=batch_lines, progress=progress)
+            from data.live import apply_queue_log_events
+
             return import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
-                                         batch_lines=batch_lines, progress=progress)
+                                         batch_lines=batch_lines, progress=progress,
+                                         on_events=apply_queue_log_events if follow else None)
 
         def report(stats) -> None:
             for lineno, reason in stats.rejects[:20]:
@@ -425,6 +441,11 @@ def report(
     calls = call_rows(result, Scope.everything()) if with_calls else None
     output.write_text(to_csv(result, lang, calls), encoding="utf-8")
     typer.echo(f"{report_type}: {len(result.df)} rows, {result.total_calls} calls -> {output}")
+
+
+from callboard.cli_live import simulate as _simulate  # noqa: E402  (callboard simulate --live)
+
+app.command("simulate")(_simulate)
 
 
 def main() -> None:  # console-script entry point

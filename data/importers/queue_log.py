@@ -446,8 +446,11 @@ def import_queue_log_file(
     rejects_path: str | Path | None = None,
     batch_lines: int = DEFAULT_BATCH_LINES,
     progress: bool = False,
+    on_events=None,
 ) -> ImportStats:
-    """Import (the new part of) an Asterisk queue_log file; ImportFailed writes nothing."""
+    """Import (the new part of) an Asterisk queue_log file; ImportFailed writes nothing.
+    on_events(conn, source_id, events): called in each batch's transaction (``--follow``
+    drives the live state with data.live.apply_queue_log_events)."""
     import hashlib
 
     path = Path(path)
@@ -510,7 +513,7 @@ def import_queue_log_file(
                     except BadLine as exc:
                         bad.append((lineno, str(exc), raw))
                 if count >= batch_lines:
-                    _commit(engine, source_id, events, stats, location, fp(position), position, lineno)
+                    _commit(engine, source_id, events, stats, location, fp(position), position, lineno, on_events)
                     stats.lines_read += count
                     for b in bad:
                         rejects.reject(*b)
@@ -520,7 +523,7 @@ def import_queue_log_file(
                         bar.update(nbytes)
                         nbytes = 0
             if count:
-                _commit(engine, source_id, events, stats, location, fp(position), position, lineno)
+                _commit(engine, source_id, events, stats, location, fp(position), position, lineno, on_events)
                 stats.lines_read += count
                 for b in bad:
                     rejects.reject(*b)
@@ -531,11 +534,13 @@ def import_queue_log_file(
     return stats
 
 
-def _commit(engine, source_id, events, stats, location, fp, position, lineno) -> None:
+def _commit(engine, source_id, events, stats, location, fp, position, lineno, on_events=None) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # see asterisk_cdr._commit
         write_batch(conn, source_id, events, stats)
+        if on_events is not None:
+            on_events(conn, source_id, events)
         save_state(conn, source_id, KIND, location, fp, position, lineno)
     stats.batches += 1
 

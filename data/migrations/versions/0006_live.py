@@ -1,12 +1,13 @@
-"""Reserved: live call/agent state (wallboard and live dashboard, issue 6).
-
-Kept as an empty step so that the slices built at the same time each own one migration
-and the chain stays linear. Replace the bodies when that slice needs schema changes.
+"""Live state (wallboard and live dashboard, issue 6): a queue call stays in
+live_queue_call while it is being talked (answer_utc, agent set), so a restarted
+simulator or follow import can finish it without asking anyone.
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-26
 """
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -15,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("live_queue_call") as batch:
+        batch.add_column(sa.Column("answer_utc", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("agent", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("live_queue_call") as batch:
+        batch.drop_column("agent")
+        batch.drop_column("answer_utc")

@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     from callboard import routes, shell
+    from callboard.auth import guard as auth_guard
     from data import db
 
     settings = settings or get_settings()
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.layout = shell.layout
     shell.register_callbacks(app)
     routes.register(app.server)  # file downloads (CSV of call records)
+    auth_guard.install(app)  # login, roles, CSRF and security headers on every request
 
     @app.server.route("/healthz")
     def healthz():

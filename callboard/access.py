@@ -1,9 +1,11 @@
 """Who is asking, and what they may see: the one place every page, route, export, schedule
 and wall display gets its Scope from.
 
-Until logins exist (the access-control work) everybody is an administrator who sees
-everything. The functions keep their signatures when the real implementation lands, so
-callers never change.
+The request guard (callboard.auth.guard) identifies the signed-in user (session cookie)
+or wall display (display token) of each web request and keeps them on ``flask.g``; these
+functions read them. Outside a request, or when nobody is signed in, the scope is empty:
+work done on someone's behalf (scheduled runs, downloads) asks ``scope_for_user``; the
+CLI, run by the operator, passes ``Scope.everything()`` itself.
 """
 
 from __future__ import annotations
@@ -19,23 +21,77 @@ class CurrentUser:
     username: str
     role: str  # "admin" | "manager" | "viewer"
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def at_least(self, role: str) -> bool:
+        from callboard.auth.users import ROLE_RANK
+
+        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+
+def _g(name: str):
+    try:
+        from flask import g, has_request_context
+    except ImportError:  # pragma: no cover
+        return None
+    if not has_request_context():
+        return None
+    return g.get(name)
+
 
 def current_user() -> CurrentUser | None:
     """The signed-in user of the current request, or None (no request / not signed in)."""
-    return None
+    return _g("callboard_user")
+
+
+def current_role() -> str | None:
+    user = current_user()
+    return user.role if user else None
+
+
+def is_admin() -> bool:
+    user = current_user()
+    return bool(user and user.is_admin)
+
+
+def can_delete() -> bool:
+    """Deleting calls and recordings is the administrator's."""
+    return is_admin()
 
 
 def current_scope() -> Scope:
-    """What the current request's user may see."""
-    return Scope.everything()
+    """What the current request's user (or wall display) may see; nobody: nothing."""
+    user = current_user()
+    if user is not None:
+        cached = _g("callboard_scope")
+        if cached is None:
+            cached = scope_for_user(user.id)
+            from flask import g
+
+            g.callboard_scope = cached
+        return cached
+    display = _g("callboard_display")
+    if display is not None:
+        return display.scope
+    return Scope.nothing()
 
 
 def scope_for_user(user_id: int | None) -> Scope:
-    """What a stored user may see (for work done on their behalf: scheduled runs, downloads)."""
-    return Scope.everything()
+    """What a stored user may see (for work done on their behalf: scheduled runs, downloads).
+    Unknown, disabled or unassigned users: nothing; administrators: everything."""
+    if user_id is None:
+        return Scope.nothing()
+    from callboard.auth.users import get_user, scope_of
+
+    return scope_of(get_user(int(user_id)))
 
 
 def wallboard_scope(token: str | None) -> Scope | None:
     """The read-only scope a wall display's token grants (its queues), or None when the token
     is unknown or revoked. The one token check of the wallboard and live pages."""
-    return Scope.everything()
+    from callboard.auth import display_tokens
+
+    found = display_tokens.lookup(token)
+    return found.scope if found is not None else None

@@ -43,8 +43,20 @@ class Settings(BaseSettings):
     port: int = Field(default=8050, description="Port the web server listens on.")
     workers: int = Field(default=2, description="Worker processes of `callboard serve` (gunicorn).")
     secret_key: str = Field(
-        default="dev-only-change-me",
-        description="Secret used to sign sessions and emailed links. Set a long random value in production.",
+        default="",
+        description="Secret used to sign sessions, CSRF tokens and emailed links. Empty: a random one is "
+        "generated once and kept in the database (settings_kv), so restarts keep sessions.",
+    )
+    session_idle_minutes: int = Field(
+        default=480, description="A signed-in browser idle this long must log in again (minutes)."
+    )
+    session_max_hours: int = Field(
+        default=168, description="A session ends this long after login, however active (hours)."
+    )
+    login_max_failures: int = Field(
+        default=5,
+        description="Wrong passwords in a row after which a user is locked out for a while "
+        "(5 min, doubling with each further failure, at most 1 h).",
     )
     base_url: str = Field(
         default="http://127.0.0.1:8050",

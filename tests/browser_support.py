@@ -5,6 +5,12 @@ a page's problems.
 ``chromium`` launches the Debian Chromium (/usr/bin/chromium; CALLBOARD_TEST_CHROMIUM
 overrides) through Playwright — it is never downloaded. Without Playwright or Chromium,
 ``require_browser`` skips the test locally and FAILS it under CI=true.
+
+Everything but /login and /healthz needs a signed-in user, so ``running_app`` adds the
+administrator TEST_ADMIN to the app's database and signs in over HTTP (the real login);
+``browser_page`` hands every new browser context that session, and urllib requests to
+the app (``urllib.request.urlopen``) carry it too. A test that wants to be anonymous or
+another user builds its own opener / context (see tests/auth).
 """
 
 from __future__ import annotations
@@ -73,6 +79,9 @@ def running_app(env: dict[str, str], log_dir: Path, *, startup_timeout: float = 
     """
     port = free_port()
     env = dict(os.environ, **env, CALLBOARD_PORT=str(port), CALLBOARD_HOST="127.0.0.1")
+    database_url = env.get("CALLBOARD_DATABASE_URL")
+    if database_url:
+        ensure_user(database_url, *TEST_ADMIN)
     log_path = log_dir / "server.log"
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the server
         proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
@@ -90,14 +99,98 @@ def running_app(env: dict[str, str], log_dir: Path, *, startup_timeout: float = 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.2)
+        if database_url:
+            _SESSIONS[_host_of(base)] = login(base, *TEST_ADMIN)
+            if not any(isinstance(h, _SessionCookie) for h in getattr(urllib.request._opener, "handlers", ())):
+                urllib.request.install_opener(urllib.request.build_opener(_SessionCookie()))
         yield base
     finally:
+        _SESSIONS.pop(_host_of(base), None)
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- signing in
+
+TEST_ADMIN = ("test-admin", "test-admin-password")
+SESSION_COOKIE = "callboard_session"
+_SESSIONS: dict[str, str] = {}  # "127.0.0.1:port" -> session id of TEST_ADMIN on that server
+
+
+def ensure_user(database_url: str, username: str, password: str, role: str = "admin") -> None:
+    """A user in a migrated database (left as it is when the name exists)."""
+    import sqlalchemy as sa
+
+    from callboard.auth.passwords import hash_password
+    from data import schema
+
+    engine = sa.create_engine(database_url)
+    try:
+        if not sa.inspect(engine).has_table("user_session"):
+            from data.migrate import upgrade
+
+            upgrade(database_url)
+        with engine.begin() as conn:
+            if conn.execute(sa.select(schema.app_user.c.id).where(schema.app_user.c.username == username)).first():
+                return
+            conn.execute(sa.insert(schema.app_user).values(
+                username=username, password_hash=hash_password(password), role=role,
+                created_utc=sa.func.current_timestamp()))
+    finally:
+        engine.dispose()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def login(base: str, username: str, password: str) -> str:
+    """Sign in through /login the way the form does; returns the session cookie's value."""
+    import http.cookiejar
+    import re
+    from urllib.parse import urlencode
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    with opener.open(base + "/login", timeout=10) as resp:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode()).group(1)
+    data = urlencode(dict(username=username, password=password, csrf_token=token, next="/")).encode()
+    try:
+        opener.open(base + "/login", data=data, timeout=10)
+    except urllib.error.HTTPError as err:  # the 302 after a good login (redirects not followed)
+        if err.code != 302:
+            raise AssertionError(f"login of {username} failed: HTTP {err.code}") from err
+    sid = next((c.value for c in jar if c.name == SESSION_COOKIE), None)
+    assert sid, f"login of {username} set no session cookie"
+    return sid
+
+
+def _host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc
+
+
+class _SessionCookie(urllib.request.BaseHandler):
+    """Adds TEST_ADMIN's session of the addressed test server to urllib requests."""
+
+    handler_order = 400
+
+    def http_request(self, req):
+        sid = _SESSIONS.get(req.host)
+        if sid and not req.has_header("Cookie"):
+            req.add_unredirected_header("Cookie", f"{SESSION_COOKIE}={sid}")
+        return req
+
+
+def session_of(base_url: str) -> str | None:
+    """TEST_ADMIN's session id on the test server at base_url (None: not signed in)."""
+    return _SESSIONS.get(_host_of(base_url))
 
 
 def require_browser() -> None:
@@ -131,6 +224,10 @@ def chromium(extra_args: Sequence[str] = ()) -> Iterator:
 def browser_page(browser, base_url: str, *, timeout_ms: float, **context_options) -> Iterator:
     """A page (default timeout timeout_ms) in a new context of browser, closed on exit."""
     context = browser.new_context(base_url=base_url, **context_options)
+    sid = session_of(base_url)
+    if sid:  # signed in as TEST_ADMIN (running_app logged in)
+        context.add_cookies([{"name": SESSION_COOKIE, "value": sid, "url": base_url, "httpOnly": True,
+                              "sameSite": "Lax"}])
     try:
         page = context.new_page()
         page.set_default_timeout(timeout_ms)

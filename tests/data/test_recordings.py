@@ -184,9 +184,12 @@ def test_delete_outside_scope_is_refused(ids, root):
 # --------------------------------------------------------------------------- the route
 
 @pytest.fixture
-def client(ids):
+def client(ids, monkeypatch):
     app = Flask(__name__)
     routes.register(app)
+    # The route alone, without the login guard: the caller sees everything (who may
+    # play what is tested through the whole app in tests/auth).
+    monkeypatch.setattr(routes, "current_scope", lambda: ALL)
     return app.test_client()
 
 

@@ -14,6 +14,7 @@ from flask import Flask
 from callboard import routes
 from callboard.records_params import RecordsQuery, preset_days
 from data.queries.calls import InvalidFilter
+from data.scope import Scope
 from tests.calls_data import insert_calls
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -81,10 +82,13 @@ def test_bad_input_is_a_clear_invalid_filter(params, words):
 
 
 @pytest.fixture
-def client(db_url):
+def client(db_url, monkeypatch):
     insert_calls()
     app = Flask(__name__)
     routes.register(app)
+    # The route alone, without the login guard: the caller sees everything (who may
+    # export what is tested through the whole app in tests/auth).
+    monkeypatch.setattr(routes, "current_scope", Scope.everything)
     return app.test_client()
 
 

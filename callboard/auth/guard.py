@@ -1,0 +1,235 @@
+"""The guard in front of every request: who is asking, may they, CSRF, security headers.
+
+``install(app)`` (app.create_app) registers it with the login / logout / password routes.
+
+- Principal: a user from the session cookie (callboard.auth.sessions), else a wall
+  display from its token (``?token=`` on a /wallboard page, then the HttpOnly display
+  cookie set from it), else nobody.
+- Decision: callboard.auth.policy for the Flask endpoint, the Dash page (by path — for
+  the page GET and for Dash's page-router callback) or the Dash callback (by output id).
+  Nobody → page GETs redirect to /login?next=..., everything else answers 401; a user
+  below the level → 403.
+- CSRF: every POST/PUT/PATCH/DELETE (Dash callbacks included) must carry the token bound
+  to its credential (HMAC of the session id / display token with the app secret) in the
+  ``X-CSRFToken`` header or a ``csrf_token`` form field. The ``_csrf_token`` cookie holds
+  it: Dash's renderer copies that cookie into the header of every callback request.
+- Headers: CSP (scripts only from the app plus Dash's inline scripts by hash), frames
+  denied except wall displays (same origin), nosniff, Referrer-Policy same-origin.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from urllib.parse import parse_qs, quote
+
+import dash
+from flask import Response, g, redirect, request
+
+from callboard.auth import display_tokens, policy, sessions
+from callboard.auth.policy import CALLBACK, DISPLAY, PAGE, PUBLIC
+from callboard.auth.secret import app_secret
+from callboard.i18n import normalize_lang, translator
+
+DISPLAY_COOKIE = "callboard_display"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _is_https() -> bool:
+    from callboard.settings import get_settings
+
+    return request.is_secure or get_settings().base_url.lower().startswith("https://")
+
+
+def _request_lang() -> str:
+    lang = request.args.get("lang")
+    if lang:
+        return normalize_lang(lang)
+    best = request.accept_languages.best_match(["en", "cs"])
+    if best:
+        return best
+    from callboard.settings import get_settings
+
+    return get_settings().default_language
+
+
+def _identify() -> None:
+    """g.callboard_user / g.callboard_display / g.callboard_credential of this request."""
+    from callboard.access import CurrentUser
+
+    sid = request.cookies.get(sessions.COOKIE)
+    session = sessions.load(sid) if sid else None
+    if session is not None:
+        g.callboard_user = CurrentUser(id=session.user_id, username=session.username, role=session.role)
+        g.callboard_session_hash = session.id_hash
+        g.callboard_credential = sid
+        return
+    token = request.cookies.get(DISPLAY_COOKIE)
+    found = display_tokens.lookup(token) if token else None
+    if found is not None:
+        g.callboard_display = found
+        g.callboard_credential = "display:" + token
+
+
+def _use_url_token(token: str | None) -> bool:
+    """A display token from a wallboard URL; remembered in the display cookie."""
+    found = display_tokens.lookup(token) if token else None
+    if found is None:
+        return False
+    g.callboard_display = found
+    g.callboard_credential = "display:" + token
+    g.callboard_set_display_cookie = token
+    return True
+
+
+def _callback_outputs(body: dict) -> list[str]:
+    outputs = body.get("outputs")
+    if isinstance(outputs, dict):
+        outputs = [outputs]
+    ids = []
+    for out in outputs or []:
+        oid = out.get("id") if isinstance(out, dict) else None
+        if isinstance(oid, dict):
+            oid = oid.get("type")
+        ids.append(str(oid) if oid is not None else "")
+    return ids
+
+
+def _router_location(body: dict) -> tuple[str, str]:
+    pathname, search = "/", ""
+    for item in body.get("inputs") or []:
+        if isinstance(item, dict) and item.get("id") == "_pages_location":
+            if item.get("property") == "pathname":
+                pathname = item.get("value") or "/"
+            elif item.get("property") == "search":
+                search = item.get("value") or ""
+    return pathname, search
+
+
+def _strictest(levels) -> str:
+    return max(levels, key=lambda lv: policy.RANK[lv]) if levels else policy.UNDECIDED
+
+
+def _callback_level(body: dict) -> str:
+    levels = []
+    for oid in _callback_outputs(body):
+        level = policy.callback_level(oid)
+        if level == PAGE:
+            pathname, search = _router_location(body)
+            level = policy.page_level(pathname)
+            if level == DISPLAY and g.get("callboard_user") is None and g.get("callboard_display") is None:
+                token = (parse_qs(search.lstrip("?")).get("token") or [None])[0]
+                _use_url_token(token)
+        levels.append(level)
+    return _strictest(levels)
+
+
+def _csrf_ok() -> bool:
+    credential = g.get("callboard_credential")
+    if not credential:
+        return False
+    expected = sessions.csrf_token_for(credential)
+    got = request.headers.get(sessions.CSRF_HEADER) or request.form.get("csrf_token") or ""
+    return hmac.compare_digest(expected, got)
+
+
+def _deny(status: int, lang: str) -> Response:
+    _ = translator(lang)
+    text = _("Please log in.") if status == 401 else _("You may not open this page or do this.")
+    if request.path == "/_dash-update-component" or request.accept_mimetypes.best == "application/json":
+        return Response(json.dumps({"error": text, "status": status}), status=status, mimetype="application/json",
+                        headers={"Cache-Control": "no-store"})
+    return Response(text, status=status, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
+def guard():
+    g.callboard_user = None
+    g.callboard_display = None
+    g.callboard_credential = None
+    endpoint = request.url_rule.endpoint if request.url_rule is not None else None
+    level = policy.endpoint_level(endpoint)
+    if level == PUBLIC:
+        return None
+    _identify()
+    is_page = level == PAGE
+    if is_page:
+        level = policy.page_level(request.path)
+        if level == DISPLAY and g.callboard_user is None:
+            _use_url_token(request.args.get("token"))
+    elif level == CALLBACK:
+        body = request.get_json(silent=True) or {}
+        level = _callback_level(body if isinstance(body, dict) else {})
+    user = g.callboard_user
+    if user is None and g.callboard_display is None:
+        if is_page and request.method in SAFE_METHODS:
+            return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"))
+        return _deny(401, _request_lang())
+    if request.method not in SAFE_METHODS and not _csrf_ok():
+        _ = translator(_request_lang())
+        return Response(_("The form has expired or did not come from this site (CSRF token missing or wrong). "
+                          "Reload the page and try again."), status=403, mimetype="text/plain")
+    if not policy.allows(level, role=user.role if user else None, display=g.callboard_display is not None):
+        return _deny(403, _request_lang())
+    return None
+
+
+def _csp(frame_ancestors: str, script_hashes: list[str]) -> str:
+    return "; ".join([
+        "default-src 'self'",
+        # Dash's renderer and Plotly build functions at run time ('unsafe-eval'); Dash's
+        # own inline scripts are allowed by their hashes, nothing else inline.
+        "script-src 'self' 'unsafe-eval' " + " ".join(script_hashes),
+        "style-src 'self' 'unsafe-inline'",  # React / Plotly set inline styles
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ])
+
+
+def install(app: dash.Dash) -> None:
+    from callboard.auth import web
+
+    server = app.server
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    web.register(server)
+    server.before_request(guard)
+
+    @server.before_request
+    def _secret_key():
+        if not server.secret_key:  # Flask's own signing (not used for sessions): the app secret
+            try:
+                server.secret_key = app_secret()
+            except Exception:  # database away: /healthz says so; nothing here needs it yet
+                pass
+
+    @server.after_request
+    def _headers(response: Response) -> Response:
+        wall = policy.page_level(request.path) == DISPLAY and request.method in SAFE_METHODS
+        if response.mimetype == "text/html":
+            # Dash's inline scripts (config, renderer start) are known once the index was built.
+            response.headers.setdefault("Content-Security-Policy",
+                                        _csp("'self'" if wall else "'none'", app.csp_hashes()))
+        else:
+            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        if not wall:
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        secure = _is_https()
+        token = g.get("callboard_set_display_cookie")
+        if token:
+            response.set_cookie(DISPLAY_COOKIE, token, httponly=True, samesite="Lax", secure=secure, path="/")
+        credential = g.get("callboard_credential")
+        if credential:
+            expected = sessions.csrf_token_for(credential)
+            if request.cookies.get(sessions.CSRF_COOKIE) != expected:
+                # Readable by scripts on purpose: Dash's renderer copies it into X-CSRFToken.
+                response.set_cookie(sessions.CSRF_COOKIE, expected, httponly=False, samesite="Strict",
+                                    secure=secure, path="/")
+        return response

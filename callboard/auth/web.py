@@ -1,0 +1,142 @@
+"""/login, /logout and /account/password (plain Flask routes; the guard lets /login through)."""
+
+from __future__ import annotations
+
+import hmac
+import math
+import secrets
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask, Response, g, redirect, request
+
+from callboard.auth import audit, sessions
+from callboard.auth.login import authenticate
+from callboard.auth.passwords import WeakPassword, verify_password
+from callboard.auth.users import UserError, set_password
+from callboard.i18n import translator
+from data import db
+from data import schema as s
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path of this site (no scheme, host or "//"): no open redirect after login."""
+    value = (value or "/").strip()
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    if parts.path.startswith(("/login", "/logout")):
+        return "/"
+    return value
+
+
+def _lang() -> str:
+    from callboard.auth.guard import _request_lang
+
+    return _request_lang()
+
+
+def _secure() -> bool:
+    from callboard.auth.guard import _is_https
+
+    return _is_https()
+
+
+def _html(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/html",
+                    headers={"Cache-Control": "no-store"})
+
+
+def login() -> Response:
+    from dashboards.login import login_page
+
+    lang = _lang()
+    _ = translator(lang)
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if sessions.load(request.cookies.get(sessions.COOKIE)):
+            return redirect(next_url)
+        token = request.cookies.get(sessions.CSRF_COOKIE) or secrets.token_urlsafe(32)
+        response = _html(login_page(lang, csrf_token=token, next_url=next_url))
+        response.set_cookie(sessions.CSRF_COOKIE, token, httponly=False, samesite="Strict", secure=_secure(),
+                            path="/")
+        return response
+    # POST: the form's token must equal the cookie's (double submit: another site can
+    # post the form but can neither read nor set our cookie).
+    cookie = request.cookies.get(sessions.CSRF_COOKIE) or ""
+    if not cookie or not hmac.compare_digest(cookie, request.form.get("csrf_token", "")):
+        token = secrets.token_urlsafe(32)
+        response = _html(login_page(lang, csrf_token=token, next_url=next_url,
+                                    message=_("The form has expired. Please sign in again.")), 403)
+        response.set_cookie(sessions.CSRF_COOKIE, token, httponly=False, samesite="Strict", secure=_secure(),
+                            path="/")
+        return response
+    username = request.form.get("username", "")
+    result = authenticate(username, request.form.get("password", ""), ip=request.remote_addr)
+    if not result.ok:
+        if result.reason in ("locked", "ip_locked"):
+            minutes = max(1, math.ceil(result.retry_after_s / 60))
+            message = _("Too many failed sign-ins. Try again in {minutes} min.", minutes=minutes)
+            status = 429
+        elif result.reason == "disabled":
+            message, status = _("This account is disabled. Ask an administrator."), 403
+        else:
+            message, status = _("Wrong user name or password."), 401
+        response = _html(login_page(lang, csrf_token=cookie, next_url=next_url, username=username[:100],
+                                    message=message), status)
+        if result.retry_after_s:
+            response.headers["Retry-After"] = str(result.retry_after_s)
+        return response
+    sid = sessions.create(result.user_id, ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+    response = redirect(next_url)
+    # A new session id at every sign-in (no session fixation); HttpOnly: scripts never see it.
+    response.set_cookie(sessions.COOKIE, sid, httponly=True, samesite="Lax", secure=_secure(), path="/")
+    response.set_cookie(sessions.CSRF_COOKIE, sessions.csrf_token_for(sid), httponly=False, samesite="Strict",
+                        secure=_secure(), path="/")
+    return response
+
+
+def logout() -> Response:
+    sid = request.cookies.get(sessions.COOKIE)
+    user = g.get("callboard_user")
+    sessions.end(sid)
+    if user is not None:
+        audit.record("logout", ("user", user.username))
+    response = redirect("/login")
+    response.delete_cookie(sessions.COOKIE, path="/")
+    response.delete_cookie(sessions.CSRF_COOKIE, path="/")
+    g.callboard_credential = None  # no fresh CSRF cookie for a session that just ended
+    return response
+
+
+def account_password() -> Response:
+    from dashboards.login import password_page
+
+    lang = _lang()
+    _ = translator(lang)
+    user = g.callboard_user
+    sid = request.cookies.get(sessions.COOKIE) or ""
+    token = sessions.csrf_token_for(sid)
+    if request.method == "GET":
+        return _html(password_page(lang, csrf_token=token))
+    current, new, repeat = (request.form.get(k, "") for k in ("current", "new", "repeat"))
+    stored = db.fetch_scalar(sa.select(s.app_user.c.password_hash).where(s.app_user.c.id == user.id))
+    if not verify_password(stored, current):
+        audit.record("password_change_failed", ("user", user.username), {"reason": "wrong_current"})
+        return _html(password_page(lang, csrf_token=token, message=_("The current password is wrong.")), 400)
+    if new != repeat:
+        return _html(password_page(lang, csrf_token=token, message=_("The two new passwords differ.")), 400)
+    try:
+        set_password(user.username, new, action="password_change", keep_session_hash=g.callboard_session_hash)
+    except WeakPassword as exc:
+        return _html(password_page(lang, csrf_token=token, message=_(exc.msgid, **exc.params)), 400)
+    except UserError as exc:
+        return _html(password_page(lang, csrf_token=token, message=_(exc.msgid, **exc.params)), 400)
+    return _html(password_page(lang, csrf_token=token, message=_("Your password was changed. Other sessions "
+                                                                "were signed out."), message_kind="success"))
+
+
+def register(server: Flask) -> None:
+    server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    server.add_url_rule("/account/password", "account_password", account_password, methods=["GET", "POST"])

@@ -243,6 +243,24 @@ def fig_queue_rates(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     return _base_layout(fig, _("Service level and abandon rate"))
 
 
+def fig_queue_staffing(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
+    """Per hour of day and queue: agents needed (Erlang C, bars) beside the mean agents
+    logged in (line with markers); understaffed hours carry a ⚠ marker on the line, so the
+    reading does not depend on colour. df: label, queue, agents_needed, logged_in, staffing."""
+    _ = translator(lang)
+    fig = go.Figure()
+    for i, (queue, part) in enumerate(df.groupby("queue", sort=True)):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        fig.add_bar(x=part["label"], y=[None if v is None else int(v) for v in part["agents_needed"]],
+                    name=f"{queue}: {_('Agents needed')}", marker_color=colour, opacity=0.55)
+        fig.add_scatter(x=part["label"], y=[None if v is None else round(float(v), 2) for v in part["logged_in"]],
+                        name=f"{queue}: {_('Agents logged in')}", mode="lines+markers+text",
+                        text=["⚠" if w == "short" else "" for w in part["staffing"]], textposition="top center",
+                        line=dict(color=colour, dash="dot"), marker=dict(symbol="diamond"))
+    fig.update_layout(barmode="group", xaxis_title=x_title, yaxis_title=_("Agents"), xaxis_type="category")
+    return _base_layout(fig, _("Agents needed and logged in"))
+
+
 def fig_queue_wait_talk(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     """Average wait (answered), average wait (all) and average talk in seconds per period,
     per queue. df: label, queue, avg_wait_answered_s, avg_wait_all_s, avg_talk_s."""

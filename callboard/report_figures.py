@@ -23,6 +23,7 @@ from callboard.figures import (
     fig_queue_outcomes,
     fig_queue_rates,
     fig_queue_satisfaction,
+    fig_queue_staffing,
     fig_queue_wait_talk,
     fig_ring_groups,
     fig_status_pies,
@@ -87,6 +88,8 @@ def queue_performance(result, lang):
     by = result.filter.by
     df = result.df.assign(label=result.df["queue"] if by == "queue" else labels(result, "period", lang))
     x_title = _(PERIOD_LABELS[by])
+    if by == "staffing":
+        return [fig_queue_staffing(df, lang, x_title)]
     return [fig_queue_outcomes(df, lang, x_title), fig_queue_rates(df, lang, x_title)]
 
 

@@ -481,7 +481,8 @@ BY_PERIOD = Option("by", N_("Group by"), (("hour_of_day", N_("Hour of day")), ("
                                           ("month", N_("Month"))), "day")
 BY_DAY_MONTH = Option("by", N_("Group by"), (("day", N_("Day")), ("month", N_("Month"))), "day")
 BY_QUEUE_PERIOD = Option("by", N_("Group by"), (("queue", N_("Queue")), ("hour_of_day", N_("Hour of day")),
-                                                ("day", N_("Day")), ("month", N_("Month"))), "queue")
+                                                ("day", N_("Day")), ("month", N_("Month")),
+                                                ("staffing", N_("Staffing per hour (Erlang C)"))), "queue")
 
 
 def _queue_choices(scope: Scope) -> list[tuple[str, str]]:

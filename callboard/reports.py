@@ -36,7 +36,8 @@ TITLES = {
     "queue-performance": N_("Queue performance"),
     "queue-wait-talk": N_("Queue wait and talk times"),
 }
-PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month"), "queue": N_("Queue")}
+PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month"), "queue": N_("Queue"),
+                 "staffing": N_("Hour of day")}
 KIND_LABELS = {"did": N_("DID (inbound)"), "dod": N_("DOD (outbound)")}
 DIRECTION_NAMES = {"inbound": N_("Inbound"), "outbound": N_("Outbound"), "internal": N_("Internal")}
 STATUS_NAMES = {**metrics.STATUS_LABELS, "congestion": N_("Congestion")}
@@ -284,6 +285,8 @@ def _period_cols(flt) -> list[Col]:
 
 
 def run_queue_performance(scope, flt, tz, engine, path):
+    if flt.by == "staffing":
+        return run_queue_staffing(scope, flt, tz, engine, path)
     df = _queue_frame(scope, flt, tz, engine, path, flt.by)
     out = df[[k for k in ("period", "queue", "name") if k in df]].copy()
     out["calls"] = df["calls"]
@@ -557,6 +560,8 @@ def csv_value(col: Col, v, lang: str | None = None) -> str:
         return v.isoformat(timespec="minutes")
     if col.kind == "kind":
         return translator(lang)(KIND_LABELS[v])
+    if col.kind == "word":
+        return translator(lang)(STAFFING_WORDS[v])
     if col.kind == "direction":
         return translator(lang)(DIRECTION_NAMES.get(v, v))
     if col.kind == "status":
@@ -586,6 +591,8 @@ def display_value(col: Col, v, lang: str | None) -> str:
         return f"{fmt_date(v.date(), lang, 'short')} {time_label(v)}"
     if col.kind == "kind":
         return translator(lang)(KIND_LABELS[v])
+    if col.kind == "word":
+        return ("⚠ " if v == "short" else "✓ ") + translator(lang)(STAFFING_WORDS[v])
     return str(v)
 
 
@@ -706,3 +713,68 @@ def run_missed_unreturned(scope, flt, tz, engine, path):
 
 
 RUNNERS.update({"queue-agents": run_queue_agents, "missed-unreturned": run_missed_unreturned})
+
+
+# --------------------------------------------------------------------------- queue-performance: staffing view
+
+STAFFING_WORDS = {"short": N_("Understaffed"), "ok": N_("Enough agents")}
+
+
+def run_queue_staffing(scope, flt, tz, engine, path):
+    """Table (queue-performance, by=staffing): per queue and local hour of day — offered
+    calls, the arrival rate (offered ÷ the range's hours with that local hour: a 25-hour
+    day has two 02:00 hours, a 23-hour day none), average handle time (talk ÷ answered in
+    that hour, else over the queue's whole range), the queue's target and goal, the agents
+    Erlang C needs to reach the goal (data.metrics.agents_needed), the mean agents logged
+    in (agent_session overlap per hour, in SQL), the service level those would give, and
+    the gap. Chart: needed beside logged in, per hour."""
+    hourly = _queue_frame(scope, flt.with_(by="hour_of_day"), tz, engine, path, "hour_of_day")
+    start, end = flt.bounds(tz)
+    hours = {h: 0 for h in range(24)}
+    for row in hour_rows(start, end, tz):
+        hours[row["local_hour"]] += 1
+    logged = {(qn, int(h)): float(round(sec or 0))  # whole seconds (SQLite julianday is not exact)
+              for qn, h, sec in _fetch(q.agents_logged_in_by_hour(scope, flt, tz, _utc_now()), engine)}
+    queues = sorted(set(hourly["queue"]) | {qn for qn, _h in logged})
+    targets = {n: (int(t), int(g)) for n, t, g in _fetch(q.queue_targets(queues), engine)} if queues else {}
+    names = dict(zip(hourly["queue"], hourly["name"]))
+    names.update(_names(q.queue_names, [qn for qn in queues if qn not in names], engine))
+    found = {(int(p), qn): r for p, qn, r in zip(hourly["period"], hourly["queue"], hourly.itertuples(index=False))}
+    overall = hourly.groupby("queue")[["talk_s", "answered"]].sum() if len(hourly) else None
+    data = []
+    for qn in queues:
+        target_s, goal_pct = targets.get(qn, (metrics.DEFAULT_SL_TARGET_S, metrics.DEFAULT_SL_GOAL_PCT))
+        aht_all = (metrics.avg_talk_s(overall.loc[qn, "talk_s"], overall.loc[qn, "answered"])
+                   if overall is not None and qn in overall.index else None)
+        for h in range(24):
+            r = found.get((h, qn))
+            calls = int(r.calls) if r is not None else 0
+            offered = metrics.offered(calls, r.short_abandons) if r is not None else 0
+            rate = metrics.arrival_rate_per_hour(offered, hours[h])
+            aht = (metrics.avg_talk_s(r.talk_s, r.answered) if r is not None else None) or (aht_all if offered else None)
+            needed = metrics.staffing_need(rate, aht, target_s, goal_pct)
+            on = logged.get((qn, h), 0.0) / (3600.0 * hours[h]) if hours[h] else None
+            expected = metrics.expected_service_level(rate, aht, on, target_s)
+            gap = None if needed is None or on is None else on - needed
+            word = None if gap is None else ("short" if gap < 0 else "ok")
+            data.append([h, qn, names.get(qn, ""), calls, offered, rate, aht, target_s, goal_pct / 100.0,
+                         metrics.traffic_erlangs(rate, aht), needed, on, expected, gap, word])
+    keys = ["period", "queue", "name", "calls", "offered", "calls_per_hour", "aht_s", "sl_target_s", "sl_goal",
+            "erlangs", "agents_needed", "logged_in", "expected_sl", "gap", "staffing"]
+    df = pd.DataFrame(data, columns=keys)
+    df = df.astype({k: "int64" for k in ("period", "calls", "offered", "sl_target_s")})
+    for k in ("calls_per_hour", "aht_s", "erlangs", "agents_needed", "logged_in", "expected_sl", "gap", "staffing"):
+        df[k] = _objects(df.index, [row[keys.index(k)] for row in data])
+    cols = [Col("period", N_("Hour of day"), "hour"), Col("queue", N_("Queue"), "text"),
+            Col("name", N_("Name"), "text"), Col("calls", N_("Calls")), Col("offered", N_("Offered")),
+            Col("calls_per_hour", N_("Offered per hour"), "decimal"), Col("aht_s", N_("Average handle time"),
+                                                                          "duration"),
+            Col("sl_target_s", N_("Target (s)")), Col("sl_goal", N_("Service-level goal"), "percent"),
+            Col("erlangs", N_("Traffic (erlangs)"), "decimal"), Col("agents_needed", N_("Agents needed")),
+            Col("logged_in", N_("Agents logged in"), "decimal"),
+            Col("expected_sl", N_("Service level with those agents"), "percent"),
+            Col("gap", N_("Logged in − needed"), "decimal"), Col("staffing", N_("Staffing"), "word")]
+    notes = [N_("Staffing: agents needed per hour of day by Erlang C from the offered calls per hour and the "
+                "average handle time, to answer the queue's goal share of calls within its target; logged in is "
+                "the mean number of agents logged in during those hours.")]
+    return cols, df, df, int(df["calls"].sum()) if len(df) else 0, notes

@@ -12,6 +12,7 @@ from callboard.i18n import N_
 
 DEFAULT_SL_TARGET_S = 20
 DEFAULT_SHORT_ABANDON_S = 5
+DEFAULT_SL_GOAL_PCT = 80  # "80 % of offered calls within the target"
 
 
 def is_short_abandon(outcome, wait_s, short_abandon_s):
@@ -87,6 +88,8 @@ DEFINITIONS = {
     "avg_wait_all": N_("Average wait (all): total wait of every call that entered the queue (short abandons included) ÷ those calls."),
     "longest_wait": N_("Longest wait: the longest time a caller waited in the queue, whatever the outcome."),
     "occupancy": N_("Occupancy: talk time ÷ (logged-in time − pause time)."),
+    "staffing": N_("Agents needed (staffing view): per hour of day, the fewest agents with which Erlang C predicts that the queue's goal share of offered calls (default 80 %) is answered within its target (default 20 s), at the measured arrival rate (offered calls ÷ hours) and average handle time (talk time ÷ answered calls). Beside it, the mean number of agents logged in to the queue during those hours."),
+    "csat": N_("Satisfaction survey: average score = total points ÷ answers; participation rate = answers ÷ answered queue calls of the same queue or agent."),
     "calls": N_("Calls: every call that started in the period, counted by its start time (a call crossing an hour or a day belongs to the hour it started in), in the PBX time zone."),
     "answered": N_("Answered: calls with the status answered. Unanswered = calls − answered (no answer, busy, failed, voicemail, abandoned)."),
     "failed": N_("Failed: calls that could not be set up (failed or network congestion)."),
@@ -218,3 +221,33 @@ def occupancy(talk_s, logged_in_s, pause_s) -> float | None:
     (None when the agent was not available at all)."""
     available = float(logged_in_s or 0) - float(pause_s or 0)
     return None if available <= 0 else float(talk_s or 0) / available
+
+
+def arrival_rate_per_hour(offered_calls, hours) -> float | None:
+    """Arrival rate: offered calls ÷ the hours they arrived in (None for no hours)."""
+    return None if not hours else int(offered_calls or 0) / int(hours)
+
+
+def traffic_erlangs(calls_per_hour, handle_s) -> float | None:
+    """Offered traffic A = arrival rate × average handle time, in erlangs (agents busy)."""
+    if calls_per_hour is None or handle_s is None:
+        return None
+    return float(calls_per_hour) * float(handle_s) / 3600.0
+
+
+def staffing_need(calls_per_hour, handle_s, target_s, goal_pct) -> int | None:
+    """Agents needed (Erlang C) for `goal_pct` % of calls answered within `target_s`; 0
+    without calls, None when the handle time is unknown (no call was ever answered)."""
+    if not calls_per_hour:
+        return 0
+    if not handle_s:
+        return None
+    return agents_needed(calls_per_hour, handle_s, target_s, goal_pct / 100.0)
+
+
+def expected_service_level(calls_per_hour, handle_s, agents, target_s) -> float | None:
+    """Service level Erlang C predicts with `agents` (a mean, rounded down: a part of an
+    agent answers no call) at this arrival rate and handle time; None without calls."""
+    if not calls_per_hour or not handle_s or agents is None:
+        return None
+    return erlang_c_service_level(calls_per_hour, handle_s, int(agents), target_s)

@@ -1003,3 +1003,49 @@ def agent_missed_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInf
     return sa.select(qc.c.call_id).where(
         qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.outcome == "answered", qc.c.call_id.is_not(None),
         _agent_where(scope, flt, qc.c.agent), qc.c.queue.in_(flt.queues) if flt.queues else sa.true())
+
+
+# --------------------------------------------------------------------------- queue-performance staffing view
+# Agents needed per local hour of day (Erlang C, data.metrics) from the measured arrivals
+# and handle time (queue_stats by hour_of_day), beside the agents actually logged in.
+
+
+def queue_targets(numbers) -> sa.Select:
+    """(number, service-level target seconds, service-level goal per cent) of these queues."""
+    qt = s.queue
+    return (sa.select(qt.c.number, sa.func.max(qt.c.sl_target_s), sa.func.max(qt.c.sl_goal_pct))
+            .where(qt.c.number.in_(sorted(set(numbers)))).group_by(qt.c.number))
+
+
+def _queue_sessions(scope: Scope, flt: ReportFilter, start: datetime, end: datetime, now: datetime):
+    """Login sessions per queue overlapping [start, min(now, end)): a session names its
+    queue, or (queue NULL: logged into all its queues) counts for every queue the agent is
+    a member of (queue_member). One row per (session, queue)."""
+    a, m, qt = s.agent_session, s.queue_member, s.queue
+    overlaps = sa.and_(a.c.login_utc < min(now, end), sa.or_(a.c.logout_utc.is_(None), a.c.logout_utc > start))
+    named = (sa.select(a.c.id.label("sid"), a.c.queue.label("queue"), a.c.login_utc, a.c.logout_utc)
+             .where(overlaps, a.c.queue.is_not(None), a.c.queue != ""))
+    all_queues = (sa.select(a.c.id.label("sid"), qt.c.number.label("queue"), a.c.login_utc, a.c.logout_utc)
+                  .select_from(a.join(m, m.c.extension == a.c.agent).join(qt, qt.c.id == m.c.queue_id))
+                  .where(overlaps, sa.or_(a.c.queue.is_(None), a.c.queue == "")))
+    u = sa.union(named, all_queues).subquery("queue_sessions")  # UNION: a queue once per session
+    return u, sa.and_(queue_clause(scope, u.c.queue), u.c.queue.in_(flt.queues) if flt.queues else sa.true())
+
+
+def agents_logged_in_by_hour(scope: Scope, flt: ReportFilter, tz: ZoneInfo, now: datetime) -> sa.Select:
+    """Per queue and local hour of day: agent-seconds logged in during the range's hours
+    with that local hour (each session clipped to each UTC hour it overlaps; an open
+    session runs to min(now, range end)). Divided by 3600 × those hours' count, it is the
+    mean number of agents logged in. Columns: queue, hour, agent_s."""
+    start, end = flt.bounds(tz)
+    th = s.time_hour
+    u, where = _queue_sessions(scope, flt, start, end, now)
+    until = sa.func.coalesce(u.c.logout_utc, sa.literal(min(now, end), sa.DateTime()))
+    lo = _greater(u.c.login_utc, th.c.bucket_utc)
+    hi = _lesser(until, _plus_seconds(th.c.bucket_utc, 3600))
+    secs = sa.case((hi > lo, _seconds_between(lo, hi)), else_=0.0)
+    joined = u.join(th, sa.and_(th.c.bucket_utc >= hour_floor(u.c.login_utc), th.c.bucket_utc < until,
+                                th.c.bucket_utc >= start, th.c.bucket_utc < end))
+    return (sa.select(u.c.queue, th.c.local_hour.label("hour"), sa.func.sum(secs).label("agent_s"))
+            .select_from(joined).where(where)
+            .group_by(u.c.queue, th.c.local_hour).order_by(u.c.queue, th.c.local_hour))

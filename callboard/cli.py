@@ -448,6 +448,11 @@ from callboard.cli_live import simulate as _simulate  # noqa: E402  (callboard s
 app.command("simulate")(_simulate)
 
 
+from callboard.cli_schedule import register as _register_schedule_commands  # noqa: E402
+
+_register_schedule_commands(app)  # schedule, scheduler, send-test-mail
+
+
 def main() -> None:  # console-script entry point
     try:
         app()

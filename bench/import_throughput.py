@@ -1,0 +1,154 @@
+"""Import throughput into PostgreSQL: a 1-million-line Master.csv and a 1-million-line queue_log.
+
+    .venv/bin/python -m bench.import_throughput [--lines 1000000] [--keep-files] [--skip-previous]
+
+Each run goes into a fresh database on the local server (dropped afterwards) in its own
+process, so peak memory (ru_maxrss) is that run's alone. Printed per run: wall time,
+lines/s, lines per CPU-second (this process plus its PostgreSQL backends: the VM is shared,
+CPU time is the steadier number) and peak RSS, with ratios:
+
+- vs previous: the import with every index maintained row by row (``bulk_load=False``), the
+  path before the bulk mode (data/importers/bulk.py) — the naive baseline;
+- vs bare COPY: PostgreSQL reading the same file with COPY into an UNLOGGED table of text
+  columns (no parsing of times, no grouping, no indexes): the floor for any import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.make_master_csv import _backend_cpu_s
+
+SERVER = os.environ.get("CALLBOARD_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1")
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(SERVER.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as c:
+        c.execute(sql)
+
+
+def run_one(kind: str, path: str, dbname: str) -> dict:
+    """One measured run (in a child process)."""
+    import sqlalchemy as sa
+
+    from data import db
+    from data.migrate import upgrade
+
+    url = f"{SERVER}/{dbname}"
+    upgrade(url)
+    engine = db.get_engine(url)
+    with engine.connect() as conn:
+        pids = list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                 {"d": dbname}).scalars())
+    cpu_pg0 = _backend_cpu_s(pids)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    lines = calls = 0
+    if kind in ("bare-cdr", "bare-qlog"):
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            if kind == "bare-cdr":
+                cols = ", ".join(f"c{i} text" for i in range(21))
+                cur.execute(f"CREATE UNLOGGED TABLE bare_stage ({cols})")
+                copy_sql = "COPY bare_stage FROM STDIN (FORMAT csv)"
+            else:
+                cur.execute("CREATE UNLOGGED TABLE bare_stage (line text)")
+                copy_sql = "COPY bare_stage FROM STDIN (FORMAT text, DELIMITER E'\\x01')"
+            with open(path, "rb") as fh, cur.copy(copy_sql) as cp:
+                while chunk := fh.read(1 << 20):
+                    cp.write(chunk)
+            lines = cur.execute("SELECT count(*) FROM bare_stage").fetchone()[0]
+            raw.commit()
+        finally:
+            raw.close()
+    elif kind in ("cdr", "cdr-previous"):
+        from data.importers.asterisk_cdr import import_cdr_file
+
+        stats = import_cdr_file(engine, path, source_tz="Europe/Prague", bulk_load=(kind == "cdr"))
+        lines, calls = stats.lines_read, stats.calls_added
+    elif kind == "qlog":
+        from data.importers.queue_log import import_queue_log_file
+
+        stats = import_queue_log_file(engine, path)
+        lines, calls = stats.lines_read, stats.calls_added
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    with engine.connect() as conn:
+        pids = list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                 {"d": dbname}).scalars())
+    cpu_pg = max(0.0, _backend_cpu_s(pids) - cpu_pg0)
+    engine.dispose()
+    return {"kind": kind, "lines": lines, "calls": calls, "wall_s": wall, "python_cpu_s": cpu, "pg_cpu_s": cpu_pg,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def measure(kind: str, path: str) -> dict:
+    dbname = f"callboard_imp_{os.getpid()}_{kind.replace('-', '_')}"
+    _admin(f"DROP DATABASE IF EXISTS {dbname}")
+    _admin(f"CREATE DATABASE {dbname}")
+    try:
+        out = subprocess.run([sys.executable, "-m", "bench.import_throughput", "--run", kind, path, dbname],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {dbname}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--dir", default="/tmp", help="Where the generated files go.")
+    ap.add_argument("--keep-files", action="store_true")
+    ap.add_argument("--skip-previous", action="store_true", help="Skip the slow row-by-row-index run.")
+    ap.add_argument("--run", nargs=3, metavar=("KIND", "PATH", "DB"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.run:
+        print(json.dumps(run_one(*args.run)))
+        return
+
+    from bench.make_master_csv import generate, generate_queue_log
+
+    cdr = Path(args.dir) / f"bench-Master-{args.lines}.csv"
+    qlog = Path(args.dir) / f"bench-queue_log-{args.lines}"
+    if not cdr.exists():
+        generate(str(cdr), args.lines)
+    if not qlog.exists():
+        generate_queue_log(str(qlog), args.lines)
+
+    plan = [("bare-cdr", cdr), ("cdr", cdr)] + ([] if args.skip_previous else [("cdr-previous", cdr)])
+    plan += [("bare-qlog", qlog), ("qlog", qlog)]
+    res = {}
+    for kind, path in plan:
+        print(f"running {kind} on {path} ...", file=sys.stderr, flush=True)
+        res[kind] = measure(kind, str(path))
+
+    names = {"bare-cdr": "Master.csv: bare COPY (bare SQL)", "cdr": "Master.csv: import (bulk mode)",
+             "cdr-previous": "Master.csv: import, indexes row by row (previous)",
+             "bare-qlog": "queue_log: bare COPY (bare SQL)", "qlog": "queue_log: import"}
+    print(f"\n{'run':52} {'lines':>9} {'calls':>8} {'wall s':>7} {'lines/s':>9} {'lines/CPU-s':>11} "
+          f"{'peak MB':>8} {'vs previous':>11} {'vs bare':>8}")
+    for kind, r in res.items():
+        lps = r["lines"] / r["wall_s"]
+        cpu = r["python_cpu_s"] + r["pg_cpu_s"]
+        prev = res.get("cdr-previous") if kind.startswith("cdr") else None
+        bare = res["bare-cdr" if "cdr" in kind else "bare-qlog"]
+        vs_prev = f"{prev['wall_s'] / r['wall_s']:.2f}x" if prev and kind != "cdr-previous" else "-"
+        vs_bare = f"{r['wall_s'] / bare['wall_s']:.1f}x" if not kind.startswith("bare") else "1.0x"
+        print(f"{names[kind]:52} {r['lines']:>9,} {r['calls']:>8,} {r['wall_s']:>7.1f} {lps:>9,.0f} "
+              f"{r['lines'] / cpu if cpu else 0:>11,.0f} {r['peak_rss_mb']:>8.0f} {vs_prev:>11} {vs_bare:>8}")
+    print("\nvs previous = previous wall / this wall (higher is better); vs bare = this wall / bare COPY wall.")
+    if not args.keep_files:
+        cdr.unlink(missing_ok=True)
+        qlog.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

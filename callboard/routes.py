@@ -18,6 +18,7 @@ from __future__ import annotations
 from flask import Flask, Response, request, stream_with_context
 
 from callboard import access
+from callboard.auth import audit
 from callboard.i18n import N_, normalize_lang, translator
 from callboard.records_params import RecordsQuery
 from callboard.settings import get_settings
@@ -62,6 +63,7 @@ def records_csv() -> Response:
     columns = list(MAIN_COLUMNS) + [c for c in SECONDARY_COLUMNS if c in query.columns]
     sort = parse_sort(request.args.get("sort"))
     body = iter_cdr_csv(current_scope(), filt, columns, lang=lang, excel=excel, tz=tz, sort=sort)
+    audit.record("export_records", ("export", "records.csv"), {"query": request.query_string.decode()[:1000]})
     return Response(
         stream_with_context(body),
         mimetype="text/csv",
@@ -111,6 +113,10 @@ def recording_audio(recording_id: int) -> Response:
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-cache"
+    # One entry per playback / download, not per Range request of the same player.
+    if (request.headers.get("Range") or "bytes=0-").startswith("bytes=0-"):
+        audit.record("download_recording" if download else "play_recording", ("recording", row.id),
+                     {"call_uid": row.call_uid})
     return response
 
 
@@ -129,6 +135,7 @@ def chats_csv() -> Response:
     except InvalidFilter as exc:
         return Response(translator(lang)(exc.msgid, **exc.params), status=400, mimetype="text/plain")
     body = iter_chats_csv(current_scope(), filt, lang=lang, excel=excel, tz=tz)
+    audit.record("export_chats", ("export", "chats.csv"), {"query": request.query_string.decode()[:1000]})
     return Response(
         stream_with_context(body),
         mimetype="text/csv",
@@ -144,3 +151,6 @@ def register(server: Flask) -> None:
     server.add_url_rule(RECORDS_CSV_PATH, "records_csv", records_csv)
     server.add_url_rule("/recordings/<int:recording_id>/audio", "recording_audio", recording_audio)
     server.add_url_rule(CHATS_CSV_PATH, "chats_csv", chats_csv)
+    from callboard import file_routes  # generated files: /files/<token>, /view/<token>, /files/by-id/<id>
+
+    file_routes.register(server)

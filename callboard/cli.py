@@ -207,7 +207,8 @@ def export_cdr(
     from_: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local time)."),
     to: str = typer.Option(..., "--to", help="Last day (inclusive), YYYY-MM-DD (PBX local time)."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
-    fmt: str = typer.Option("csv", "--format", help="File format (csv)."),
+    fmt: str = typer.Option("csv", "--format", help="csv (every matching record, streamed) | xlsx "
+                            "(at most 10,000 records) | pdf (at most 5,000); a capped file says N of M."),
     extension: Optional[list[str]] = typer.Option(None, "--extension", help="Extension (repeatable)."),
     status: Optional[list[str]] = typer.Option(None, "--status", help="Status, e.g. answered (repeatable)."),
     direction: Optional[list[str]] = typer.Option(None, "--direction",
@@ -224,8 +225,8 @@ def export_cdr(
     from data.timebuckets import local_day_bounds_utc
     from exporters.csv_export import write_cdr_csv
 
-    if fmt != "csv":
-        _echo_err(f"unsupported format {fmt!r} (supported: csv)")
+    if fmt not in ("csv", "xlsx", "pdf"):
+        _echo_err(f"unsupported format {fmt!r} (supported: csv, xlsx, pdf)")
         raise typer.Exit(2)
     try:
         first, last = date.fromisoformat(from_), date.fromisoformat(to)
@@ -247,7 +248,17 @@ def export_cdr(
     filt = CallFilter(start_utc=start_utc, end_utc=end_utc, extensions=tuple(extension or ()),
                       statuses=tuple(status or ()), directions=tuple(direction or ()))
     try:
-        size = write_cdr_csv(output, Scope.everything(), filt, keys, lang=lang, excel=excel, tz=tz)
+        if fmt == "csv":
+            size = write_cdr_csv(output, Scope.everything(), filt, keys, lang=lang, excel=excel, tz=tz)
+        else:
+            from exporters.files import build_cdr_file
+
+            made = build_cdr_file(filt, fmt=fmt, lang=lang, scope=Scope.everything(), tz=tz, columns=keys)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_bytes(made.content)
+            size = len(made.content)
+            if made.capped:
+                typer.echo(f"capped: the file holds {made.rows_included} of {made.rows_total} records")
     except InvalidFilter as exc:
         _echo_err(str(exc))
         raise typer.Exit(2)
@@ -414,7 +425,7 @@ def report(
     interval: int = typer.Option(60, help="extension-activity: 15 | 30 | 60 | 1440 minutes."),
     hours: int = typer.Option(24, help="missed-unreturned: a call returned within this many hours is done."),
     lang: str = typer.Option("en", "--lang", help="Language of the headers: en | cs."),
-    fmt: str = typer.Option("csv", "--format", help="Output format (csv; PDF and XLSX come with scheduling)."),
+    fmt: str = typer.Option("csv", "--format", help="csv | xlsx | pdf (PDF: the charts and the table)."),
     with_calls: bool = typer.Option(False, "--with-calls", help="After the table, every call it counted."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
 ) -> None:
@@ -426,8 +437,11 @@ def report(
     if report_type not in RUNNERS:
         _echo_err(f"unknown report type {report_type!r}; one of: {', '.join(RUNNERS)}")
         raise typer.Exit(2)
-    if fmt != "csv":
-        _echo_err(f"format {fmt!r} is not available yet; use csv")
+    if fmt not in ("csv", "xlsx", "pdf"):
+        _echo_err(f"unsupported format {fmt!r} (supported: csv, xlsx, pdf)")
+        raise typer.Exit(2)
+    if with_calls and fmt != "csv":
+        _echo_err("--with-calls is only available with --format csv")
         raise typer.Exit(2)
     try:
         flt = ReportFilter(date.fromisoformat(date_from), date.fromisoformat(date_to), extensions=extension,
@@ -438,6 +452,15 @@ def report(
         _echo_err(str(exc))
         raise typer.Exit(2)
     output.parent.mkdir(parents=True, exist_ok=True)
+    if fmt != "csv":
+        from callboard.settings import get_settings
+        from exporters.files import build_report_file
+
+        made = build_report_file(report_type, flt, fmt=fmt, lang=lang, scope=Scope.everything(),
+                                 tz=get_settings().tz)
+        output.write_bytes(made.content)
+        typer.echo(f"{report_type}: {made.rows_total} rows, {result.total_calls} calls -> {output}")
+        return
     calls = call_rows(result, Scope.everything()) if with_calls else None
     output.write_text(to_csv(result, lang, calls), encoding="utf-8")
     typer.echo(f"{report_type}: {len(result.df)} rows, {result.total_calls} calls -> {output}")

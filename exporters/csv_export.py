@@ -102,6 +102,7 @@ def iter_cdr_csv(
     engine: Engine | None = None,
     tz: ZoneInfo | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    limit: int | None = None,
 ) -> Iterator[bytes]:
     """CSV bytes of every call matching the filter, with the chosen columns.
 
@@ -115,6 +116,8 @@ def iter_cdr_csv(
     columns = list(columns) if columns is not None else None
     fields = export_fields(columns)
     stmt = list_calls(scope, filt, columns, sort=sort, limit=None)
+    if limit is not None:  # a capped file (exporters.files.CDR_CAPS); list_calls caps pages at MAX_PAGE
+        stmt = stmt.limit(int(limit))
     formatters = [_formatter(f.kind, tz, _) for f in fields]
     tz_name = getattr(tz, "key", str(tz))
 

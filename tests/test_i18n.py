@@ -19,7 +19,7 @@ from callboard.figures import DIRECTION_LABELS
 from callboard.i18n import gettext, translator
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("callboard", "dashboards", "data")
+SOURCE_DIRS = ("callboard", "dashboards", "data", "exporters")
 PO_PATH = ROOT / "callboard" / "locale" / "cs" / "LC_MESSAGES" / "messages.po"
 
 

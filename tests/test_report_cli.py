@@ -84,7 +84,7 @@ def test_bad_arguments_fail_clearly(pbx, tmp_path):  # noqa: F811
     assert r.exit_code == 2 and "unknown report type" in r.output
     r = runner.invoke(app, ["report", "pbx-activity", *base, "--direction", "sideways"])
     assert r.exit_code == 2 and "unknown direction" in r.output
-    r = runner.invoke(app, ["report", "pbx-activity", *base, "--format", "pdf"])
+    r = runner.invoke(app, ["report", "pbx-activity", *base, "--format", "docx"])
     assert r.exit_code == 2
     r = runner.invoke(app, ["report", "pbx-activity", "--from", "2026-05-05", "--to", "2026-05-04", "-o", str(out)])
     assert r.exit_code == 2 and "before" in r.output

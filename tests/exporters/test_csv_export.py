@@ -222,7 +222,7 @@ def test_cli_export_filters_and_excel(ids, tmp_path):
     [
         (["--from", "2026-03-11", "--to", "2026-03-10"], "inverted"),
         (["--from", "10.3.2026", "--to", "2026-03-10"], "YYYY-MM-DD"),
-        (["--from", "2026-03-10", "--to", "2026-03-10", "--format", "xlsx"], "unsupported format"),
+        (["--from", "2026-03-10", "--to", "2026-03-10", "--format", "docx"], "unsupported format"),
         (["--from", "2026-03-10", "--to", "2026-03-10", "--columns", "start,bogus"], "unknown columns"),
     ],
 )

@@ -342,6 +342,9 @@ callback = sa.Table(
     sa.Column("result_call_id", BigId, sa.ForeignKey("call.id", ondelete="SET NULL")),
     sa.Index("ix_callback_requested", "requested_utc"),
     sa.Index("ix_callback_call_id", "call_id"),
+    # Deleting calls (retention, erasure) sets result_call_id NULL: without this index
+    # PostgreSQL scans every callback for each deleted call (migration 0007).
+    sa.Index("ix_callback_result_call_id", "result_call_id"),
 )
 
 survey_answer = sa.Table(
@@ -370,6 +373,7 @@ recording = sa.Table(
     sa.Column("created_utc", sa.DateTime, nullable=False),
     sa.UniqueConstraint("path"),
     sa.Index("ix_recording_call_id", "call_id"),
+    sa.Index("ix_recording_created", "created_utc"),  # retention walks recordings by age (0007)
 )
 
 # --------------------------------------------------------------------------- chats
@@ -393,6 +397,7 @@ chat_session = sa.Table(
     sa.Column("message_count", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("source_id", "session_uid"),
     sa.Index("ix_chat_session_created", "created_utc"),
+    sa.Index("ix_chat_session_last_active", "last_active_utc"),  # retention by last activity (0007)
 )
 
 chat_message = sa.Table(

@@ -20,6 +20,10 @@ class Scope:
     extensions: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)  # extension-group names
     queues: frozenset[str] = field(default_factory=frozenset)
+    # Show external numbers masked (+420777••••56): set from the role's setting
+    # (data.privacy.masking_for_role); query builders mask in their select expressions
+    # (data.privacy.masked), so pages, exports and emails never receive the full number.
+    mask_external: bool = False
 
     @classmethod
     def everything(cls) -> "Scope":
@@ -30,12 +34,13 @@ class Scope:
         return cls()
 
     @classmethod
-    def of(cls, *, extensions=(), groups=(), queues=()) -> "Scope":
+    def of(cls, *, extensions=(), groups=(), queues=(), mask_external: bool = False) -> "Scope":
         return cls(
             all=False,
             extensions=frozenset(map(str, extensions)),
             groups=frozenset(map(str, groups)),
             queues=frozenset(map(str, queues)),
+            mask_external=bool(mask_external),
         )
 
     @property
@@ -43,12 +48,13 @@ class Scope:
         return not self.all and not (self.extensions or self.groups or self.queues)
 
     def key(self) -> str:
-        """Stable text form, for cache keys."""
+        """Stable text form, for cache keys (a masked scope never shares a cached result)."""
+        mark = "#masked" if self.mask_external else ""
         if self.all:
-            return "*"
+            return "*" + mark
         return "|".join(
             ",".join(sorted(part)) for part in (self.extensions, self.groups, self.queues)
-        )
+        ) + mark
 
 
 def _ext_in(column, scope: Scope):

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from callboard.i18n import N_
 from data import schema as s
+from data.privacy import visible, visible_columns
 from data.scope import Scope, call_clause
 
 MAX_PAGE = 1000  # largest page one request may ask for (the grid asks for 100)
@@ -264,7 +265,9 @@ def list_calls(
     """
     c = s.call.c
     cols = resolve_columns(columns)
-    selected = [c.id, c.has_recording] + [c[f.name] for f in _fields(cols) if f.name not in ("id", "has_recording")]
+    # visible(): external numbers come out masked for a masking scope (data.privacy).
+    selected = [c.id, c.has_recording] + [visible(c[f.name], scope) for f in _fields(cols)
+                                          if f.name not in ("id", "has_recording")]
     stmt = sa.select(*selected).where(*filter_clauses(scope, filt)).order_by(*_order_by(sort))
     offset = max(0, int(offset or 0))
     if offset:
@@ -299,7 +302,7 @@ def count_calls(scope: Scope, filt: CallFilter) -> sa.Select:
 
 def get_call(scope: Scope, call_id: int) -> sa.Select:
     """Every column of one call, or no row when it does not exist or is out of scope."""
-    return sa.select(s.call).where(s.call.c.id == int(call_id), call_clause(scope))
+    return sa.select(*visible_columns(s.call, scope)).where(s.call.c.id == int(call_id), call_clause(scope))
 
 
 def call_legs(scope: Scope, call_id: int) -> sa.Select:
@@ -309,7 +312,7 @@ def call_legs(scope: Scope, call_id: int) -> sa.Select:
         sa.select(
             leg.c.seq,
             leg.c.extension,
-            leg.c.number,
+            visible(leg.c.number, scope),
             leg.c.via_type,
             leg.c.via,
             leg.c.start_utc,

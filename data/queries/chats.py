@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from callboard.i18n import N_
 from data import schema as s
+from data.privacy import masked_body, visible, visible_columns
 from data.queries.calls import MAX_PAGE, InvalidFilter
 from data.scope import Scope, extension_clause
 
@@ -108,9 +109,9 @@ def _order(sort: Sequence[tuple[str, str]] | None) -> list:
 def list_sessions(scope: Scope, filt: ChatFilter, sort=None, offset: int = 0, limit: int | None = 100) -> sa.Select:
     cs = s.chat_session
     stmt = sa.select(
-        cs.c.id, cs.c.session_uid, cs.c.created_utc, cs.c.last_active_utc, cs.c.closed_utc, cs.c.sender,
-        cs.c.recipient, cs.c.channel_type, cs.c.channel_number, cs.c.external_number, cs.c.agent,
-        cs.c.message_count, cs.c.status,
+        cs.c.id, cs.c.session_uid, cs.c.created_utc, cs.c.last_active_utc, cs.c.closed_utc, visible(cs.c.sender, scope),
+        visible(cs.c.recipient, scope), cs.c.channel_type, cs.c.channel_number, visible(cs.c.external_number, scope),
+        cs.c.agent, cs.c.message_count, cs.c.status,
     ).where(*filter_clauses(scope, filt)).order_by(*_order(sort))
     offset = max(0, int(offset or 0))
     if offset:
@@ -126,13 +127,13 @@ def count_sessions(scope: Scope, filt: ChatFilter) -> sa.Select:
 
 def get_session(scope: Scope, session_id: int) -> sa.Select:
     cs = s.chat_session
-    return sa.select(cs).where(cs.c.id == int(session_id), extension_clause(scope, cs.c.agent))
+    return sa.select(*visible_columns(cs, scope)).where(cs.c.id == int(session_id), extension_clause(scope, cs.c.agent))
 
 
 def session_messages(scope: Scope, session_id: int) -> sa.Select:
     m, cs = s.chat_message, s.chat_session
     return (
-        sa.select(m.c.id, m.c.sent_utc, m.c.direction, m.c.sender, m.c.body)
+        sa.select(m.c.id, m.c.sent_utc, m.c.direction, visible(m.c.sender, scope), masked_body(m.c.body, cs, scope))
         .join(cs, cs.c.id == m.c.session_id)
         .where(m.c.session_id == int(session_id), extension_clause(scope, cs.c.agent))
         .order_by(m.c.sent_utc, m.c.id)

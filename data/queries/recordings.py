@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from callboard.i18n import N_
 from data import schema as s
+from data.privacy import visible
 from data.queries.calls import MAX_PAGE, CallFilter, filter_clauses
 from data.scope import Scope, call_clause
 
@@ -42,7 +43,7 @@ def recordable_clause(calls=s.call):
     )
 
 
-def _columns():
+def _columns(scope: Scope):
     r, c = s.recording, s.call
     return [
         r.c.id,
@@ -54,10 +55,10 @@ def _columns():
         r.c.created_utc,
         c.c.call_uid,
         c.c.start_utc,
-        c.c.from_number,
-        c.c.from_name,
-        c.c.to_number,
-        c.c.to_name,
+        visible(c.c.from_number, scope),
+        visible(c.c.from_name, scope),
+        visible(c.c.to_number, scope),
+        visible(c.c.to_name, scope),
         c.c.direction,
         c.c.status,
         c.c.duration_s,
@@ -93,7 +94,7 @@ def list_recordings(
         order.append(c.c.start_utc.desc())
     order.append(r.c.id.desc() if first_dir == "desc" else r.c.id.asc())
     stmt = (
-        sa.select(*_columns())
+        sa.select(*_columns(scope))
         .select_from(r.join(c, c.c.id == r.c.call_id))
         .where(*_where(scope, filt))
         .order_by(*order)
@@ -119,7 +120,7 @@ def get_recording(scope: Scope, recording_id: int) -> sa.Select:
     """One recording with its call's columns, or no row (unknown or out of scope)."""
     r, c = s.recording, s.call
     return (
-        sa.select(*_columns())
+        sa.select(*_columns(scope))
         .select_from(r.join(c, c.c.id == r.c.call_id))
         .where(r.c.id == int(recording_id), call_clause(scope))
     )
@@ -129,7 +130,7 @@ def call_recordings(scope: Scope, call_id: int) -> sa.Select:
     """The recordings of one call (no rows when the call is out of scope)."""
     r, c = s.recording, s.call
     return (
-        sa.select(*_columns())
+        sa.select(*_columns(scope))
         .select_from(r.join(c, c.c.id == r.c.call_id))
         .where(r.c.call_id == int(call_id), call_clause(scope))
         .order_by(r.c.created_utc, r.c.id)

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from data import metrics
 from data import schema as s
+from data.privacy import visible
 from data.schema import DIRECTIONS
 from data.scope import Scope, call_clause, extension_clause, queue_clause
 from data.timebuckets import hour_floor, local_day_bounds_utc
@@ -555,7 +556,8 @@ def report_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> 
     else:
         raise ValueError(f"unknown report {report!r}")
     return (
-        sa.select(c.c.start_utc, c.c.direction, c.c.status, c.c.from_number, c.c.to_number, c.c.extension,
+        sa.select(c.c.start_utc, c.c.direction, c.c.status, visible(c.c.from_number, scope),
+                  visible(c.c.to_number, scope), c.c.extension,
                   c.c.peer_extension, c.c.did, c.c.outbound_cid, c.c.ring_s, c.c.talk_s, c.c.hold_s)
         .where(*where)
         .order_by(c.c.start_utc, c.c.id)
@@ -761,7 +763,7 @@ def callback_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Selec
     oldest first. Columns: requested_utc, completed_utc, number, queue, status, attempts,
     agent. The per-queue summary is counted from these rows (callboard.reports)."""
     cb = s.callback
-    return (sa.select(cb.c.requested_utc, cb.c.completed_utc, cb.c.number, cb.c.queue, cb.c.status,
+    return (sa.select(cb.c.requested_utc, cb.c.completed_utc, visible(cb.c.number, scope), cb.c.queue, cb.c.status,
                       cb.c.attempts, cb.c.agent)
             .where(_callback_where(scope, flt, tz)).order_by(cb.c.requested_utc, cb.c.id))
 
@@ -987,7 +989,8 @@ def missed_unreturned(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Selec
     """Per caller: missed calls not returned, the first (waiting since) and the last one.
     Columns: caller, missed, first_utc, last_utc."""
     c = s.call
-    return (sa.select(c.c.from_number, sa.func.count().label("missed"), sa.func.min(c.c.start_utc).label("first"),
+    return (sa.select(visible(c.c.from_number, scope), sa.func.count().label("missed"),
+                      sa.func.min(c.c.start_utc).label("first"),
                       sa.func.max(c.c.start_utc).label("last"))
             .where(_unreturned_missed(scope, flt, tz, flt.hours))
             .group_by(c.c.from_number)

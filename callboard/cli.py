@@ -100,6 +100,11 @@ def demo(
 
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Callboard demo on http://{host}:{port}  (database: {settings.database_url})")
+    from callboard.cli_users import demo_wallboard_url, ensure_demo_admin
+
+    admin_name, admin_password = ensure_demo_admin()
+    typer.echo(f"Sign in as {admin_name} / {admin_password}  (a new password each demo start)")
+    typer.echo(f"Wallboard without signing in: {demo_wallboard_url(f'http://{host}:{port}')}")
     stop_simulator = None
     if simulate:
         from callboard.cli_live import start_in_background
@@ -474,6 +479,11 @@ app.command("simulate")(_simulate)
 from callboard.cli_schedule import register as _register_schedule_commands  # noqa: E402
 
 _register_schedule_commands(app)  # schedule, scheduler, send-test-mail
+
+
+from callboard.cli_users import register as _register_user_commands  # noqa: E402
+
+_register_user_commands(app)  # users, display-token
 
 
 def main() -> None:  # console-script entry point

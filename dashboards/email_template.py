@@ -1,13 +1,124 @@
-"""Page /email-template (placeholder until its work item lands)."""
+"""Page /email-template: the administrator edits the subject and body of the report emails
+(per kind and language) with placeholders, previews them and saves them.
+
+Templates are rendered in a Jinja2 sandbox (scheduler.templates): a template that does
+not parse, names an unknown placeholder or tries to reach Python objects is refused with
+the reason under its field, and nothing is saved. Ids start with ``et-``.
+"""
 
 import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard import access
+from callboard.i18n import N_, translator
+from scheduler import templates
 
 PATH = "/email-template"
 dash.register_page(__name__, path=PATH)
 
+KINDS = {"report": N_("Scheduled reports"), "cdr": N_("Call-record exports")}
+
 
 def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Scheduled exports and reports"))
+    _ = translator(lang)
+    subject, body = templates.stored("report", lang)
+    placeholders = [html.Li([html.Code("{{ " + k + " }}"), " — ", html.Span(str(v), className="text-muted")])
+                    for k, v in templates.PLACEHOLDERS.items()]
+    return html.Div([
+        html.H1(_("Email template"), className="h3"),
+        html.P(_("Subject and body of the emails with scheduled files. The placeholders listed on the right "
+                 "are replaced for each email; the default template shows how to add text only when a file "
+                 "was capped."),
+               className="text-muted small"),
+        dbc.Row([
+            dbc.Col([dbc.Label(_("Emails of"), html_for="et-kind", className="small mb-1"),
+                     dcc.Dropdown(id="et-kind", value="report", clearable=False,
+                                  options=[{"label": _(v), "value": k} for k, v in KINDS.items()])], md=3),
+            dbc.Col([dbc.Label(_("Language"), html_for="et-lang", className="small mb-1"),
+                     dcc.Dropdown(id="et-lang", value=lang, clearable=False,
+                                  options=[{"label": "English", "value": "en"}, {"label": "Čeština", "value": "cs"}])],
+                    md=2),
+        ], className="mb-2"),
+        dbc.Row([
+            dbc.Col([
+                dbc.Label(_("Subject"), html_for="et-subject", className="small mb-1"),
+                dbc.Input(id="et-subject", value=subject, maxLength=500),
+                html.Div(id="et-err-subject", className="invalid-feedback d-block", role="alert"),
+                dbc.Label(_("Body"), html_for="et-body", className="small mb-1 mt-2"),
+                dbc.Textarea(id="et-body", value=body, rows=14, style={"fontFamily": "monospace"}),
+                html.Div(id="et-err-body", className="invalid-feedback d-block", role="alert"),
+                html.Div([dbc.Button(_("Preview"), id="et-preview-btn", color="secondary", className="me-2"),
+                          dbc.Button(_("Save"), id="et-save", color="primary", className="me-2"),
+                          dbc.Button(_("Restore the default"), id="et-default", color="secondary", outline=True)],
+                         className="mt-2"),
+                html.Div(id="et-message", className="mt-2"),
+            ], md=7),
+            dbc.Col([html.H2(_("Placeholders"), className="h6"), html.Ul(placeholders, className="small")], md=5),
+        ]),
+        html.H2(_("Preview"), className="h5 mt-3"),
+        html.Div(id="et-preview", className="border rounded p-2 bg-light"),
+    ])
+
+
+def _preview(subject, body, _):
+    try:
+        templates.check(subject or "", body or "")
+        mail = templates.render(subject, body, templates.PLACEHOLDERS)
+    except templates.TemplateInvalid as exc:
+        return exc, None
+    return None, html.Div([html.Div([html.B(_("Subject") + ": "), mail.subject]),
+                           html.Pre(mail.text, className="mb-0 mt-2", style={"whiteSpace": "pre-wrap"})])
+
+
+def _errors(exc, _):
+    reason = _("The template is refused: {reason}", reason=exc.reason)
+    return (reason, "") if exc.field == "subject" else ("", reason)
+
+
+@callback(
+    Output("et-subject", "value"),
+    Output("et-body", "value"),
+    Input("et-kind", "value"),
+    Input("et-lang", "value"),
+    Input("et-default", "n_clicks"),
+    prevent_initial_call=True,
+)
+def _load(kind, lang, _n):
+    if dash.ctx.triggered_id == "et-default":
+        return templates.DEFAULTS.get(lang, templates.DEFAULTS["en"])
+    return templates.stored(kind, lang)
+
+
+@callback(
+    Output("et-err-subject", "children"),
+    Output("et-err-body", "children"),
+    Output("et-preview", "children"),
+    Output("et-message", "children"),
+    Input("et-preview-btn", "n_clicks"),
+    Input("et-save", "n_clicks"),
+    State("et-kind", "value"),
+    State("et-lang", "value"),
+    State("et-subject", "value"),
+    State("et-body", "value"),
+    State("lang", "value"),
+    prevent_initial_call=True,
+)
+def _preview_or_save(_p, _s, kind, tlang, subject, body, lang):
+    _ = translator(lang)
+    exc, preview = _preview(subject, body, _)
+    if exc is not None:
+        e_subject, e_body = _errors(exc, _)
+        return e_subject, e_body, no_update, dbc.Alert(_("Not saved."), color="danger", className="py-2") \
+            if dash.ctx.triggered_id == "et-save" else ""
+    if dash.ctx.triggered_id != "et-save":
+        return "", "", preview, ""
+    user = access.current_user()
+    templates.save(kind, tlang, subject, body, user_id=user.id if user else None)
+    try:
+        from callboard.auth import audit
+
+        audit.record("email_template_edit", f"email_template:{kind}:{tlang}", {"subject": subject[:200]})
+    except ImportError:
+        pass
+    return "", "", preview, dbc.Alert(_("Template saved."), color="success", className="py-2", duration=6000)

@@ -1,13 +1,14 @@
-"""Page /downloads/exports (placeholder until its work item lands)."""
+"""Page /downloads/exports: the "Download list" — every generated call-record export
+(callboard.download_ui)."""
 
 import dash
 
+from callboard.download_ui import page
 from callboard.i18n import N_
-from callboard.shell import coming_soon
 
 PATH = "/downloads/exports"
 dash.register_page(__name__, path=PATH)
 
 
 def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Scheduled exports and reports"))
+    return page("cdr", lang, N_("Download list"))

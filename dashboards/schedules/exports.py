@@ -1,13 +1,15 @@
-"""Page /schedules/exports (placeholder until its work item lands)."""
+"""Page /schedules/exports: scheduled call-record (CDR) exports, sent by email as CSV, XLSX
+or PDF with the format's record cap (callboard.schedule_ui)."""
 
 import dash
 
 from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard.schedule_ui import page, register_callbacks
 
 PATH = "/schedules/exports"
 dash.register_page(__name__, path=PATH)
+register_callbacks()
 
 
 def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Scheduled exports and reports"))
+    return page("cdr", lang, N_("Scheduled call-record exports"))

@@ -1,13 +1,15 @@
-"""Page /schedules/reports (placeholder until its work item lands)."""
+"""Page /schedules/reports: scheduled reports (any report type with its filters), sent by
+email as PDF, CSV or XLSX (callboard.schedule_ui)."""
 
 import dash
 
 from callboard.i18n import N_
-from callboard.shell import coming_soon
+from callboard.schedule_ui import page, register_callbacks
 
 PATH = "/schedules/reports"
 dash.register_page(__name__, path=PATH)
+register_callbacks()
 
 
 def layout(lang: str = "en", **_query):
-    return coming_soon(lang, PATH, N_("Scheduled exports and reports"))
+    return page("report", lang, N_("Scheduled reports"))

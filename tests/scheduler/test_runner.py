@@ -13,6 +13,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pypdf
 import pytest
 import sqlalchemy as sa
 
@@ -54,8 +55,10 @@ def _deliveries(engine):
 
 
 def test_report_1_sends_on_wednesday_ten_and_not_before(engine, smtp):
+    """SPEC §5's example: Extension call statistics, current month, all extensions, inbound
+    only, named Report_1, every Wednesday at 10:00, PDF."""
     admin = fill(engine)
-    sid = schedules.create(REPORT_1, owner_id=admin, now=CREATED)
+    sid = schedules.create({**REPORT_1, "format": "pdf"}, owner_id=admin, now=CREATED)
     assert runner.run_due(D(2026, 11, 25, 8, 59)) == []  # 09:59 local: not yet
     assert smtp.messages == [] and _runs(engine) == []
 
@@ -64,26 +67,50 @@ def test_report_1_sends_on_wednesday_ten_and_not_before(engine, smtp):
     assert runner.run_due(WED_10) == [] and runner.run_due(D(2026, 11, 25, 12)) == []  # once
     (msg,) = smtp.messages
     assert smtp.envelopes[0][1] == ["boss@example.com", "deputy@example.cz"]
-    assert msg["Subject"].startswith("Report_1: Extension call statistics")
+    assert msg["Subject"] == "Report_1: Extension call statistics, 1 Nov 2026 – 25 Nov 2026"
     urls = links(msg)
     assert urls["download"].startswith("http://callboard.test/files/")
     assert urls["view"].startswith("http://callboard.test/view/")
+    html_body = msg.get_body(preferencelist=("html",)).get_content()
+    assert f'<a href="{urls["download"]}">' in html_body
     name, content = attachment(msg)
-    assert name == "extension-statistics_2026-11-01_2026-11-25.csv"
-    rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
-    table = {r[0]: r for r in rows[1:]}
-    # hand-counted: inbound calls of November 1..25 (n1, n2 for 101; n4 for 102; n3 is outbound)
-    assert sorted(table) == ["101", "102"]
-    assert (table["101"][1], table["101"][2]) == ("Alice Dvořáková", "2")
-    assert table["102"][2] == "1"
+    assert name == "extension-statistics_2026-11-01_2026-11-25.pdf" and content.startswith(b"%PDF")
+    text = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(content)).pages)
+    # hand-counted: inbound calls of November 1..25 — 101: n1 answered (talk 100 s), n2 no answer; 102: n4
+    assert "Report_1" in text and "Alice Dvořáková" in text
+    assert "101 Alice Dvořáková 2 1 1" in text and "102 Bob 1 1 0" in text
+    pdf = Path(os.environ["CALLBOARD_FILES_DIR"]) / "check.pdf"
+    pdf.write_bytes(content)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(pdf.with_suffix(""))],
+                   check=True, timeout=60)
+    png = next(pdf.parent.glob("check*.png"))
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 2000  # page 1 renders
     (run,) = _runs(engine)
     assert (run.status, run.attempts, run.error, run.sent_utc) == ("sent", 1, None, WED_10)
     (delivery,) = _deliveries(engine)
-    assert (delivery.status, delivery.record_count, delivery.format) == ("sent", 2, "csv")
+    assert (delivery.status, delivery.record_count, delivery.format) == ("sent", 2, "pdf")
     assert delivery.expires_utc == D(2026, 11, 28, 9, 0)
     assert delivery.view_path == "/reports/extension-statistics?from=2026-11-01&to=2026-11-25&dir=inbound&lang=en"
     stored = Path(os.environ["CALLBOARD_FILES_DIR"]) / delivery.path
     assert stored.read_bytes() == content
+
+
+def test_report_csv_numbers_equal_the_database(engine, smtp):
+    admin = fill(engine)
+    schedules.create(REPORT_1, owner_id=admin, now=CREATED)
+    runner.run_due(WED_10)
+    name, content = attachment(smtp.messages[0])
+    assert name == "extension-statistics_2026-11-01_2026-11-25.csv"
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    table = {r[0]: r for r in rows[1:]}
+    assert sorted(table) == ["101", "102"]
+    assert (table["101"][1], table["101"][2]) == ("Alice Dvořáková", "2")
+    assert table["102"][2] == "1"
+    # the same counts straight from the facts
+    counts = dict(db.fetch_all(sa.select(s.call.c.extension, sa.func.count()).where(
+        s.call.c.direction == "inbound", s.call.c.start_utc >= D(2026, 10, 31, 23),
+        s.call.c.start_utc < D(2026, 11, 25, 23)).group_by(s.call.c.extension), engine))
+    assert {k: int(v[2]) for k, v in table.items()} == counts
 
 
 def test_missed_runs_are_sent_on_return_each_with_its_period(engine, smtp):

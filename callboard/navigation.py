@@ -66,7 +66,13 @@ SECTIONS = (
     Section("/chats", N_("External chats"), None,
             N_("SMS and WhatsApp chat sessions with their message threads.")),
     Section("/help/metrics", N_("About the metrics"), None),
+    Section("/admin/users", N_("Users"), N_("Administration"),
+            N_("Who may sign in, their role and the extension groups and queues they see.")),
+    Section("/admin/display-tokens", N_("Display tokens"), N_("Administration"),
+            N_("Read-only addresses for wall displays, limited to chosen queues; revocable.")),
+    Section("/admin/audit", N_("Audit log"), N_("Administration"),
+            N_("Sign-ins, deletions, downloads, schedule and user changes.")),
 )
 
 BY_PATH = {s.path: s for s in SECTIONS}
-MENU_GROUPS = (N_("Reports"), N_("Live"), N_("Scheduling"))
+MENU_GROUPS = (N_("Reports"), N_("Live"), N_("Scheduling"), N_("Administration"))

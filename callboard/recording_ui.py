@@ -19,6 +19,7 @@ from flask import request
 
 from callboard.formatting import fmt_duration, fmt_local_datetime
 from callboard.i18n import translator
+from callboard import access
 from callboard.routes import current_scope, recording_audio_path
 from callboard.settings import get_settings
 from data import db
@@ -50,9 +51,11 @@ def player(prefix: str, row, lang: str, *, with_call_delete: bool = True) -> htm
             _("The recording's stored path points outside the recordings storage.")
         media = [dbc.Badge(_("Missing"), color="warning", className="me-2 text-dark"),
                  html.Span(text, className="me-3 text-muted")]
-    buttons = [ask_button(prefix, "recording", row.id, lang)]
-    if with_call_delete:
-        buttons.append(ask_button(prefix, "call", row.call_id, lang))
+    buttons = []
+    if access.can_delete():  # deleting is the administrator's (checked again on confirm)
+        buttons.append(ask_button(prefix, "recording", row.id, lang))
+        if with_call_delete:
+            buttons.append(ask_button(prefix, "call", row.call_id, lang))
     return html.Div(
         [
             html.Div(f"{fmt_local_datetime(row.start_utc, lang)} · {row.from_number} → {row.to_number} · "
@@ -164,7 +167,12 @@ def register_delete_callbacks(prefix: str, grid_id: str, close_modal_id: str | N
         out[0], out[2] = False, None
         if not pending:
             return out
-        actor = {"ip": request.remote_addr if request else None}
+        if not access.can_delete():  # the guard already refuses others; never rely on one check
+            out[3:6] = [_("Only an administrator may delete calls and recordings."), "danger", True]
+            return out
+        user = access.current_user()
+        actor = {"ip": request.remote_addr if request else None,
+                 "user_id": user.id if user else None, "username": user.username if user else None}
         try:
             if pending["kind"] == "recording":
                 rec.delete_recording(pending["id"], scope=current_scope(), actor=actor)

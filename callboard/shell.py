@@ -15,21 +15,56 @@ from callboard.settings import get_settings
 CHROMELESS_PREFIXES = ("/wallboard",)
 
 
-def visible_sections():
+def visible_sections(role: str | None = "admin"):
+    """The sections of the menu: switched-on features the role may open (policy.page_level)."""
+    from callboard.auth import policy
+
     settings = get_settings()
     for section in SECTIONS:
         if section.path == "/recordings" and not settings.recordings_enabled:
             continue
         if section.path == "/chats" and not chats_enabled():
             continue
+        if not policy.allows(policy.page_level(section.path), role=role):
+            continue
         yield section
 
 
-def navbar(lang: str, pathname: str | None) -> dbc.Navbar:
+def user_menu(lang: str, user) -> dbc.DropdownMenu | None:
+    """The signed-in user's menu: change password, sign out (a POST with the CSRF token)."""
+    if user is None:
+        return None
+    from flask import request
+
+    from callboard.auth import sessions
+
     _ = translator(lang)
+    token = sessions.csrf_token_for(request.cookies.get(sessions.COOKIE) or "")
+    return dbc.DropdownMenu(
+        [
+            dbc.DropdownMenuItem(_("Change password"), href=f"/account/password?lang={lang}", external_link=True,
+                                 id="user-password"),
+            dbc.DropdownMenuItem(divider=True),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=token),
+                    html.Button(_("Sign out"), type="submit", className="dropdown-item", id="user-logout"),
+                ],
+                method="POST", action="/logout",
+            ),
+        ],
+        label=user.username, nav=True, in_navbar=True, align_end=True, id="user-menu",
+    )
+
+
+def navbar(lang: str, pathname: str | None) -> dbc.Navbar:
+    from callboard import access
+
+    _ = translator(lang)
+    user = access.current_user()
     items: list = []
     groups: dict[str, list] = {g: [] for g in MENU_GROUPS}
-    for section in visible_sections():
+    for section in visible_sections(user.role if user else None):
         if section.path == "/":
             continue
         if section.group:
@@ -48,6 +83,7 @@ def navbar(lang: str, pathname: str | None) -> dbc.Navbar:
             [
                 dbc.NavbarBrand("Callboard", href="/"),
                 dbc.Nav(items[:2] + menus[:1] + items[2:] + menus[1:], navbar=True, className="me-auto"),
+                dbc.Nav([user_menu(lang, user)], navbar=True, className="user-nav") if user else None,
             ],
             fluid=True,
         ),

@@ -20,6 +20,7 @@ import dash_bootstrap_components as dbc
 import sqlalchemy as sa
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
+from callboard import access
 from callboard import recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
 from callboard.listing_ui import register_preset_dates, split_items
@@ -420,7 +421,8 @@ def _legs_table(call_id: int, lang: str):
     )
     # Recordings (play, download, delete) and deleting the whole call: callboard.recording_ui.
     actions = html.Div([recording_ui.call_recordings_panel("rec", call_id, lang),
-                        html.Div(recording_ui.ask_button("rec", "call", call_id, lang), className="mt-2")])
+                        html.Div(recording_ui.ask_button("rec", "call", call_id, lang) if access.can_delete() else None,
+                                 className="mt-2")])
     if not legs:
         return title, html.Div([summary, dbc.Alert(_("No legs are stored for this call."), color="info"), actions])
     header = html.Thead(html.Tr([html.Th(h) for h in (

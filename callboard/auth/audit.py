@@ -91,3 +91,32 @@ def record(action: str, target: Any = None, detail: dict | None = None, actor: A
     else:
         with db.transaction() as own:
             own.execute(stmt)
+
+
+def actions() -> list[str]:
+    """The actions the log holds (for the filter)."""
+    return [r[0] for r in db.fetch_all(sa.select(s.audit_log.c.action).distinct().order_by(s.audit_log.c.action))]
+
+
+def entries_query(*, action: str | None = None, username: str | None = None, day_from=None, day_to=None,
+                  tz=None, limit: int = 500) -> sa.Select:
+    """Newest first: entries of an action / user (exact name) within local days [day_from, day_to]."""
+    from datetime import time as dtime
+    from datetime import timedelta
+
+    a = s.audit_log
+    stmt = sa.select(a).order_by(a.c.at_utc.desc(), a.c.id.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(a.c.action == action)
+    if username:
+        stmt = stmt.where(a.c.username == username)
+
+    def utc(day):
+        local = datetime.combine(day, dtime.min, tzinfo=tz) if tz else datetime.combine(day, dtime.min)
+        return local.astimezone(timezone.utc).replace(tzinfo=None) if tz else local
+
+    if day_from:
+        stmt = stmt.where(a.c.at_utc >= utc(day_from))
+    if day_to:
+        stmt = stmt.where(a.c.at_utc < utc(day_to + timedelta(days=1)))
+    return stmt

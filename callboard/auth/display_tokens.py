@@ -34,7 +34,10 @@ class DisplayToken:
 
     @property
     def scope(self) -> Scope:
-        return Scope.of(queues=self.queues)
+        """Its queues only; external numbers masked (a wall display is seen by passers-by)."""
+        from callboard.auth.users import with_masking
+
+        return with_masking(Scope.of(queues=self.queues), True)
 
 
 class TokenError(ValueError):

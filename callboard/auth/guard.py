@@ -160,10 +160,12 @@ def guard():
         body = request.get_json(silent=True) or {}
         level = _callback_level(body if isinstance(body, dict) else {})
     user = g.callboard_user
-    if user is None and g.callboard_display is None:
+    if user is None and (g.callboard_display is None or level != DISPLAY):
+        # Nobody (or only a wall display, which reaches wall pages only): sign in first.
         if is_page and request.method in SAFE_METHODS:
             return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"))
-        return _deny(401, _request_lang())
+        if g.callboard_display is None:
+            return _deny(401, _request_lang())
     if request.method not in SAFE_METHODS and not _csrf_ok():
         _ = translator(_request_lang())
         return Response(_("The form has expired or did not come from this site (CSRF token missing or wrong). "

@@ -64,6 +64,12 @@ ENDPOINT_ACCESS: dict[str, str] = {
     "records_csv": VIEWER,
     "chats_csv": VIEWER,
     "recording_audio": VIEWER,
+    # generated files (callboard.file_routes): emailed links carry their own token, checked
+    # there (expired 410, unknown 404); /view/<token> only redirects to a page that needs a
+    # login; a stored file by id is the signed-in owner's (or an administrator's).
+    "file_by_token": PUBLIC,
+    "view_by_token": PUBLIC,
+    "file_by_id": VIEWER,
 }
 
 # Dash callbacks, by the id of their first output (a pattern id by its "type"): the
@@ -73,6 +79,9 @@ CALLBACK_ACCESS: dict[str, str] = {
     ROUTER_OUTPUT: PAGE,
     "_pages_dummy": DISPLAY,  # sets the document title from the page store
     "navbar-slot": DISPLAY,  # the shell's navigation (hidden on wall displays)
+    "_pages_store": DISPLAY,  # second output of the router (the router's level is its page's)
+    "chrome": DISPLAY,  # second output of the navbar callback (hides the chrome on wall displays)
+    "live-": VIEWER,  # the live dashboard (/live)
     "wallboard": DISPLAY,  # the wall display's own callbacks: ids start with "wallboard"
     "wb-": DISPLAY,
     # listings

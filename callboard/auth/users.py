@@ -9,6 +9,7 @@ always see everything.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -44,6 +45,7 @@ class UserRecord:
     language: str
     disabled: bool
     failed_logins: int
+    mask_numbers: bool
     locked_until_utc: datetime | None
     created_utc: datetime | None
     scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -79,6 +81,7 @@ def _scope_rows(conn, user_ids) -> dict[int, dict[str, tuple[str, ...]]]:
 def _record(row, scope) -> UserRecord:
     return UserRecord(id=row.id, username=row.username, display_name=row.display_name, email=row.email,
                       role=row.role, language=row.language, disabled=bool(row.disabled),
+                      mask_numbers=bool(row.mask_numbers),
                       failed_logins=row.failed_logins or 0, locked_until_utc=row.locked_until_utc,
                       created_utc=row.created_utc, scope=scope.get(row.id, {}))
 
@@ -183,12 +186,33 @@ def set_password(username: str, password: str, *, actor=None, action: str = "pas
         audit.record(action, ("user", username), None, actor, conn=conn)
 
 
+def with_masking(scope: Scope, masked: bool) -> Scope:
+    """The scope with external numbers masked or not (data.privacy's Scope.mask_external)."""
+    if not hasattr(scope, "mask_external"):
+        return scope
+    return dataclasses.replace(scope, mask_external=bool(masked))
+
+
+def masks_numbers(user: UserRecord) -> bool:
+    """The user's own flag (app_user.mask_numbers) or their role's setting (data.privacy)."""
+    if user.mask_numbers:
+        return True
+    try:
+        from data.privacy import masking_for_role
+    except ImportError:  # the privacy work is not there: nobody's role masks
+        return False
+    return bool(masking_for_role(user.role))
+
+
 def scope_of(user: UserRecord | None) -> Scope:
     """What a user may see: admin everything; others their assigned groups / extensions /
-    queues; disabled, unknown or unassigned users nothing."""
+    queues; disabled, unknown or unassigned users nothing. External numbers masked per
+    the user's flag or role setting."""
     if user is None or user.disabled:
         return Scope.nothing()
     if user.role == "admin":
-        return Scope.everything()
-    return Scope.of(extensions=user.scope.get("extension", ()), groups=user.scope.get("extension_group", ()),
-                    queues=user.scope.get("queue", ()))
+        scope = Scope.everything()
+    else:
+        scope = Scope.of(extensions=user.scope.get("extension", ()), groups=user.scope.get("extension_group", ()),
+                         queues=user.scope.get("queue", ()))
+    return with_masking(scope, masks_numbers(user))

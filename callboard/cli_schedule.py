@@ -80,21 +80,41 @@ def schedule_add(
     valid_hours: int = typer.Option(72, help="Download link validity, 24-120 hours."),
     fmt: str = typer.Option("pdf", "--format", help="csv | xlsx | pdf"),
     lang: str = typer.Option("en", "--lang", help="Language of the email and file: en | cs."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="User whose scope the schedule runs with "
+                                                              "(default: the first administrator)."),
 ) -> None:
     """Create a schedule; prints its id."""
-    from callboard import access, schedules
+    from callboard import schedules
 
     data = _input(name=name, kind="cdr" if cdr else "report", report_type=report, period=period,
                   fixed_from=fixed_from, fixed_to=fixed_to, extensions=extension, groups=group, queues=queue,
                   directions=direction, options=dict(o.split("=", 1) for o in option if "=" in o),
                   recipients=to, frequency=frequency, run_time=at, weekday=weekday, day_of_month=day,
                   once_date=date_, link_valid_hours=valid_hours, format=fmt, language=lang)
-    user = access.current_user()
+    owner_id = _owner_id(owner)
     try:
-        new_id = schedules.create(data, owner_id=user.id if user else None)
+        new_id = schedules.create(data, owner_id=owner_id)
     except schedules.ScheduleInvalid as exc:
         _fail_invalid(exc)
-    typer.echo(f"schedule {new_id} created: {name}")
+    typer.echo(f"schedule {new_id} created: {name}" + ("" if owner_id else
+               " (no owner: it runs with an empty scope until one is set; create a user first)"))
+
+
+def _owner_id(username: Optional[str]) -> Optional[int]:
+    """A schedule runs with its owner's scope: the named user, else the first administrator."""
+    import sqlalchemy as sa
+
+    from data import db
+    from data import schema as s
+
+    u = s.app_user
+    stmt = sa.select(u.c.id).where(u.c.username == username) if username else (
+        sa.select(u.c.id).where(u.c.role.in_(("admin", "administrator")), u.c.disabled.is_(False)).order_by(u.c.id))
+    rows = db.fetch_all(stmt.limit(1))
+    if username and not rows:
+        _err(f"no user {username!r}")
+        raise typer.Exit(2)
+    return rows[0].id if rows else None
 
 
 @schedule_app.command("list")

@@ -79,10 +79,97 @@ def file_by_token(token: str) -> Response:
 
 
 def view_by_token(token: str) -> Response:
+    """Signed in: the interactive page with the schedule's filters. Not signed in: the same
+    data read-only on this page, with the owner's scope and the schedule's language."""
     row, error = _checked(token)
     if error:
         return error
-    return redirect(row.view_path or "/", code=303)
+    if _signed_in():
+        return redirect(row.view_path or "/", code=303)
+    return _read_only_view(row)
+
+
+def _signed_in() -> bool:
+    """A valid session cookie (the guard does not identify users on public routes)."""
+    if access.current_user() is not None:
+        return True
+    try:
+        from callboard.auth import sessions
+    except ImportError:
+        return False
+    sid = request.cookies.get(sessions.COOKIE)
+    return bool(sid and sessions.load(sid))
+
+
+VIEW_ROWS = 500  # call records shown on the read-only page (the file holds them all, up to its cap)
+
+
+def _read_only_view(row) -> Response:
+    import csv
+    import io
+    from urllib.parse import parse_qs, urlsplit
+
+    from callboard.formatting import fmt_local_datetime, tz_label
+    from callboard.records_params import RecordsQuery
+
+    lang = normalize_lang(row.language)
+    _ = translator(lang)
+    url = urlsplit(row.view_path or "")
+    query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    scope = access.scope_for_user(row.owner_id)
+    tz = get_settings().tz
+    if url.path.startswith("/reports/"):
+        from callboard.reports import TITLES, display_value, header, run_report
+        from data.queries.reports import ReportFilter
+
+        report = url.path.rsplit("/", 1)[1]
+        opts = {k: query[k] for k in ("by", "interval", "hours") if k in query}
+        filt = ReportFilter(_day(query["from"]), _day(query["to"]), extensions=_split(query.get("ext")),
+                            groups=_split(query.get("group")), directions=_split(query.get("dir")),
+                            queues=_split(query.get("queues")), **opts)
+        result = run_report(report, scope, filt, tz=tz)
+        heading = [header(c, lang) for c in result.columns]
+        cells = [[display_value(c, v, lang) for c, v in zip(result.columns, rec)]
+                 for rec in result.df.itertuples(index=False)]
+        what, more = _(TITLES.get(report, report)), ""
+    else:
+        from exporters.csv_export import iter_cdr_csv
+
+        filt = RecordsQuery.from_params(query).to_filter(tz)
+        lines: list[list[str]] = []
+        for chunk in iter_cdr_csv(scope, filt, lang=lang, tz=tz, chunk_rows=VIEW_ROWS + 1):
+            lines += list(csv.reader(io.StringIO(chunk.decode("utf-8"))))
+            if len(lines) > VIEW_ROWS:
+                break
+        heading, cells = (lines[0], lines[1:VIEW_ROWS + 1]) if lines else ([], [])
+        what = _("Call records")
+        more = _("The first {n} records are shown; the file holds all of them.", n=VIEW_ROWS) \
+            if len(cells) >= VIEW_ROWS else ""
+    table = "".join(f"<th>{escape(h)}</th>" for h in heading)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in r) + "</tr>" for r in cells)
+    empty = f'<p class="text-muted">{escape(_("No data for this period."))}</p>' if not cells else ""
+    title = f"{row.name}: {what}"
+    page = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            '<link rel="stylesheet" href="/assets/01-bootstrap-5.3.6.min.css"></head><body class="p-4">'
+            f'<h1 class="h4">{escape(title)}</h1>'
+            f'<p class="text-muted small">{escape(_("Period"))}: {escape(query.get("from", ""))} – '
+            f'{escape(query.get("to", ""))} · {escape(_("Generated"))}: '
+            f'{escape(fmt_local_datetime(row.created_utc, lang, seconds=False))} ({escape(tz_label())}) · '
+            f'{escape(_("Read-only view; sign in for the interactive page."))}</p>'
+            f'{empty}<table class="table table-sm table-striped" id="view-table"><thead><tr>{table}</tr></thead>'
+            f'<tbody>{body}</tbody></table><p class="small">{escape(more)}</p>'
+            f'<p><a href="/login?next={escape(row.view_path or "/")}">{escape(_("Sign in"))}</a></p></body></html>')
+    return Response(page, status=200, mimetype="text/html", headers={"Cache-Control": "private, no-store"})
+
+
+def _day(text):
+    from datetime import date
+
+    return date.fromisoformat(str(text)[:10])
+
+
+def _split(text) -> list[str]:
+    return [p for p in str(text or "").split(",") if p]
 
 
 def file_by_id(delivery_id: int) -> Response:

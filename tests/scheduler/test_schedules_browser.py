@@ -3,8 +3,9 @@
 
 - Schedules page: invalid input shows each reason under its field and saves nothing;
   valid input saves; "Run now" sends the mail; no callback errors.
-- Links: the download link returns the stored file WITHOUT a login; the view link
-  redirects to the report page with the schedule's filters; an expired link answers 410
+- Links: the download link returns the stored file WITHOUT a login; the view link shows
+  the same numbers read-only without a login and redirects a signed-in user to the report
+  page with the schedule's filters; an expired link answers 410
   and a forged one 404, with a page and no data.
 """
 
@@ -121,13 +122,14 @@ def test_schedules_page_refuses_next_to_the_field_saves_and_runs_now(setup, sett
     assert box.messages[-1]["Subject"].startswith("Report_1: Extension call statistics")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **kw):
+        return None
+
+
 def _anonymous(url: str):
     """GET without any session (a fresh opener: no cookies, redirects not followed)."""
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *a, **kw):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect())
+    opener = urllib.request.build_opener(_NoRedirect())
     try:
         with opener.open(url, timeout=10) as resp:
             return resp.status, dict(resp.headers), resp.read()
@@ -159,10 +161,25 @@ def test_emailed_links_work_without_login_until_they_expire(setup, settings_of):
     assert rows[0][0] != "Extension"  # in the schedule's language (cs)
     assert {r[0]: r[2] for r in rows[1:]} == {"101": "2", "102": "1"}
 
-    status, headers, _body = _anonymous(urls["view"])
-    assert status == 303
-    assert headers["Location"].endswith(
-        "/reports/extension-statistics?from=2026-11-01&to=2026-11-25&dir=inbound&lang=cs")
+    # without a login: the same numbers read-only, in the schedule's language (cs)
+    status, _headers, body = _anonymous(urls["view"])
+    assert status == 200
+    page = body.decode()
+    assert "<h1 class=\"h4\">Links: " in page
+    assert "<td>101</td><td>Alice Dvořáková</td><td>2</td>" in page and "<td>102</td><td>Bob</td><td>1</td>" in page
+    # signed in: the interactive report page with the schedule's filters
+    req = urllib.request.Request(urls["view"], method="GET")
+    opener = urllib.request.build_opener(_NoRedirect())
+    from tests.browser_support import SESSION_COOKIE, session_of
+
+    req.add_header("Cookie", f"{SESSION_COOKIE}={session_of(base)}")
+    try:
+        opener.open(req, timeout=10)
+        raise AssertionError("no redirect")
+    except urllib.error.HTTPError as err:
+        assert err.code == 303
+        assert err.headers["Location"].endswith(
+            "/reports/extension-statistics?from=2026-11-01&to=2026-11-25&dir=inbound&lang=cs")
 
     forged = urls["download"][:-4] + ("AAAA" if not urls["download"].endswith("AAAA") else "BBBB")
     status, _h, body = _anonymous(forged)

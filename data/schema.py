@@ -213,6 +213,7 @@ call = sa.Table(
     sa.Column("ring_group", sa.String(32)),
     sa.Column("ivr", sa.String(32)),
     sa.Column("has_recording", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("transferred_to", sa.String(64)),  # extension / number the call was transferred to (0008)
     sa.UniqueConstraint("source_id", "call_uid"),
     sa.Index("ix_call_start_utc", "start_utc"),
     sa.Index("ix_call_extension_start", "extension", "start_utc"),

@@ -53,7 +53,7 @@ from data.importers.base import (
     resume_position,
     save_state,
 )
-from data.importers import bulk
+from data.importers import bulk, queue_link
 from data.importers.rules import Rules, load_rules
 
 KIND = "asterisk-cdr"
@@ -430,7 +430,7 @@ CALL_COLS = (
     "source_id", "call_uid", "start_utc", "answer_utc", "end_utc", "from_number", "from_name",
     "to_number", "direction", "status", "duration_s", "ring_s", "talk_s", "hold_s", "src_trunk",
     "dst_trunk", "did", "outbound_cid", "account_code", "extension", "peer_extension", "answered_by",
-    "destination_type", "destination", "queue", "ring_group", "has_recording",
+    "destination_type", "destination", "queue", "ring_group", "has_recording", "transferred_to",
 )
 LEG_COLS = ("call_id", "seq", "extension", "number", "via_type", "via", "start_utc", "answer_utc",
             "end_utc", "ring_s", "talk_s", "status", "channel", "dst_channel", "uniqueid")
@@ -476,6 +476,18 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
     end = origin.end
     has_recording = bool(hint and hint.has_recording)
     seq = 0
+    # Transfers: a leg placed by a party who had answered (attended transfer, its consult
+    # call), or a new leg of a channel after someone answered it (blind transfer: Asterisk
+    # starts a new CDR for the transferred channel), or one dialled in a transfer context.
+    answered_parties: set[str] = set()
+    answered_from: dict[str, datetime] = {}
+    if len(legs) > 1:
+        for l in legs:
+            if l.answer is not None and l.dstchannel:
+                answered_parties.add(l.dstchannel)
+                if l.channel not in answered_from or l.answer < answered_from[l.channel]:
+                    answered_from[l.channel] = l.answer
+    transferred_to = None
     for l in legs:
         dkind, dname = chan(l.dstchannel)
         app = l.lastapp
@@ -500,6 +512,13 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
                 via_type, via = "queue", (l.lastdata.split(",")[0] or dst)[:32] or None
             elif l.dcontext and rules.is_ring_group_context(l.dcontext):
                 via_type, via = "ring_group", dst[:32] or None
+            if l is not origin and kind != 1 and (
+                    l.channel in answered_parties
+                    or (l.channel in answered_from and l_start > answered_from[l.channel])
+                    or (l.dcontext and rules.is_transfer_context(l.dcontext))):
+                via_type, via = "transfer", (ext or number or "")[:32] or None
+        if via_type == "transfer" and transferred_to is None:
+            transferred_to = via
         if via_type == "queue":
             if queue is None:
                 queue = via
@@ -608,6 +627,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
         dst_trunk = dst_trunk or hint.dst_trunk
         queue = queue or hint.queue
         ring_group = ring_group or hint.ring_group
+        transferred_to = transferred_to or hint.transferred_to
         if hint.extension and direction != "inbound":
             extension = hint.extension
     else:
@@ -651,6 +671,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
         outbound_cid and outbound_cid[:32], account_code and account_code[:64], extension and extension[:32],
         peer and peer[:32], answered_ext[:32] if status == "answered" and answered_ext else None,
         dest_type, dest and dest[:64], queue and queue[:32], ring_group and ring_group[:32], has_recording,
+        transferred_to,
     )
     return call, leg_rows
 
@@ -796,6 +817,7 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
         if hi is None or st > hi:
             hi = st
 
+    new_ids: list[int] = []
     if new_calls:
         if pg:
             ids = _pg_next_ids(conn, "call", len(new_calls))
@@ -806,6 +828,7 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
                 [dict(zip(CALL_COLS, c)) for c in new_calls],
             )
             ids = list(res.scalars())
+        new_ids = ids
         leg_iter = ((cid,) + lr for cid, lrs in zip(ids, new_legs) for lr in lrs)
         _insert_legs(conn, leg_iter, pg)
         _link_queue_calls(conn, source_id, [c[1] for c in new_calls], pg)
@@ -828,6 +851,9 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
         _insert_legs(conn, ((cid,) + lr for cid, _, lrs in updates for lr in lrs), pg)
         stats.calls_updated += len(updates)
         stats.legs_added += sum(len(lrs) for _, _, lrs in updates) - sum(len(stored.get(i, [])) for i in ids)
+
+    # The queue_log's outcome (agent, abandoned / gave up, transfer) over what the legs say.
+    queue_link.apply(conn, new_ids + [u[0] for u in updates])
 
     if lo is not None:
         aggregates.refresh(conn, lo, hi + timedelta(seconds=1))

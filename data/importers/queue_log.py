@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from data import aggregates
 from data import schema as s
+from data.importers import queue_link
 from data.importers.base import (
     FINGERPRINT_BYTES,
     ImportFailed,
@@ -52,9 +53,11 @@ CALL_EVENTS = {"ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABAN
                "RINGCANCELED"}
 AGENT_EVENTS = {"AGENTLOGIN", "AGENTLOGOFF", "AGENTCALLBACKLOGIN", "AGENTCALLBACKLOGOFF", "ADDMEMBER",
                 "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL"}
-INFO_EVENTS = {"QUEUESTART", "CONFIGRELOAD", "DID", "INFO", "PENALTY", "RINGINUSE", "WITHDRAW", "OUTCALL",
+INFO_EVENTS = {"CONFIGRELOAD", "DID", "INFO", "PENALTY", "RINGINUSE", "WITHDRAW", "OUTCALL",
                "AGENTDUMP", "SYSCOMPAT", "SYSCOMPAT", "CALLERONHOLD", "CALLEROFFHOLD", "QUEUEPAUSE",
                "ENTERQUEUEAGAIN"}
+# Asterisk (app_queue) started: every call that was waiting in a queue is gone.
+RESTART_EVENTS = {"QUEUESTART"}
 EXIT_OUTCOME = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "no_agents",
                 "EXITWITHKEY": "exit_key"}
 
@@ -103,7 +106,7 @@ def parse_line(line: str, lineno: int) -> Event | None:
     ev = event.upper()
     if not ev:
         raise BadLine("missing event")
-    if ev not in CALL_EVENTS and ev not in AGENT_EVENTS:
+    if ev not in CALL_EVENTS and ev not in AGENT_EVENTS and ev not in RESTART_EVENTS:
         if ev in INFO_EVENTS or ev.isalpha():
             return None  # housekeeping / informational
         raise BadLine(f"unknown event {event[:30]!r}")
@@ -317,9 +320,37 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
 
     _write_agent_events(conn, source_id, agent_events, stats)
 
+    closed = _close_at_restarts(conn, source_id, [e.at for e in events if e.event in RESTART_EVENTS])
+    # The calls of these queue calls: status, queue, agent, transfer (data.importers.queue_link).
+    linked = sorted({d["call_id"] for d in new_qcs if d["call_id"] is not None}
+                    | {d["call_id"] for d in dirty.values() if d["call_id"] is not None}
+                    | {d["call_id"] for d in closed if d["call_id"] is not None})
+    first, last = queue_link.apply(conn, linked)
     enters = [d["enter_utc"] for d in new_qcs] + [d["enter_utc"] for d in dirty.values()]
+    enters += [t for t in (first, last) if t is not None] + [d["enter_utc"] for d in closed]
     if enters:
         aggregates.refresh(conn, min(enters), max(enters))
+
+
+def _close_at_restarts(conn: sa.Connection, source_id: int, restarts: list[datetime]) -> list[dict]:
+    """A queue call still open when Asterisk restarted never gets an exit line: it ends at
+    the restart (waited until then when nobody answered), its outcome stays as it was
+    ('unknown' unless answered) — closed, not dropped. Returns the queue calls closed."""
+    qc_t = s.queue_call
+    closed: list[dict] = []
+    for at in sorted(restarts):
+        rows = conn.execute(sa.select(qc_t.c.id, qc_t.c.call_id, qc_t.c.enter_utc, qc_t.c.outcome, qc_t.c.wait_s)
+                            .where(qc_t.c.source_id == source_id, qc_t.c.exit_utc.is_(None),
+                                   qc_t.c.enter_utc < at)).all()
+        params = []
+        for r in rows:
+            wait = r.wait_s if r.outcome == "answered" else max(0, int((at - r.enter_utc).total_seconds()))
+            params.append({"_id": r.id, "_exit": at, "_wait": wait})
+            closed.append(dict(r._mapping))
+        if params:
+            conn.execute(qc_t.update().where(qc_t.c.id == sa.bindparam("_id"))
+                         .values(exit_utc=sa.bindparam("_exit"), wait_s=sa.bindparam("_wait")), params)
+    return closed
 
 
 def _write_agent_events(conn: sa.Connection, source_id: int, events: list[Event], stats: ImportStats) -> None:

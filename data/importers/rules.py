@@ -27,6 +27,9 @@ DEFAULTS: dict = {
     # it dialled an extension, outbound otherwise.
     "internal_contexts": ["from-internal", "from-internal-xfer", "ext-local", "from-internal-noxfer"],
     "ring_group_contexts": ["ext-group"],
+    # Legs dialled in these contexts are transfers (FreePBX dials the target of a blind or
+    # attended transfer from from-internal-xfer).
+    "transfer_contexts": ["from-internal-xfer"],
     "voicemail_apps": ["VoiceMail", "VoiceMailMain"],
     "queue_apps": ["Queue"],
     # Channel technologies whose channels name a phone or a trunk (`PJSIP/101-0000001a`).
@@ -44,6 +47,7 @@ class Rules:
     inbound_contexts: list[str] = field(default_factory=lambda: list(DEFAULTS["inbound_contexts"]))
     internal_contexts: list[str] = field(default_factory=lambda: list(DEFAULTS["internal_contexts"]))
     ring_group_contexts: list[str] = field(default_factory=lambda: list(DEFAULTS["ring_group_contexts"]))
+    transfer_contexts: list[str] = field(default_factory=lambda: list(DEFAULTS["transfer_contexts"]))
     voicemail_apps: list[str] = field(default_factory=lambda: list(DEFAULTS["voicemail_apps"]))
     queue_apps: list[str] = field(default_factory=lambda: list(DEFAULTS["queue_apps"]))
     channel_techs: list[str] = field(default_factory=lambda: list(DEFAULTS["channel_techs"]))
@@ -55,6 +59,7 @@ class Rules:
         self._inbound = {c.lower() for c in self.inbound_contexts}
         self._internal = {c.lower() for c in self.internal_contexts}
         self._ring_groups = {c.lower() for c in self.ring_group_contexts}
+        self._transfers = {c.lower() for c in self.transfer_contexts}
         self._vm = {a.lower() for a in self.voicemail_apps}
         self._queue = {a.lower() for a in self.queue_apps}
         self._techs = {t.lower() for t in self.channel_techs}
@@ -76,6 +81,9 @@ class Rules:
 
     def is_ring_group_context(self, ctx: str) -> bool:
         return ctx.lower() in self._ring_groups
+
+    def is_transfer_context(self, ctx: str) -> bool:
+        return ctx.lower() in self._transfers
 
     def is_voicemail_app(self, app: str) -> bool:
         return app.lower() in self._vm

@@ -1,12 +1,16 @@
-"""Reserved: importer needs (issue 8).
+"""Importers: where a call was transferred to (issue 8).
 
-Kept as an empty step so that the slices built at the same time each own one migration
-and the chain stays linear. Replace the bodies when that slice needs schema changes.
+`call.transferred_to`: the extension or number a call was handed on to (blind or attended
+transfer), from the CDR's transfer legs or the queue_log's TRANSFER / BLINDTRANSFER /
+ATTENDEDTRANSFER events; NULL when the call was not transferred.
 
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-26
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0008"
 down_revision = "0007"
@@ -15,8 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("call") as batch:
+        batch.add_column(sa.Column("transferred_to", sa.String(64)))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("call") as batch:
+        batch.drop_column("transferred_to")

@@ -61,7 +61,8 @@ def page(kind: str, lang: str, title: str) -> html.Div:
                 count = _("{n} of {total}", n=count, total=fmt_number(r.total_count, lang))
             body.append(html.Tr([
                 html.Td(r.name), html.Td(fmt_local_datetime(r.created_utc, lang, seconds=False)),
-                html.Td(f"{fmt_date(first, lang)} – {fmt_date(last, lang)}" if first else ""),
+                html.Td("" if not first else fmt_date(first, lang) if first == last else
+                        f"{fmt_date(first, lang)} – {fmt_date(last, lang)}"),
                 html.Td(r.format.upper()), html.Td(_size(r.size_bytes, lang)), html.Td(count),
                 html.Td(_(STATUS_NAMES.get(r.status, r.status))),
                 html.Td(dbc.Badge(_("Link expired"), color="secondary") if expired else

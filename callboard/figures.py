@@ -337,3 +337,16 @@ def fig_missed_unreturned(df: pd.DataFrame, lang: str) -> go.Figure:
     fig.add_bar(x=df["caller"], y=df["missed"], name=_("Missed calls"), marker_color=STATUS_COLORS["no_answer"])
     fig.update_layout(xaxis_title=_("Caller"), yaxis_title=_("Missed calls"), xaxis_type="category")
     return _base_layout(fig, _("Missed calls not returned"))
+
+
+def fig_today_vs_last_week(today: pd.DataFrame, last_week: pd.DataFrame, lang: str, weekday: str) -> go.Figure:
+    """Calls per local hour: today (bars) against the same weekday a week ago (dashed line
+    with markers). Frames: period (hour 0-23), calls."""
+    _ = translator(lang)
+    fig = go.Figure()
+    fig.add_bar(x=list(today["period"]), y=list(today["calls"]), name=_("Today"), marker_color=OKABE_ITO[0])
+    fig.add_scatter(x=list(last_week["period"]), y=list(last_week["calls"]), mode="lines+markers",
+                    name=_("{weekday} last week", weekday=weekday), line=dict(color=OKABE_ITO[1], dash="dash"),
+                    marker=dict(symbol="square"))
+    fig.update_layout(xaxis=dict(title=_("Hour"), dtick=1, range=[-0.5, 23.5]), yaxis_title=_("Calls"))
+    return _base_layout(fig, _("Calls per hour: today and the same weekday last week"))

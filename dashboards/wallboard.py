@@ -1,14 +1,62 @@
-"""Wallboard /wallboard: full screen, dark, no navigation (placeholder until the live work item)."""
+"""Wallboard /wallboard: a wall display's live queue board — full screen, dark, big type, no
+navigation chrome, configured once by its URL, refreshing by itself for days.
 
+URL parameters (all optional):
+  token=...           the display token (callboard.access.wallboard_scope checks it on
+                      every refresh; unknown or revoked: a screen saying so)
+  queues=600,601      which queues, in this order (default: every queue the token sees)
+  lang=cs             language (a wall display's browser usually has none chosen)
+  layout=grid|rows    tiles side by side (default) or one queue per row
+  cols=3              tiles per row in the grid layout
+  refresh=5           seconds between refreshes (2..300)
+  waiting_amber=3, waiting_red=6     calls waiting at or above: amber / red
+  wait_amber=60, wait_red=120        longest current wait (s) at or above: amber / red
+  sl_amber=80, sl_red=60             service level today (%) below: amber / red
+
+How it stays alive: a dcc.Interval asks the server for a snapshot every `refresh`
+seconds (data.live.wallboard_snapshot, cached a few seconds per token scope + queues, so
+fifty displays cost one set of queries). A failed refresh (database or server away)
+changes nothing; a one-second client-side clock ticks the longest waits and, once the
+last good snapshot is older than a few refresh periods, shows "data as of HH:MM:SS".
+The next good refresh clears it — no click, no reload. When the server runs a different
+build than the page was loaded from, the page reloads itself (a stale callback map would
+otherwise fail forever).
+"""
+
+from __future__ import annotations
+
+import logging
 from urllib.parse import parse_qs
 
 import dash
-from dash import html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from callboard.i18n import LANGUAGES, translator
 
 PATH = "/wallboard"
-dash.register_page(__name__, path=PATH)
+dash.register_page(__name__, path=PATH, title="Wallboard")
+log = logging.getLogger(__name__)
+
+DEFAULTS = {"waiting_amber": 3, "waiting_red": 6, "wait_amber": 60, "wait_red": 120, "sl_amber": 80, "sl_red": 60,
+            "refresh": 5, "cols": 0}
+LIMITS = {"refresh": (2, 300), "cols": (0, 8)}
+BUILD_ID = None  # set on first use: the server process's identity (see _build_id)
+
+
+def _build_id() -> str:
+    """Changes when the app is restarted (a deploy): a page from another build reloads."""
+    global BUILD_ID
+    if BUILD_ID is None:
+        from pathlib import Path
+
+        from callboard import __version__
+
+        # The newest source file: the same in every worker of one deploy, new after a deploy.
+        root = Path(__file__).resolve().parent.parent
+        newest = max((p.stat().st_mtime for d in ("callboard", "dashboards", "data") for p in (root / d).rglob("*.py")),
+                     default=0)
+        BUILD_ID = f"{__version__}-{int(newest)}"
+    return BUILD_ID
 
 
 def url_language() -> str | None:
@@ -26,15 +74,265 @@ def url_language() -> str | None:
     return value if value in LANGUAGES else None
 
 
-def layout(lang: str = "en", **_query):
-    # A wall display is configured by its URL, language included (?lang=cs); its browser
-    # usually has no language chosen.
-    _ = translator(url_language() or lang)
+def _first(value):
+    return value[0] if isinstance(value, list) else value
+
+
+def parse_config(query: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """The display's configuration from URL parameters, and the problems found (parameter,
+    value) — a bad value keeps its default and is reported on screen."""
+    problems: list[tuple[str, str]] = []
+    cfg: dict = {}
+    for name, default in DEFAULTS.items():
+        raw = _first(query.get(name))
+        if raw in (None, ""):
+            cfg[name] = default
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            problems.append((name, str(raw)[:40]))
+            cfg[name] = default
+            continue
+        lo, hi = LIMITS.get(name, (0, 10**6))
+        if not lo <= value <= hi:
+            problems.append((name, str(raw)[:40]))
+            value = default
+        cfg[name] = value
+    for low, high in (("waiting_amber", "waiting_red"), ("wait_amber", "wait_red")):
+        if cfg[low] > cfg[high]:
+            problems.append((low, f"{cfg[low]:g} > {high} {cfg[high]:g}"))
+    if cfg["sl_amber"] < cfg["sl_red"]:
+        problems.append(("sl_amber", f"{cfg['sl_amber']:g} < sl_red {cfg['sl_red']:g}"))
+    raw_queues = query.get("queues") or []
+    raw_queues = raw_queues if isinstance(raw_queues, list) else [raw_queues]
+    cfg["queues"] = [q.strip() for part in raw_queues for q in str(part).split(",") if q.strip()][:24]
+    layout_kind = _first(query.get("layout")) or "grid"
+    if layout_kind not in ("grid", "rows"):
+        problems.append(("layout", str(layout_kind)[:40]))
+        layout_kind = "grid"
+    cfg["layout"] = layout_kind
+    cfg["token"] = _first(query.get("token"))
+    return cfg, problems
+
+
+def layout(lang: str = "en", **query):
+    lang = url_language() or lang
+    _ = translator(lang)
+    cfg, problems = parse_config(query)
+    cfg["lang"] = lang
+    cfg["build"] = _build_id()
+    refresh_ms = int(cfg["refresh"] * 1000)
+    problem_box = html.Div(
+        [html.Div(_("This display's address has a value that cannot be used; the default is used instead: "
+                    "{name} = {value}").format(name=name, value=value)) for name, value in problems],
+        className="wb-problems", id="wb-problems",
+    ) if problems else None
+    texts = {"stale": _("Data as of {time} — connection lost, retrying…"), "ok": _("OK"),
+             "amber": _("Warning"), "red": _("Alert")}
     return html.Div(
         [
-            html.H1(_("Wallboard"), className="wallboard-title"),
-            html.P(_("Live queue figures will appear here once live call events are connected."),
-                   className="wallboard-note coming-soon"),
+            dcc.Store(id="wb-config", data=cfg),
+            dcc.Store(id="wb-data"),
+            dcc.Store(id="wb-texts", data=texts),
+            dcc.Store(id="wb-sink"),
+            dcc.Interval(id="wb-refresh", interval=refresh_ms, n_intervals=0),
+            dcc.Interval(id="wb-clock", interval=1000, n_intervals=0),
+            html.Div(id="wb-stale", className="wb-stale", hidden=True, role="status"),
+            problem_box,
+            html.Div(html.Div(_("Loading…"), className="wb-loading"), id="wb-board",
+                     className=f"wb-board wb-layout-{cfg['layout']}",
+                     style={"--wb-cols": str(int(cfg["cols"]))} if cfg["cols"] else {}),
+            html.Div(id="wb-footer", className="wb-footer"),
         ],
         className="wallboard",
+        **{"data-refresh-ms": str(refresh_ms)},
     )
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _level_high(value, amber, red) -> str:
+    if value is None:
+        return "none"
+    return "red" if value >= red else "amber" if value >= amber else "ok"
+
+
+def _level_sl(ratio, amber_pct, red_pct) -> str:
+    if ratio is None:
+        return "none"
+    pct = ratio * 100
+    return "red" if pct < red_pct else "amber" if pct < amber_pct else "ok"
+
+
+def _metric(label: str, value: str, level: str, words: dict, *, big: bool = False, extra: dict | None = None,
+            metric_id: str = ""):
+    return html.Div(
+        [
+            html.Div(label, className="wb-label"),
+            html.Div(value, className="wb-value"),
+            html.Div(words.get(level, ""), className="wb-level-word"),
+        ],
+        className=f"wb-metric wb-{level}" + (" wb-big" if big else ""),
+        **{"data-metric": metric_id, **(extra or {})},
+    )
+
+
+def render_tiles(snapshot, cfg: dict, lang: str, now=None):
+    """The queue tiles; waits as of `now` (the snapshot may come from the cache, a second old)."""
+    from callboard.formatting import fmt_duration, fmt_number, fmt_percent
+
+    _ = translator(lang)
+    words = {"ok": _("OK"), "amber": _("Warning"), "red": _("Alert"), "none": ""}
+    age_s = max(0.0, (now - snapshot.as_of).total_seconds()) if now is not None else 0.0
+    tiles = []
+    for t in snapshot.tiles:
+        oldest = None if t.oldest_wait_s is None else t.oldest_wait_s + age_s
+        wait_level = _level_high(oldest or 0, cfg["wait_amber"], cfg["wait_red"])
+        tiles.append(html.Section(
+            [
+                html.H2([html.Span(t.name, className="wb-queue-name"), " ",
+                         html.Span(t.queue, className="wb-queue-number")], className="wb-queue-title"),
+                html.Div([
+                    _metric(_("Calls waiting"), fmt_number(t.waiting, lang),
+                            _level_high(t.waiting, cfg["waiting_amber"], cfg["waiting_red"]), words, big=True,
+                            metric_id="waiting"),
+                    _metric(_("Longest wait"), fmt_duration(oldest or 0), wait_level, words, big=True,
+                            metric_id="longest-wait",
+                            extra={"data-wait-s": "" if oldest is None else f"{oldest:.0f}",
+                                   "data-amber": f"{cfg['wait_amber']:g}", "data-red": f"{cfg['wait_red']:g}"}),
+                ], className="wb-row wb-row-now"),
+                html.Div([
+                    _metric(_("Available"), fmt_number(t.available, lang),
+                            "red" if t.logged_in and not t.available and t.waiting else "none", words,
+                            metric_id="available"),
+                    _metric(_("On a call"), fmt_number(t.on_call, lang), "none", words, metric_id="on-call"),
+                    _metric(_("Paused"), fmt_number(t.paused, lang), "none", words, metric_id="paused"),
+                    _metric(_("Logged in"), fmt_number(t.logged_in, lang), "red" if not t.logged_in else "none",
+                            words, metric_id="logged-in"),
+                ], className="wb-row wb-row-agents"),
+                html.Div([
+                    _metric(_("Offered today"), fmt_number(t.offered, lang), "none", words, metric_id="offered"),
+                    _metric(_("Answered today"), fmt_number(t.answered, lang), "none", words, metric_id="answered"),
+                    _metric(_("Abandoned today"), fmt_number(t.abandoned, lang), "none", words,
+                            metric_id="abandoned"),
+                    _metric(_("Service level today"), fmt_percent(t.service_level, lang, 0),
+                            _level_sl(t.service_level, cfg["sl_amber"], cfg["sl_red"]), words,
+                            metric_id="service-level"),
+                    _metric(_("Average wait today"), fmt_duration(t.avg_wait_s) or "–", "none", words,
+                            metric_id="avg-wait"),
+                ], className="wb-row wb-row-today"),
+            ],
+            className="wb-tile", **{"data-queue": t.queue},
+        ))
+    if not tiles:
+        return html.Div(_("No queues to show: this display's queues are unknown or not allowed for its token."),
+                        className="wb-empty")
+    return tiles
+
+
+def _snapshot_for(cfg: dict):
+    """The (cached) snapshot this display may see, or None when its token is refused."""
+    from callboard.access import wallboard_scope
+    from callboard.settings import get_settings
+    from data.live import wallboard_snapshot
+
+    scope = wallboard_scope(cfg.get("token"))
+    if scope is None:
+        return None
+    return wallboard_snapshot(scope, cfg.get("queues") or [], get_settings().tz)
+
+
+@callback(
+    Output("wb-board", "children"),
+    Output("wb-data", "data"),
+    Output("wb-footer", "children"),
+    Input("wb-refresh", "n_intervals"),
+    State("wb-config", "data"),
+)
+def refresh(_n, cfg):
+    """Every refresh: check the token, read the snapshot, draw the tiles. When the
+    database is away nothing changes (the client shows the stale banner)."""
+    from callboard.formatting import fmt_local_time, tz_label
+
+    if not cfg:
+        return no_update, no_update, no_update
+    lang = cfg.get("lang") or "en"
+    _ = translator(lang)
+    try:
+        snapshot = _snapshot_for(cfg)
+    except Exception as exc:  # the database is away: keep the last picture, the client says how old
+        log.warning("wallboard refresh failed: %s", exc.__class__.__name__)
+        return no_update, no_update, no_update
+    build = _build_id()
+    if snapshot is None:
+        screen = html.Div([html.H1(_("Display token revoked or unknown")),
+                           html.P(_("Ask an administrator for a new display address."))], className="wb-revoked")
+        return screen, {"ok": True, "revoked": True, "build": build}, ""
+    as_of = fmt_local_time(snapshot.as_of, lang)
+    footer = _("Updated {time} ({zone})").format(time=as_of, zone=tz_label())
+    from data.live import utcnow
+
+    return render_tiles(snapshot, cfg, lang, utcnow()), {"ok": True, "as_of": as_of, "build": build}, footer
+
+
+# Stamp each good snapshot with the browser's clock (wait times tick from here).
+clientside_callback(
+    """
+    function(data, cfg) {
+        if (!data) { return window.dash_clientside.no_update; }
+        if (cfg && data.build && cfg.build && data.build !== cfg.build) {
+            window.location.reload();  // the server runs another build: this page's callbacks may be gone
+        }
+        window._wbReceivedAt = Date.now();
+        window._wbAsOf = data.as_of || "";
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("wb-sink", "data"),
+    Input("wb-data", "data"),
+    State("wb-config", "data"),
+)
+
+# Every second: tick the longest waits (and their colours), show / hide the stale banner.
+clientside_callback(
+    """
+    function(n, texts, cfg) {
+        const ns = window.dash_clientside;
+        if (!texts || !cfg) { return [ns.no_update, ns.no_update]; }
+        const now = Date.now();
+        const got = window._wbReceivedAt;
+        const elapsed = got ? (now - got) / 1000 : 0;
+        document.querySelectorAll('[data-metric="longest-wait"]').forEach(function(el) {
+            const base = el.getAttribute('data-wait-s');
+            if (base === null || base === '') { return; }
+            const s = Math.max(0, Math.round(parseFloat(base) + elapsed));
+            const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+            const text = h ? (h + ' h ' + String(m).padStart(2, '0') + ' min')
+                           : (m + ':' + String(sec).padStart(2, '0'));
+            const value = el.querySelector('.wb-value');
+            if (value && value.textContent !== text) { value.textContent = text; }
+            const amber = parseFloat(el.getAttribute('data-amber'));
+            const red = parseFloat(el.getAttribute('data-red'));
+            const level = s >= red ? 'red' : (s >= amber ? 'amber' : 'ok');
+            ['ok', 'amber', 'red', 'none'].forEach(function(l) { el.classList.toggle('wb-' + l, l === level); });
+            const word = el.querySelector('.wb-level-word');
+            if (word) { word.textContent = texts[level] || ''; }
+        });
+        const refreshMs = (cfg.refresh || 5) * 1000;
+        const stale = !got || (now - got) > 2.5 * refreshMs + 2000;
+        if (!got && n < Math.ceil(3 * refreshMs / 1000) + 2) {
+            return [true, ns.no_update];  // still loading the first snapshot
+        }
+        if (!stale) { return [true, ns.no_update]; }
+        const asOf = window._wbAsOf || '–';
+        return [false, texts.stale.replace('{time}', asOf)];
+    }
+    """,
+    Output("wb-stale", "hidden"),
+    Output("wb-stale", "children"),
+    Input("wb-clock", "n_intervals"),
+    State("wb-texts", "data"),
+    State("wb-config", "data"),
+)

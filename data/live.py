@@ -256,6 +256,14 @@ def agents_now(scope: Scope) -> sa.Select:
     )
 
 
+def calls_by_hour(scope: Scope, day: date, tz: ZoneInfo) -> sa.Select:
+    """Calls per local hour of one local day (period = hour 0-23, calls, answered): the
+    PBX activity report's query, so "today" counts as the reports count."""
+    from data.queries.reports import ReportFilter, pbx_activity
+
+    return pbx_activity(scope, ReportFilter(first_day=day, last_day=day, by="hour_of_day"), tz)
+
+
 # --------------------------------------------------------------------------- the wallboard snapshot
 
 

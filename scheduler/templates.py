@@ -33,7 +33,7 @@ PLACEHOLDERS = {
     "capped": False,
     "format": "PDF",
     "filename": "extension-statistics_2026-11-01_2026-11-25.pdf",
-    "download_link": "https://callboard.example/downloads/TOKEN",
+    "download_link": "https://callboard.example/files/TOKEN",
     "view_link": "https://callboard.example/view/TOKEN",
     "expires": "2026-11-28 10:00 (Europe/Prague)",
     "generated": "2026-11-25 10:00 (Europe/Prague)",

@@ -80,6 +80,9 @@ class ReportPage:
     prefix: str
     figures: Callable[[ReportResult, str], list[go.Figure]]
     options: tuple[Option, ...] = field(default_factory=tuple)
+    # The shared filters this report uses (the others are not shown and not read from the
+    # URL): "ext" (extensions), "group" (extension groups), "dir" (directions).
+    shared: tuple[str, ...] = ("ext", "group", "dir")
 
     def id(self, name: str) -> str:
         return f"{self.prefix}-{name}"
@@ -118,6 +121,10 @@ def state_from_query(page: ReportPage, query: dict) -> dict:
     dirs = [d for d in _list(query.get("dir")) if d in DIRECTIONS] or list(DIRECTIONS)
     state = {"from": first, "to": last, "ext": _list(query.get("ext")), "group": _list(query.get("group")),
              "dir": dirs}
+    # A filter the report does not use never narrows it (not even from an old link).
+    state.update({k: [] for k in ("ext", "group") if k not in page.shared})
+    if "dir" not in page.shared:
+        state["dir"] = list(DIRECTIONS)
     for opt in page.options:
         value = _list(query.get(opt.key))
         if opt.multi:
@@ -173,8 +180,12 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
     groups += [g for g in state["group"] if g not in groups]
     preset = preset_of(state["from"], state["to"], today_local())
 
-    def labelled(label: str, control, md: int) -> dbc.Col:
-        return dbc.Col([dbc.Label(label, className="small mb-1"), control], md=md)
+    def labelled(label: str, control, md: int, key: str | None = None) -> dbc.Col:
+        # A shared filter this report does not use stays in the page (the callbacks read
+        # it) but is not shown.
+        hidden = key is not None and key not in page.shared
+        return dbc.Col([dbc.Label(label, className="small mb-1"), control], md=md,
+                       style={"display": "none"} if hidden else None)
 
     first_row = dbc.Row(
         [
@@ -187,13 +198,13 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
                 start_date_placeholder_text=_("First day"), end_date_placeholder_text=_("Last day")), 3),
             labelled(_("Extensions"), dcc.Dropdown(
                 id=page.id("ext"), options=ext_options, value=state["ext"], multi=True,
-                placeholder=_("All extensions")), 3),
+                placeholder=_("All extensions")), 3, "ext"),
             labelled(_("Extension groups"), dcc.Dropdown(
                 id=page.id("group"), options=[{"label": g, "value": g} for g in groups], value=state["group"],
-                multi=True, placeholder=_("All groups")), 2),
+                multi=True, placeholder=_("All groups")), 2, "group"),
             labelled(_("Direction"), dcc.Checklist(
                 id=page.id("dir"), options=[{"label": _(DIRECTION_LABELS[d]), "value": d} for d in DIRECTIONS],
-                value=state["dir"], inline=True, inputClassName="me-1", labelClassName="me-2"), 2),
+                value=state["dir"], inline=True, inputClassName="me-1", labelClassName="me-2"), 2, "dir"),
         ],
         className="g-2",
     )
@@ -283,6 +294,7 @@ def page_layout(page: ReportPage) -> Callable[..., html.Div]:
                     id=page.id("table"),
                     className="mt-3",
                 ),
+                html.Div(id=page.id("sections"), className="report-sections"),
             ],
             className="report-page",
             id=page.id("page"),
@@ -327,14 +339,51 @@ def _raw(v):
 
 
 def grid_rows(result: ReportResult, lang: str) -> list[dict]:
+    return _table_rows(result.columns, result.df, lang)
+
+
+def _table_rows(columns, df, lang: str, limit: int | None = None) -> list[dict]:
     rows = []
-    for rec in result.df.itertuples(index=False):
+    for rec in (df if limit is None else df.head(limit)).itertuples(index=False):
         row = {}
-        for i, (c, v) in enumerate(zip(result.columns, rec)):
+        for i, (c, v) in enumerate(zip(columns, rec)):
             row[f"c{i}"] = _raw(v)
             row[f"c{i}_fmt"] = display_value(c, v, lang)
         rows.append(row)
     return rows
+
+
+# Rows of a further table (sessions, pauses) sent to the page; the CSV has them all.
+SECTION_PAGE_ROWS = 1000
+
+
+def section_blocks(page: ReportPage, result: ReportResult, lang: str) -> list:
+    """The report's further tables (ReportResult.sections) under the main one: a heading
+    and a paged grid each; a long table shows its first SECTION_PAGE_ROWS rows and says so."""
+    _ = translator(lang)
+    blocks = []
+    for sec in result.sections:
+        defs = []
+        for i, c in enumerate(sec.columns):
+            d = {"field": f"c{i}", "colId": c.key, "headerName": header(c, lang),
+                 "valueFormatter": {"function": f"params.data ? params.data.c{i}_fmt : ''"}}
+            if c.kind in ("int", "duration", "percent", "decimal"):
+                d["type"] = "rightAligned"
+            defs.append(d)
+        blocks.append(html.H4(_(sec.title), className="h5 mt-4"))
+        if sec.df.empty:
+            blocks.append(html.P(_("None in this period."), className="text-muted", id=page.id(f"{sec.key}-empty")))
+            continue
+        if len(sec.df) > SECTION_PAGE_ROWS:
+            blocks.append(html.P(_("Showing the first {n} of {total} rows; the CSV download has them all.",
+                                   n=SECTION_PAGE_ROWS, total=len(sec.df)), className="small text-muted"))
+        blocks.append(dag.AgGrid(
+            id=page.id(f"section-{sec.key}"), rowData=_table_rows(sec.columns, sec.df, lang, SECTION_PAGE_ROWS),
+            columnDefs=defs, defaultColDef={"sortable": True, "resizable": True, "minWidth": 90},
+            dashGridOptions={"domLayout": "autoHeight", "pagination": True, "paginationPageSize": 50,
+                             "paginationPageSizeSelector": False},
+            columnSize="autoSize", style={"width": "100%"}, className="ag-theme-alpine report-section"))
+    return blocks
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -377,6 +426,7 @@ def register_callbacks(page: ReportPage) -> None:
         Output(page.id("cols"), "value"),
         Output(page.id("pin"), "options"),
         Output(page.id("pin"), "value"),
+        Output(page.id("sections"), "children"),
         Input(page.id("dates"), "start_date"),
         Input(page.id("dates"), "end_date"),
         Input(page.id("ext"), "value"),
@@ -398,11 +448,14 @@ def register_callbacks(page: ReportPage) -> None:
             alert = dbc.Alert(_("The report could not be computed ({error}). Try a shorter range or try again later.",
                                 error=type(exc).__name__), color="danger", id=page.id("error"))
             return (alert, no_update, [], {"display": "none"}, [], no_update,
-                    no_update, no_update, no_update, no_update)
+                    no_update, no_update, no_update, no_update, [])
         if result.empty:
             chart = dbc.Alert(_("No calls in this period."), color="secondary", id=page.id("empty"))
         else:
-            chart = [dcc.Graph(figure=fig, id=page.id(f"graph-{i}"), config={"displaylogo": False})
+            # Czech: month names, decimal comma and thousands space on the axes and in hover
+            # labels (plotly locale from assets/30-plotly-locale-cs.js).
+            config = {"displaylogo": False, **({"locale": "cs"} if lang == "cs" else {})}
+            chart = [dcc.Graph(figure=fig, id=page.id(f"graph-{i}"), config=config)
                      for i, fig in enumerate(page.figures(result, lang))]
         notes = [dbc.Alert(_(n), color="info", className="py-1") for n in result.notes]
         new_search = query_string(page, state)
@@ -421,6 +474,7 @@ def register_callbacks(page: ReportPage) -> None:
             [k for k in keys if k not in hidden],
             [{"label": c["label"], "value": c["value"]} for c in choices],
             [k for k in keys if k in pinned],
+            section_blocks(page, result, lang),
         )
 
     @dash.callback(
@@ -488,6 +542,11 @@ BY_QUEUE_PERIOD = Option("by", N_("Group by"), (("queue", N_("Queue")), ("hour_o
 def _queue_choices(scope: Scope) -> list[tuple[str, str]]:
     return [(n, f"{n} – {name}" if name else n) for n, name in db.fetch_all(queue_options(scope))]
 
+
+# Which shared filters a report uses (ReportPage.shared).
+ALL_FILTERS = ("ext", "group", "dir")
+EXTENSION_FILTERS = ("ext", "group")  # agents / callers of chosen extensions; no direction
+QUEUE_ONLY = ()  # queue reports narrow by queue (their own option) and scope only
 
 QUEUES = Option("queues", N_("Queues"), (), "", multi=True, dynamic=_queue_choices, placeholder=N_("All queues"))
 INTERVAL = Option("interval", N_("Interval"), (("15", N_("15 minutes")), ("30", N_("30 minutes")),

@@ -54,6 +54,17 @@ class Col:
 
 
 @dataclass
+class Section:
+    """A further table of a report (e.g. the login sessions of queue-agents): on the page
+    below the main table, in the CSV after it (an empty line, its title, its header)."""
+
+    key: str
+    title: str  # msgid
+    columns: list[Col]
+    df: pd.DataFrame
+
+
+@dataclass
 class ReportResult:
     report: str
     filter: ReportFilter
@@ -63,6 +74,7 @@ class ReportResult:
     total_calls: int
     path: str  # aggregate | facts
     notes: list[str] = field(default_factory=list)  # msgids
+    sections: list[Section] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -521,8 +533,9 @@ def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine |
     cols, df, chart, total, notes = out[:5]
     if len(out) > 5:
         flt = out[5]
+    sections = out[6] if len(out) > 6 else []
     used = path or ("aggregate" if q.uses_aggregates(report, scope, flt) else "facts")
-    return ReportResult(report, flt, cols, df, chart, total, used, notes)
+    return ReportResult(report, flt, cols, df, chart, total, used, notes, sections)
 
 
 # --------------------------------------------------------------------------- output
@@ -638,6 +651,12 @@ def to_csv(result: ReportResult, lang: str | None, calls=None) -> str:
     w.writerow([header(c, lang, csv_units=True) for c in result.columns])
     for rec in result.df.itertuples(index=False):
         w.writerow([csv_value(c, v, lang) for c, v in zip(result.columns, rec)])
+    for sec in result.sections:
+        w.writerow([])
+        w.writerow([translator(lang)(sec.title)])
+        w.writerow([header(c, lang, csv_units=True) for c in sec.columns])
+        for rec in sec.df.itertuples(index=False):
+            w.writerow([csv_value(c, v, lang) for c, v in zip(sec.columns, rec)])
     if calls is not None:
         w.writerow([])
         w.writerow([header(c, lang, csv_units=True) for c in CALL_COLUMNS])
@@ -692,7 +711,41 @@ def run_queue_agents(scope, flt, tz, engine, path):
             Col("occupancy", N_("Occupancy"), "percent")]
     cols += [Col(f"pause:{r}", f"⏸ {r}" if r else "⏸ –", "duration", translate=False) for r in reasons]
     total = int(df["answered"].sum()) + int(df["ring_no_answer"].sum()) if len(df) else 0
-    return cols, df, df, total or len(df), [], flt
+    return cols, df, df, total or len(df), [], flt, agent_sections(scope, flt, tz, engine, now, names)
+
+
+def agent_sections(scope, flt, tz, engine, now, names) -> list[Section]:
+    """The login sessions and the pauses (with reasons) behind the per-agent summary, each
+    with its local start / end and the seconds inside the range (what the summary sums)."""
+    limit = get_settings().max_result_rows
+
+    def local(v):
+        return None if v is None else _as_dt(v).replace(tzinfo=UTC).astimezone(tz)
+
+    def frame(stmt, keys):
+        rows = _fetch(stmt.limit(limit), engine)
+        more = _names(q.extension_names, [r[0] for r in rows if r[0] not in names], engine)
+        data = [[a, names.get(a) or more.get(a, ""), qn or "", local(b), local(e), why or "", round(float(sec or 0))]
+                for a, qn, b, e, why, sec in rows]
+        df = pd.DataFrame(data, columns=keys).astype({"in_range_s": "int64"})
+        for i in (3, 4):  # datetimes stay datetimes, an open end stays None (not NaT)
+            df[keys[i]] = _objects(df.index, [row[i] for row in data])
+        return df
+
+    who = [Col("agent", N_("Agent"), "text"), Col("name", N_("Name"), "text"), Col("queue", N_("Queue"), "text")]
+    sessions = frame(q.agent_sessions_list(scope, flt, tz, now),
+                     ["agent", "name", "queue", "login", "logout", "logout_reason", "in_range_s"])
+    pauses = frame(q.agent_pauses_list(scope, flt, tz, now),
+                   ["agent", "name", "queue", "start", "end", "reason", "in_range_s"])
+    return [
+        Section("sessions", N_("Login sessions"), who + [
+            Col("login", N_("Logged in"), "datetime"), Col("logout", N_("Logged out"), "datetime"),
+            Col("logout_reason", N_("Logout reason"), "text"),
+            Col("in_range_s", N_("Logged-in time"), "duration")], sessions),
+        Section("pauses", N_("Pauses"), who + [
+            Col("start", N_("Paused"), "datetime"), Col("end", N_("Resumed"), "datetime"),
+            Col("reason", N_("Reason"), "text"), Col("in_range_s", N_("Pause time"), "duration")], pauses),
+    ]
 
 
 def run_missed_unreturned(scope, flt, tz, engine, path):

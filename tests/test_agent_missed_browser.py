@@ -10,7 +10,9 @@ import pytest
 
 from callboard.i18n import gettext
 from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
-from tests.test_reports_browser import assert_csv_matches_grid, download_csv, figure, grid, idle, open_report
+from tests.test_reports_browser import (
+    assert_csv_matches_grid, download_csv, figure, grid, idle, open_report, pick_option, wait_redrawn,
+)
 
 QUERY = "from=2026-05-04&to=2026-05-05"
 PAGES = [("/reports/queue-agents", "qa", "", "Occupancy"),
@@ -18,9 +20,14 @@ PAGES = [("/reports/queue-agents", "qa", "", "Occupancy"),
 
 
 def _fill(conn) -> None:
+    import sqlalchemy as sa
+
+    from data import schema as s
     from tests.data.test_agent_missed_reports import fill
 
     fill(conn)
+    # The agents as extensions, so the extension filter offers them.
+    conn.execute(sa.insert(s.extension), [dict(source_id=1, number=n, name=f"Agent {n}") for n in ("301", "302", "303")])
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +51,28 @@ def test_agent_and_missed_pages(page, lang, path, prefix, extra, header):
         assert gettext("cs", "Download CSV") in body and "Download CSV" not in body
     shown = grid(page, prefix)
     assert len(shown["rows"]) == (3 if prefix == "qa" else 2)
-    if prefix == "mu":  # queue-agents has a percent column the shared helper does not compare
-        assert_csv_matches_grid(download_csv(page, prefix), shown, lang)
+    assert not page.locator(f"#{prefix}-dir").is_visible()  # no direction filter: it would change nothing
+    if prefix == "qa":
+        # The sessions and pauses lists under the summary (3 sessions, 2 pauses in 05-04..05).
+        assert page.locator("#qa-section-sessions .ag-row").count() == 3
+        assert page.locator("#qa-section-pauses .ag-row").count() == 2
+        assert gettext(lang, "Login sessions") in body and gettext(lang, "Pauses") in body
+    # A filter change redraws: agent 302 only, or callers not returned within 48 hours.
+    before = figure(page, prefix)
+    if prefix == "qa":
+        pick_option(page, "qa-ext", "302")
+        page.wait_for_function("() => window.location.search.includes('ext=302')")
+    else:
+        page.locator("#mu-hours input[value='48']").click()
+        page.wait_for_function("() => window.location.search.includes('hours=48')")
+    wait_redrawn(page, prefix, before)
+    idle(page)
+    shown = grid(page, prefix)
+    assert len(shown["rows"]) == 1
+    if prefix == "qa":
+        assert page.locator("#qa-section-sessions .ag-row").count() == 1
+    rows = download_csv(page, prefix)
+    assert_csv_matches_grid(rows, shown, lang)
+    if prefix == "qa":  # then the two lists, each after an empty line and its title
+        assert [gettext(lang, "Login sessions")] in rows and [gettext(lang, "Pauses")] in rows
     assert not page.problems, page.problems

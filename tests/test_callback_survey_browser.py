@@ -10,7 +10,9 @@ import pytest
 
 from callboard.i18n import gettext
 from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
-from tests.test_reports_browser import assert_csv_matches_grid, download_csv, figure, grid, idle, open_report
+from tests.test_reports_browser import (
+    assert_csv_matches_grid, download_csv, figure, grid, idle, open_report, pick_option, wait_redrawn,
+)
 
 QUERY = "from=2026-05-04&to=2026-05-05"
 PAGES = [("/reports/queue-callbacks", "qcb", "555001"), ("/reports/queue-satisfaction", "qsat", "Sales")]
@@ -43,11 +45,16 @@ def test_callback_and_satisfaction_pages(page, lang, path, prefix, seen):
     shown = grid(page, prefix)
     assert shown["rows"], "the table is empty"
     assert seen in str(shown["rows"])
-    rows = download_csv(page, prefix)
-    titles = dict(shown["headers"])
-    for col_id, title in zip(titles, rows[0]):  # percentages: "[%]" in the CSV header, "75,0 %" on screen
-        if title.endswith(" [%]"):
-            assert title == titles[col_id] + " [%]"
-            rows[0][list(titles).index(col_id)] = titles[col_id]
-    assert_csv_matches_grid(rows, shown, lang)
+    # Queue reports show no extension / direction filters (they would change nothing).
+    assert not page.locator(f"#{prefix}-ext").is_visible() and not page.locator(f"#{prefix}-dir").is_visible()
+    # Only queue 801 "Support": the chart is redrawn, the table narrowed, the URL says so.
+    before = figure(page, prefix)
+    pick_option(page, f"{prefix}-queues", "801")
+    page.wait_for_function("() => window.location.search.includes('queues=801')")
+    wait_redrawn(page, prefix, before)
+    idle(page)
+    narrowed = grid(page, prefix)
+    assert narrowed["rows"] and len(narrowed["rows"]) < len(shown["rows"])
+    assert "Sales" not in str(narrowed["rows"])
+    assert_csv_matches_grid(download_csv(page, prefix), narrowed, lang)
     assert not page.problems, page.problems

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 
 from callboard.i18n import gettext
 from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
-from tests.test_reports_browser import FIGURE_JS, download_csv, figure, grid, idle, open_report
+from tests.test_reports_browser import (
+    FIGURE_JS, assert_csv_matches_grid, download_csv, figure, grid, idle, open_report, wait_redrawn,
+)
 
 QUERY = "from=2026-05-04&to=2026-05-04&queues=600,700"
 # (path, id prefix, extra query, the grouping the test switches to)
@@ -38,6 +40,9 @@ def _fill(conn) -> None:
                                       dict(source_id=1, number="700", name="Support", sl_target_s=30,
                                            short_abandon_s=10)])
     conn.execute(sa.insert(s.queue_call), QUEUE_CALLS)
+    # Agent 101 logged in to 600 on 05-04 06:00-08:00 UTC (08:00-10:00 local): the staffing view.
+    conn.execute(sa.insert(s.agent_session).values(source_id=1, agent="101", queue="600",
+                                                   login_utc=datetime(2026, 5, 4, 6), logout_utc=datetime(2026, 5, 4, 8)))
     aggregates.refresh(conn, datetime(2026, 5, 1), datetime(2026, 11, 1))
 
 
@@ -77,4 +82,30 @@ def test_queue_report_page(page, lang, path, prefix, extra, by):
     titles = [t for _c, t in shown["headers"]]
     # Same headers (the grid lists its pinned part apart, so the order is not compared).
     assert sorted(h.replace(" [s]", "").replace(" [%]", "") for h in rows[0]) == sorted(titles)
+    assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+def test_staffing_view_in_czech(page):
+    """Group by staffing: agents needed beside logged in, per hour; Czech number formats in
+    the table and the chart (plotly locale 'cs'); the CSV has the table's rows."""
+    open_report(page, "/reports/queue-performance", QUERY + "&by=queue", "cs")
+    page.wait_for_selector("#qp-graph-0 .main-svg", state="visible")
+    assert not page.locator("#qp-ext").is_visible() and not page.locator("#qp-dir").is_visible()
+    before = figure(page, "qp")
+    page.locator("#qp-by input[value='staffing']").click()
+    page.wait_for_function("() => window.location.search.includes('by=staffing')")
+    wait_redrawn(page, "qp", before)
+    idle(page)
+    names = page.evaluate("() => document.querySelector('#qp-graph-0 .js-plotly-plot').data.map(t => t.name)")
+    assert names == [f"600: {gettext('cs', 'Agents needed')}", f"600: {gettext('cs', 'Agents logged in')}",
+                     f"700: {gettext('cs', 'Agents needed')}", f"700: {gettext('cs', 'Agents logged in')}"]
+    # The graph was given the Czech locale (decimal comma on its axes).
+    assert page.evaluate("() => document.querySelector('#qp-graph-0 .js-plotly-plot')._context.locale") == "cs"
+    shown = grid(page, "qp")
+    assert len(shown["rows"]) == 48
+    # 08:00 local, queue 600: 4 calls, agent 101 logged in the whole hour -> "1,00".
+    h8 = [r for r in shown["rows"].values() if r["period"] == "08:00" and r["queue"] == "600"][0]
+    assert h8["calls"] == "4" and h8["logged_in"] == "1,00"
+    assert_csv_matches_grid(download_csv(page, "qp"), shown, "cs")
     assert not page.problems, page.problems

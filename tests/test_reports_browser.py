@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from callboard.formatting import fmt_duration, fmt_number
+from callboard.formatting import fmt_duration, fmt_number, fmt_percent
 from callboard.i18n import gettext
 from callboard.navigation import BY_PATH
 from tests.browser_support import (
@@ -133,19 +133,42 @@ def download_csv(pg, prefix: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
 
 
+def pick_option(pg, control_id: str, value: str) -> None:
+    """Choose `value` in a Dash 4 multi-select dropdown (a button opening a list)."""
+    pg.click(f"#{control_id}")
+    pg.locator(".dash-dropdown-option", has=pg.locator(f"input[value='{value}']")).click()
+    pg.keyboard.press("Escape")
+
+
+def wait_redrawn(pg, prefix: str, before: str) -> None:
+    """Until the first chart of the page shows other data than `before`."""
+    pg.wait_for_function("([sel, old]) => {" + FIGURE_JS.replace("(sel) =>", "const f = (sel) =>") +
+                         "; const now = f(sel); return now && now !== old; }", arg=[f"#{prefix}-graph-0", before])
+
+
 def assert_csv_matches_grid(rows: list[list[str]], shown: dict, lang: str) -> None:
+    """The CSV's table (up to its first empty line: further tables follow it) has the
+    grid's columns and rows; counts, durations and percentages read as on screen."""
+    if [] in rows:
+        rows = rows[:rows.index([])]
     header, body = rows[0], rows[1:]
-    col_ids = [c for c, _t in shown["headers"]]
-    titles = dict(shown["headers"])
-    assert len(header) == len(col_ids), (header, col_ids)
+    # Columns by title: the grid lists its pinned columns first, the CSV keeps the report's order.
+    by_title = {title: col_id for col_id, title in shown["headers"]}
+    assert len(header) == len(by_title), (header, shown["headers"])
+    col_ids = []
+    for title in header:
+        plain = title[:-4] if title.endswith((" [s]", " [%]")) else title
+        assert plain in by_title, (title, list(by_title))
+        col_ids.append(by_title[plain])
     assert len(body) == len(shown["rows"]), (len(body), len(shown["rows"]))
     for i, record in enumerate(body):
         cells = shown["rows"][str(i)]
         for col_id, title, value in zip(col_ids, header, record):
-            assert title in (titles[col_id], titles[col_id] + " [s]"), (title, titles[col_id])
             text = cells[col_id]
             if title.endswith(" [s]"):  # durations: whole seconds in the CSV, 1:05 on screen
                 assert text == (fmt_duration(int(value)) if value else "–"), (col_id, value, text)
+            elif title.endswith(" [%]"):  # 28.6 in the CSV, "28,6 %" on screen
+                assert text == (fmt_percent(float(value) / 100, lang) if value else "–"), (col_id, value, text)
             elif value.isdigit() and col_id not in ("extension", "number"):
                 assert text == fmt_number(int(value), lang), (col_id, value, text)
 
@@ -190,13 +213,13 @@ def test_a_link_opens_exactly_that_view(page, browser, server):
     shown = grid(page, "es")
     assert [r["extension"] for r in shown["rows"].values()] == ["101"]
     link = page.url
-    other = browser.new_context(base_url=server).new_page()
-    other.goto(link, wait_until="domcontentloaded")
-    other.wait_for_selector("#es-graph-0 .main-svg", state="visible")
-    idle(other)
-    assert grid(other, "es")["rows"] == shown["rows"]
-    assert "Alice" in other.inner_text("#es-ext")
-    other.context.close()
+    # Another browser (signed in as the same user: reports need a login) opening the link.
+    with browser_page(browser, server, timeout_ms=15_000) as other:
+        other.goto(link, wait_until="domcontentloaded")
+        other.wait_for_selector("#es-graph-0 .main-svg", state="visible")
+        idle(other)
+        assert grid(other, "es")["rows"] == shown["rows"]
+        assert "Alice" in other.inner_text("#es-ext")
 
 
 @pytest.mark.browser

@@ -5,7 +5,7 @@ import dash
 
 from callboard.i18n import N_
 from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import Option, ReportPage, page_layout, register_callbacks
+from callboard.report_ui import EXTENSION_FILTERS, Option, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/missed-unreturned"
 dash.register_page(__name__, path=PATH)
@@ -14,6 +14,7 @@ HOURS = Option("hours", N_("Returned within (hours)"), (("4", "4"), ("8", "8"), 
                                                          ("72", "72")), "24")
 
 
-PAGE = ReportPage("missed-unreturned", PATH, "mu", figures=REPORT_FIGURES["missed-unreturned"], options=(HOURS,))
+PAGE = ReportPage("missed-unreturned", PATH, "mu", figures=REPORT_FIGURES["missed-unreturned"], options=(HOURS,),
+                  shared=EXTENSION_FILTERS)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

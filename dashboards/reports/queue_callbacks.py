@@ -6,12 +6,13 @@ callback; definitions: data.metrics)."""
 import dash
 
 from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.report_ui import QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-callbacks"
 dash.register_page(__name__, path=PATH)
 
 
-PAGE = ReportPage("queue-callbacks", PATH, "qcb", figures=REPORT_FIGURES["queue-callbacks"], options=(QUEUES,))
+PAGE = ReportPage("queue-callbacks", PATH, "qcb", figures=REPORT_FIGURES["queue-callbacks"], options=(QUEUES,),
+                  shared=QUEUE_ONLY)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

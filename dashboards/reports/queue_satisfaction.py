@@ -5,12 +5,13 @@ answered queue calls); definitions: data.metrics."""
 import dash
 
 from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.report_ui import QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-satisfaction"
 dash.register_page(__name__, path=PATH)
 
 
-PAGE = ReportPage("queue-satisfaction", PATH, "qsat", figures=REPORT_FIGURES["queue-satisfaction"], options=(QUEUES,))
+PAGE = ReportPage("queue-satisfaction", PATH, "qsat", figures=REPORT_FIGURES["queue-satisfaction"], options=(QUEUES,),
+                  shared=QUEUE_ONLY)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

@@ -4,12 +4,13 @@ average talk per queue, by local hour of day, day or month (definitions: data.me
 import dash
 
 from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import BY_PERIOD, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.report_ui import BY_PERIOD, QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-wait-talk"
 dash.register_page(__name__, path=PATH)
 
 
-PAGE = ReportPage("queue-wait-talk", PATH, "qw", figures=REPORT_FIGURES["queue-wait-talk"], options=(BY_PERIOD, QUEUES))
+PAGE = ReportPage("queue-wait-talk", PATH, "qw", figures=REPORT_FIGURES["queue-wait-talk"], options=(BY_PERIOD, QUEUES),
+                  shared=QUEUE_ONLY)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

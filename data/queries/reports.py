@@ -1052,3 +1052,31 @@ def agents_logged_in_by_hour(scope: Scope, flt: ReportFilter, tz: ZoneInfo, now:
     return (sa.select(u.c.queue, th.c.local_hour.label("hour"), sa.func.sum(secs).label("agent_s"))
             .select_from(joined).where(where)
             .group_by(u.c.queue, th.c.local_hour).order_by(u.c.queue, th.c.local_hour))
+
+
+# --------------------------------------------------------------------------- queue-agents: session and pause lists
+
+
+def _agent_intervals(t, begin, finish, why, scope: Scope, flt: ReportFilter, tz: ZoneInfo, now: datetime):
+    """Rows of agent_session / agent_pause overlapping the range, oldest first, with the
+    seconds inside it (an open one up to min(now, range end))."""
+    start, end = flt.bounds(tz)
+    secs = _clipped_seconds(begin, finish, start, end, now)
+    return (sa.select(t.c.agent, t.c.queue, begin, finish, why, secs.label("in_range_s"))
+            .where(begin < min(now, end), sa.or_(finish.is_(None), finish > start),
+                   _agent_where(scope, flt, t.c.agent), _agent_queue_where(scope, flt, t.c.queue))
+            .order_by(begin, t.c.agent, t.c.id))
+
+
+def agent_sessions_list(scope: Scope, flt: ReportFilter, tz: ZoneInfo, now: datetime) -> sa.Select:
+    """Login sessions overlapping the range. Columns: agent, queue, login_utc, logout_utc,
+    logout_reason, in_range_s."""
+    a = s.agent_session
+    return _agent_intervals(a, a.c.login_utc, a.c.logout_utc, a.c.logout_reason, scope, flt, tz, now)
+
+
+def agent_pauses_list(scope: Scope, flt: ReportFilter, tz: ZoneInfo, now: datetime) -> sa.Select:
+    """Pauses overlapping the range, with their reasons. Columns: agent, queue, start_utc,
+    end_utc, reason, in_range_s."""
+    p = s.agent_pause
+    return _agent_intervals(p, p.c.start_utc, p.c.end_utc, p.c.reason, scope, flt, tz, now)

@@ -153,6 +153,30 @@ def test_queue_agents_clipped_open_and_occupancy(pbx):
     assert display_value(occ, c["occupancy"], "en") == "–"
 
 
+def _local(day, h, m=0):
+    return datetime(2026, 5, day, h, m, tzinfo=TZ)
+
+
+def test_queue_agents_sessions_and_pauses_lists(pbx):
+    r = run("queue-agents", ReportFilter(D4, D4), engine=pbx)
+    sessions, pauses = r.sections
+    assert [c.key for c in sessions.columns] == ["agent", "name", "queue", "login", "logout", "logout_reason",
+                                                 "in_range_s"]
+    got = [(x["agent"], x["queue"], x["login"], x["logout"], x["in_range_s"]) for x in sessions.df.to_dict("records")]
+    # Local = UTC + 2. The session across midnight: 4 h inside 05-04; the open one runs to 24:00.
+    assert got == [("301", "500", _local(3, 22), _local(4, 4), 4 * 3600),
+                   ("301", "", _local(4, 8), _local(4, 12), 4 * 3600),
+                   ("302", "500", _local(4, 14), None, 10 * 3600)]
+    # The session seconds add up to the summary's logged-in time, the pauses to its pause time.
+    summary = rows(r)
+    assert sessions.df.groupby("agent")["in_range_s"].sum().to_dict() == {"301": summary["301"]["logged_in_s"],
+                                                                         "302": summary["302"]["logged_in_s"]}
+    got = [(x["agent"], x["start"], x["end"], x["reason"], x["in_range_s"]) for x in pauses.df.to_dict("records")]
+    assert got == [("301", _local(4, 9), _local(4, 9, 30), "lunch", 1800), ("302", _local(4, 22), None, "break", 7200)]
+    only = run("queue-agents", ReportFilter(D4, D4), scope=Scope.of(extensions=("302",)), engine=pbx)
+    assert [list(sec.df["agent"]) for sec in only.sections] == [["302"], ["302"]]
+
+
 def test_queue_agents_previous_day_gets_the_part_before_midnight(pbx):
     r = run("queue-agents", ReportFilter(date(2026, 5, 3), date(2026, 5, 3)), engine=pbx)
     got = rows(r)
@@ -201,4 +225,10 @@ def test_cli_csv_equals_the_table(pbx, tmp_path, report):
         got = list(csv.reader(fh))
     result = run(report, ReportFilter(D4, D4))
     assert got == list(csv.reader(to_csv(result, "cs").splitlines()))
-    assert len(got) == (4 if report == "queue-agents" else 3)
+    if report == "queue-agents":
+        # The summary (header + 3 agents), then the 3 sessions and the 2 pauses, each after
+        # an empty line, its title and its header.
+        assert len(got) == 4 + 3 + 3 + 3 + 2
+        assert got[4:6] == [[], ["Přihlašovací relace"]] and got[10:12] == [[], ["Pauzy"]]
+    else:
+        assert len(got) == 3

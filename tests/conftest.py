@@ -32,12 +32,9 @@ def _pg_admin_engine():
     return sa.create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> str:
-    """A migrated PostgreSQL database of this worker's own, or skip (fail in CI)."""
-    # Own database per process (and xdist worker): parallel test runs on one server must
-    # not drop each other's database.
-    name = f"callboard_test_{_worker()}_{os.getpid()}"
+def create_pg_database(name: str) -> str:
+    """A new, migrated PostgreSQL database (dropped first if it exists): its URL. Skips
+    the test when the server is unreachable (fails it in CI)."""
     try:
         admin = _pg_admin_engine()
         with admin.connect() as conn:
@@ -52,8 +49,10 @@ def pg_url() -> str:
     from data.migrate import upgrade
 
     upgrade(url)
-    yield url
-    dbmod.dispose_engines()
+    return url
+
+
+def drop_pg_database(name: str) -> None:
     try:
         admin = _pg_admin_engine()
         with admin.connect() as conn:
@@ -61,6 +60,18 @@ def pg_url() -> str:
         admin.dispose()
     except sa.exc.OperationalError:
         pass
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A migrated PostgreSQL database of this worker's own, or skip (fail in CI)."""
+    # Own database per process (and xdist worker): parallel test runs on one server must
+    # not drop each other's database.
+    name = f"callboard_test_{_worker()}_{os.getpid()}"
+    url = create_pg_database(name)
+    yield url
+    dbmod.dispose_engines()
+    drop_pg_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.browser_support import app_settings, chromium, running_app, watch_problems
-from tests.conftest import PG_BASE_URL, _pg_admin_engine, _worker
+from tests.browser_support import app_settings, report_browser, running_app, watch_problems  # noqa: F401
+from tests.conftest import PG_BASE_URL, _worker, create_pg_database, drop_pg_database
 from tests.tcp_proxy import TcpProxy
 
 REFRESH_S = 2
@@ -32,20 +32,10 @@ def _now() -> datetime:
 def live_db():
     """A PostgreSQL database of this module's own (direct URL), migrated and filled."""
     name = f"callboard_live_browser_{_worker()}"
-    try:
-        admin = _pg_admin_engine()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        admin.dispose()
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    url = sa.engine.make_url(PG_BASE_URL).set(database=name).render_as_string(hide_password=False)
+    url = create_pg_database(name)
     from data import aggregates, live
     from data import schema as s
-    from data.migrate import upgrade
 
-    upgrade(url)
     engine = sa.create_engine(url)
     now = _now()
     with engine.begin() as conn:
@@ -70,13 +60,7 @@ def live_db():
         db.dispose_engines()
     yield url, engine, token
     engine.dispose()
-    try:
-        admin = _pg_admin_engine()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-    except sa.exc.OperationalError:
-        pass
+    drop_pg_database(name)
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +83,10 @@ def server(live_db, proxy, tmp_path_factory):
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
-def display(browser, server):
+def display(report_browser, server):
     """A page in a fresh context with no login: a wall display has only its token."""
-    context = browser.new_context(base_url=server, viewport={"width": 1600, "height": 1000})
+    context = report_browser.new_context(base_url=server, viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.problems = watch_problems(page)
@@ -191,10 +169,10 @@ def test_stale_banner_while_database_is_away(display, live_db, proxy):
     assert page.locator('[data-queue="600"]').is_visible()
 
 
-def test_live_dashboard_for_managers(browser, server):
+def test_live_dashboard_for_managers(report_browser, server):
     from tests.browser_support import browser_page
 
-    with browser_page(browser, server, timeout_ms=TIMEOUT_MS, viewport={"width": 1400, "height": 900}) as page:
+    with browser_page(report_browser, server, timeout_ms=TIMEOUT_MS, viewport={"width": 1400, "height": 900}) as page:
         problems = watch_problems(page)
         page.goto("/live")
         page.wait_for_selector("#live-queue-table")

@@ -272,6 +272,9 @@ def export_cdr(
 
 import_app = typer.Typer(help="Import call data from a PBX (idempotent and incremental).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+from callboard.cli_import import register as _register_import_commands  # noqa: E402
+
+_register_import_commands(import_app)  # import callboard-csv (the asterisk-* commands follow here)
 
 
 @import_app.command("asterisk-cdr")
@@ -484,6 +487,11 @@ _register_schedule_commands(app)  # schedule, scheduler, send-test-mail
 from callboard.cli_users import register as _register_user_commands  # noqa: E402
 
 _register_user_commands(app)  # users, display-token
+
+
+from callboard.cli_privacy import register as _register_privacy_commands  # noqa: E402
+
+_register_privacy_commands(app)  # retention run|show|set, privacy find|erase|masking
 
 
 def main() -> None:  # console-script entry point

@@ -1,0 +1,419 @@
+"""The authorization matrix: every Flask endpoint, every Dash page and every server-side
+Dash callback of the real app, for an administrator, a manager of team A, a viewer of
+team A and an anonymous visitor — plus the attacks named in issue 7.
+
+The lists are read from the app (``url_map``, ``dash.page_registry``, ``callback_map``):
+something new without a decision in callboard.auth.policy fails
+``test_everything_has_a_decision``; the hand-written EXPECTED table pins the decisions
+that matter, and the HTTP checks prove the guard enforces what the policy says.
+
+Data (tests/recordings_data.py): team A = extension group "Sales" (101, 102); team B's
+calls are those of 103 and of the IVR (no extension). In-process (Flask test client over
+one SQLite file): the guard is the same code on every database; the data-layer scope
+tests run on both (tests/auth/test_users_sessions.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import dash
+import pytest
+import sqlalchemy as sa
+
+from callboard.auth import display_tokens, policy, users
+from callboard.auth.policy import ADMIN, DISPLAY, MANAGER, PUBLIC, VIEWER
+from tests.browser_support import app_settings
+
+ROLES = {"admin": "admin", "manager_a": "manager", "viewer_a": "viewer"}
+PASSWORD = "matrix-password"
+DAY = "preset=custom&from=2026-03-10&to=2026-03-10"
+
+# Decisions that matter, written down by hand (the policy must say the same).
+EXPECTED_PAGES = {
+    "/": VIEWER, "/records": VIEWER, "/recordings": VIEWER, "/chats": VIEWER, "/reports/queue-performance": VIEWER,
+    "/live": VIEWER, "/wallboard": DISPLAY, "/schedules/exports": MANAGER, "/schedules/reports": MANAGER,
+    "/downloads/exports": VIEWER, "/email-template": ADMIN, "/admin/users": ADMIN, "/admin/audit": ADMIN,
+    "/admin/display-tokens": ADMIN,
+}
+EXPECTED_ENDPOINTS = {
+    "healthz": PUBLIC, "login": PUBLIC, "records_csv": VIEWER, "chats_csv": VIEWER, "recording_audio": VIEWER,
+    "logout": VIEWER, "account_password": VIEWER, "/_dash-layout": DISPLAY, "/_dash-dependencies": DISPLAY,
+}
+EXPECTED_CALLBACKS = {  # first output id -> level
+    "rec-grid": VIEWER, "rec-del-modal": ADMIN, "recs-del-modal": ADMIN, "admin-users-result": ADMIN,
+    "dtok-result": ADMIN, "audit-results": ADMIN, "navbar-slot": DISPLAY,
+}
+
+
+def _now():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The app over a SQLite file with calls, recordings, chats and the four principals."""
+    from data import db as dbmod
+    from data.migrate import upgrade
+    from tests.recordings_data import insert_recordings
+
+    tmp = tmp_path_factory.mktemp("matrix")
+    url = f"sqlite:///{tmp / 'callboard.db'}"
+    with app_settings(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
+                      CALLBOARD_FILES_DIR=str(tmp / "files"), CALLBOARD_TIMEZONE="Europe/Prague",
+                      CALLBOARD_CHAT_ENABLED="yes"):
+        upgrade(url)
+        ids = insert_recordings(tmp / "rec")
+        for name, role in ROLES.items():
+            users.add_user(name, PASSWORD, role, actor="test")
+        users.set_scope("manager_a", groups=["Sales"], actor="test")
+        users.set_scope("viewer_a", groups=["Sales"], actor="test")
+        from app import create_app
+
+        app = create_app()
+        yield app, ids
+        dbmod.dispose_engines()
+
+
+def client_of(app, who: str | None):
+    client = app.server.test_client()
+    if who:
+        assert login(client, who, PASSWORD).status_code == 302
+    return client
+
+
+def login(client, username, password, next_url="/"):
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return client.post("/login", data=dict(username=username, password=password, csrf_token=token, next=next_url))
+
+
+def csrf_header(client) -> dict:
+    cookie = client.get_cookie("_csrf_token")
+    return {"X-CSRFToken": cookie.value} if cookie else {}
+
+
+@pytest.fixture(scope="module")
+def clients(world):
+    app, _ids = world
+    out = {who: client_of(app, who) for who in ROLES}
+    out["anonymous"] = client_of(app, None)
+    for who in ROLES:  # the first page sets the session's CSRF cookie
+        out[who].get("/records")
+    return out
+
+
+def allowed(level: str, who: str) -> bool:
+    return policy.allows(level, role=ROLES.get(who))
+
+
+def parse_outputs(key: str) -> list[dict]:
+    """Dash's callback_map key ("a.b" or "..a.b...c.d..", "@hash" suffixes) -> outputs."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    out = []
+    for part in parts:
+        part = part.split("@", 1)[0]
+        cid, prop = part.rsplit(".", 1)
+        out.append({"id": json.loads(cid) if cid.startswith("{") else cid, "property": prop})
+    return out
+
+
+def server_callbacks(app) -> dict[str, list[dict]]:
+    return {k: parse_outputs(k) for k, v in app.callback_map.items() if "callback" in v}
+
+
+def first_id(outputs) -> str:
+    oid = outputs[0]["id"]
+    return oid["type"] if isinstance(oid, dict) else oid
+
+
+def post_callback(client, key: str, outputs: list[dict], *, inputs=(), headers=None):
+    body = {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": list(inputs),
+            "state": [], "changedPropIds": []}
+    return client.post("/_dash-update-component", json=body,
+                       headers=csrf_header(client) if headers is None else headers)
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def test_everything_has_a_decision(world):
+    app, _ = world
+    undecided = []
+    for rule in app.server.url_map.iter_rules():
+        if policy.endpoint_level(rule.endpoint, decided_only=True) is None:
+            undecided.append(f"endpoint {rule.endpoint} ({rule.rule})")
+    for page in dash.page_registry.values():
+        if policy.page_level(page["path"], decided_only=True) is None:
+            undecided.append(f"page {page['path']} ({page['module']})")
+    for key, outputs in server_callbacks(app).items():
+        if policy.callback_level(first_id(outputs), decided_only=True) is None:
+            undecided.append(f"callback {key}")
+    assert not undecided, "decide these in callboard/auth/policy.py:\n" + "\n".join(undecided)
+
+
+def test_the_decisions_that_matter():
+    assert {p: policy.page_level(p) for p in EXPECTED_PAGES} == EXPECTED_PAGES
+    assert {e: policy.endpoint_level(e) for e in EXPECTED_ENDPOINTS} == EXPECTED_ENDPOINTS
+    assert {c: policy.callback_level(c) for c in EXPECTED_CALLBACKS} == EXPECTED_CALLBACKS
+
+
+# --------------------------------------------------------------------------- the matrix
+
+
+def _url_of(rule) -> str:
+    url = rule.rule
+    for conv in re.findall(r"<[^>]+>", url):
+        kind = conv.strip("<>").split(":")[0] if ":" in conv else "string"
+        url = url.replace(conv, {"int": "1", "path": "x.css"}.get(kind, "x"))
+    return url
+
+
+@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+def test_every_endpoint(world, clients, who):
+    app, _ = world
+    client = clients[who]
+    wrong = []
+    for rule in app.server.url_map.iter_rules():
+        level = policy.endpoint_level(rule.endpoint)
+        if level in (policy.PAGE, policy.CALLBACK) or rule.endpoint in ("logout",):
+            continue  # pages and callbacks: below; logout would end the session
+        method = "GET" if "GET" in rule.methods else "POST"
+        resp = client.open(_url_of(rule), method=method, headers=csrf_header(client))
+        refused = resp.status_code in (401, 403)
+        if allowed(level, who) == refused:
+            wrong.append(f"{method} {rule.rule} ({level}): {resp.status_code}")
+        if not allowed(level, who) and who == "anonymous" and resp.status_code != 401:
+            wrong.append(f"{method} {rule.rule}: anonymous got {resp.status_code}, not 401")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+def test_every_page_and_its_router_callback(world, clients, who):
+    app, _ = world
+    client = clients[who]
+    router = next(k for k, outs in server_callbacks(app).items() if first_id(outs) == policy.ROUTER_OUTPUT)
+    wrong = []
+    for page in dash.page_registry.values():
+        path, level = page["path"], policy.page_level(page["path"])
+        resp = client.get(path)
+        if who == "anonymous":
+            ok = resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=")
+        else:
+            ok = resp.status_code == (200 if allowed(level, who) else 403)
+        if not ok:
+            wrong.append(f"GET {path} ({level}): {resp.status_code}")
+        resp = post_callback(client, router, parse_outputs(router), inputs=[
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": ""},
+            {"id": "lang", "property": "value", "value": "en"}])
+        expected = 200 if allowed(level, who) else (401 if who == "anonymous" else 403)
+        if resp.status_code != expected:
+            wrong.append(f"router {path} ({level}): {resp.status_code}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+def test_every_callback(world, clients, who):
+    app, _ = world
+    client = clients[who]
+    wrong = []
+    for key, outputs in server_callbacks(app).items():
+        level = policy.callback_level(first_id(outputs))
+        if level == policy.PAGE:
+            continue  # the router: by page, above
+        resp = post_callback(client, key, outputs)
+        refused = resp.status_code in (401, 403)
+        if allowed(level, who) == refused:
+            wrong.append(f"{key} ({level}): {resp.status_code}")
+    assert not wrong, "\n".join(wrong)
+
+
+# --------------------------------------------------------------------------- data across teams
+
+
+def _csv(resp) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(resp.get_data(as_text=True), newline="")))
+
+
+def test_csv_export_holds_only_the_callers_team(clients):
+    admin = _csv(clients["admin"].get(f"/export/records.csv?{DAY}"))
+    team_a = _csv(clients["manager_a"].get(f"/export/records.csv?{DAY}&ext=103"))  # asks for team B's extension
+    everything_a = _csv(clients["manager_a"].get(f"/export/records.csv?{DAY}"))
+    # Local day 2026-03-10 (Prague): c1 c2 c3 c4 c6 c_out c_ivr c_vm c_na c_miss; team A's are
+    # those with 101 or 102 on them: c1 c2 c3 c6 c_out c_vm c_na.
+    assert len(admin) - 1 == 10
+    assert len(everything_a) - 1 == 7
+    numbers = {cell for row in everything_a[1:] for cell in row[:5]}
+    assert "+420600000004" not in numbers and "+420600000001" not in numbers  # c_miss (103), c_ivr
+    # Filtering on team B's extension 103 gives only the team-A call that involves 103 (c3: 101 -> 103).
+    assert [(r[1], r[3]) for r in team_a[1:]] == [("101", "103")]
+    assert clients["anonymous"].get(f"/export/records.csv?{DAY}").status_code == 401
+
+
+def test_recording_playback_by_guessed_id(world, clients):
+    _app, ids = world
+    recs = ids["recs"]
+    assert clients["manager_a"].get(f"/recordings/{recs['c1']}/audio").status_code == 200  # 101: team A
+    for other in ("c_ivr", "c_miss"):  # the IVR's and 103's: team B
+        assert clients["manager_a"].get(f"/recordings/{recs[other]}/audio").status_code == 404
+        assert clients["viewer_a"].get(f"/recordings/{recs[other]}/audio?download=1").status_code == 404
+    assert clients["anonymous"].get(f"/recordings/{recs['c1']}/audio").status_code == 401
+    assert clients["admin"].get(f"/recordings/{recs['c_ivr']}/audio").status_code == 200
+
+
+def test_path_traversal_recording_path_is_refused(world, clients):
+    from data import db
+    from data import schema as s
+
+    _app, ids = world
+    rid = ids["recs"]["c_vm"]
+    with db.transaction() as conn:
+        old = conn.execute(sa.select(s.recording.c.path).where(s.recording.c.id == rid)).scalar_one()
+        conn.execute(sa.update(s.recording).where(s.recording.c.id == rid).values(path="../../../../etc/passwd"))
+    try:
+        resp = clients["admin"].get(f"/recordings/{rid}/audio")
+        assert resp.status_code == 404 and b"root:" not in resp.data
+    finally:
+        with db.transaction() as conn:
+            conn.execute(sa.update(s.recording).where(s.recording.c.id == rid).values(path=old))
+
+
+def test_csv_cell_starting_with_equals_is_neutralised(world, clients):
+    from data import db
+    from data import schema as s
+
+    evil = '=HYPERLINK("http://evil.example","x")'
+    with db.transaction() as conn:  # on 2026-03-12, a day no other test exports
+        conn.execute(sa.insert(s.call).values(
+            call_uid="c_evil", start_utc=datetime(2026, 3, 12, 9), end_utc=datetime(2026, 3, 12, 9, 1),
+            direction="inbound", status="no_answer", from_number=evil, from_name="@SUM(1)", to_number="101",
+            extension="101", duration_s=60, ring_s=60, talk_s=0))
+    for who in ("admin", "manager_a"):
+        rows = _csv(clients[who].get("/export/records.csv?preset=custom&from=2026-03-12&to=2026-03-12"))
+        assert [r[1:3] for r in rows[1:]] == [["'" + evil, "'@SUM(1)"]], who
+
+
+def test_only_an_administrator_deletes(world, clients):
+    app, ids = world
+    key = next(k for k, outs in server_callbacks(app).items() if first_id(outs) == "rec-del-modal")
+    confirm = [{"id": "rec-del-confirm", "property": "n_clicks", "value": 1}]
+    for who in ("manager_a", "viewer_a"):
+        assert post_callback(clients[who], key, parse_outputs(key), inputs=confirm).status_code == 403
+    assert post_callback(clients["anonymous"], key, parse_outputs(key), inputs=confirm).status_code == 401
+
+
+# --------------------------------------------------------------------------- sessions, CSRF, lock-out
+
+
+def test_forged_and_expired_sessions_are_refused(world):
+    from data import db
+    from data import schema as s
+
+    app, _ = world
+    forged = app.server.test_client()
+    forged.set_cookie("callboard_session", "forged-session-id-0123456789")
+    assert forged.get(f"/export/records.csv?{DAY}").status_code == 401
+    assert forged.get("/records").status_code == 302
+    expired = client_of(app, "viewer_a")
+    assert expired.get(f"/export/records.csv?{DAY}").status_code == 200
+    sid_hash = __import__("callboard.auth.sessions", fromlist=["hash_id"]).hash_id(
+        expired.get_cookie("callboard_session").value)
+    with db.transaction() as conn:
+        conn.execute(sa.update(s.user_session).where(s.user_session.c.id_hash == sid_hash)
+                     .values(expires_utc=_now() - timedelta(seconds=1)))
+    assert expired.get(f"/export/records.csv?{DAY}").status_code == 401
+
+
+def test_csrf_less_post_is_refused(world, clients):
+    app, _ = world
+    key = "navbar-slot"
+    cb = next(k for k, outs in server_callbacks(app).items() if first_id(outs) == key)
+    admin = clients["admin"]
+    inputs = [{"id": "lang", "property": "value", "value": "en"}, {"id": "url", "property": "pathname", "value": "/"}]
+    assert post_callback(admin, cb, parse_outputs(cb), inputs=inputs, headers={}).status_code == 403
+    assert post_callback(admin, cb, parse_outputs(cb), inputs=inputs,
+                         headers={"X-CSRFToken": "0" * 64}).status_code == 403
+    # Another user's valid token is no good either: it is bound to that session.
+    other = csrf_header(clients["viewer_a"])
+    assert post_callback(admin, cb, parse_outputs(cb), inputs=inputs, headers=other).status_code == 403
+    assert post_callback(admin, cb, parse_outputs(cb), inputs=inputs).status_code == 200
+    # A login form posted from elsewhere (no matching cookie) does not sign anyone in.
+    fresh = app.server.test_client()
+    resp = fresh.post("/login", data=dict(username="admin", password=PASSWORD, csrf_token="x"))
+    assert resp.status_code == 403 and fresh.get_cookie("callboard_session") is None
+    # Sign-out is a POST with the token too.
+    assert admin.post("/logout").status_code == 403
+
+
+def test_wrong_password_times_n_locks(world):
+    app, _ = world
+    users.add_user("guesser", PASSWORD, "viewer")
+    client = app.server.test_client()
+    for _ in range(5):
+        assert login(client, "guesser", "wrong-password").status_code == 401
+    resp = login(client, "guesser", PASSWORD)
+    assert resp.status_code == 429 and 290 <= int(resp.headers["Retry-After"]) <= 301
+    assert "Try again in 5 min" in resp.get_data(as_text=True)
+    assert client.get_cookie("callboard_session") is None
+
+
+def test_login_never_redirects_off_site(world):
+    app, _ = world
+    for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        resp = login(app.server.test_client(), "viewer_a", PASSWORD, next_url=evil)
+        assert resp.status_code == 302 and resp.headers["Location"] == "/", evil
+    resp = login(app.server.test_client(), "viewer_a", PASSWORD, next_url="/records?x=1")
+    assert resp.headers["Location"] == "/records?x=1"
+
+
+def test_security_headers_and_cookie_flags(world, clients):
+    app, _ = world
+    resp = clients["admin"].get("/records")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp and "'unsafe-inline'" not in \
+        csp.split("script-src", 1)[1].split(";")[0]
+    assert resp.headers["X-Content-Type-Options"] == "nosniff" and resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Referrer-Policy"] == "same-origin"
+    fresh = app.server.test_client()
+    page = fresh.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    resp = fresh.post("/login", data=dict(username="admin", password=PASSWORD, csrf_token=token))
+    session_cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("callboard_session="))
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    assert "Secure" not in session_cookie  # plain HTTP here; set when served over HTTPS
+
+
+# --------------------------------------------------------------------------- wall displays
+
+
+def test_display_token_opens_the_wallboard_only(world):
+    app, _ = world
+    token = display_tokens.create("Lobby", ["600"])
+    wall = app.server.test_client()
+    resp = wall.get(f"/wallboard?token={token}")
+    assert resp.status_code == 200
+    assert "frame-ancestors 'self'" in resp.headers["Content-Security-Policy"]
+    assert wall.get("/_dash-layout").status_code == 200  # the display cookie carries it on
+    assert wall.get("/records").status_code == 302  # anything else: sign in
+    assert wall.get(f"/export/records.csv?{DAY}").status_code == 403
+    assert app.server.test_client().get("/wallboard?token=guessed").status_code == 302
+    tid = next(t.id for t in display_tokens.list_tokens() if t.name == "Lobby")
+    display_tokens.revoke(tid)
+    assert wall.get("/_dash-layout").status_code == 401  # revoked: the next refresh fails
+    with app.server.test_request_context("/"):
+        from callboard import access
+
+        assert access.wallboard_scope(token) is None
+
+
+def test_display_scope_covers_its_queues_only(world):
+    from callboard import access
+
+    token = display_tokens.create("Queue 600", ["600"])
+    scope = access.wallboard_scope(token)
+    assert scope.queues == frozenset({"600"}) and "601" not in scope.queues and not scope.all

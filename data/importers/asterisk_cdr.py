@@ -817,6 +817,9 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
         if hi is None or st > hi:
             hi = st
 
+    # Linking to queue calls costs two statements over every new call id: skipped while the
+    # source has no queue_log imported (a CDR-only PBX, or the CDR imported first).
+    has_queue_calls = conn.execute(sa.select(sa.exists().where(s.queue_call.c.source_id == source_id))).scalar()
     new_ids: list[int] = []
     if new_calls:
         if pg:
@@ -831,7 +834,8 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
         new_ids = ids
         leg_iter = ((cid,) + lr for cid, lrs in zip(ids, new_legs) for lr in lrs)
         _insert_legs(conn, leg_iter, pg)
-        _link_queue_calls(conn, source_id, [c[1] for c in new_calls], pg)
+        if has_queue_calls:
+            _link_queue_calls(conn, source_id, [c[1] for c in new_calls], pg)
         stats.calls_added += len(new_calls)
         stats.legs_added += sum(len(x) for x in new_legs)
 
@@ -853,7 +857,8 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
         stats.legs_added += sum(len(lrs) for _, _, lrs in updates) - sum(len(stored.get(i, [])) for i in ids)
 
     # The queue_log's outcome (agent, abandoned / gave up, transfer) over what the legs say.
-    queue_link.apply(conn, new_ids + [u[0] for u in updates])
+    if has_queue_calls:
+        queue_link.apply(conn, new_ids + [u[0] for u in updates])
 
     if lo is not None:
         aggregates.refresh(conn, lo, hi + timedelta(seconds=1))

@@ -66,6 +66,7 @@ class Rules:
         self._trunk_techs = {t.lower() for t in self.trunk_techs}
         self._trunks = set(self.trunks)
         self._chan_cache: dict[str, tuple[str, str]] = {}
+        self._stem_cache: dict[str, tuple[str, str]] = {}
         self._apps: dict[str, int] = {}
 
     # ------------------------------------------------------------------ predicates
@@ -112,6 +113,23 @@ class Rules:
         hit = self._chan_cache.get(channel)
         if hit is not None:
             return hit
+        # Phone and trunk channels differ only in their '-<sequence>' suffix, so each is
+        # unique: their class is kept per stem ('PJSIP/101'), which it depends on alone.
+        dash = channel.rfind("-")
+        stem = channel[:dash] if dash > 0 else None
+        if stem is not None:
+            hit = self._stem_cache.get(stem)
+            if hit is not None:
+                return hit
+        res = self._classify(channel)
+        if stem is not None and res[0] in ("ext", "trunk"):
+            if len(self._stem_cache) < 100_000:
+                self._stem_cache[stem] = res
+        elif len(self._chan_cache) < 100_000:
+            self._chan_cache[channel] = res
+        return res
+
+    def _classify(self, channel: str) -> tuple[str, str]:
         slash = channel.find("/")
         if slash <= 0:
             res = ("other", channel)
@@ -133,8 +151,6 @@ class Rules:
                     res = ("ext", name)
             else:
                 res = ("other", channel)
-        if len(self._chan_cache) < 100_000:
-            self._chan_cache[channel] = res
         return res
 
 

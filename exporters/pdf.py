@@ -83,6 +83,12 @@ def _fit(text: str, width: float, font: str, size: float) -> str:
     return text[:lo] + "…"
 
 
+def _wrap_lines(text: str, width: float, size: float) -> list[str]:
+    from reportlab.lib.utils import simpleSplit
+
+    return simpleSplit(text, FONT_BOLD, size, width)
+
+
 def _table(doc: PdfDoc) -> LongTable:
     headers = list(doc.headers)
     rows = doc.rows
@@ -110,7 +116,11 @@ def _table(doc: PdfDoc) -> LongTable:
     for r in rows:
         data.append([t if stringWidth(t, FONT, size) <= inner[c] else fit(t, inner[c], FONT, size)
                      for c, t in enumerate(r)])
-    table = LongTable(data, colWidths=widths, repeatRows=1)
+    # Fixed row heights: every data cell is one line of text. Without them ReportLab measures
+    # every remaining row again at each page break (quadratic: 5,000 rows took seconds).
+    header_lines = max(1, max(len(_wrap_lines(h, w - 2 * CELL_PAD, size)) for h, w in zip(headers, widths)))
+    heights = [header_lines * size * 1.2 + 6] + [size * 1.2 + 2.5] * len(rows)
+    table = LongTable(data, colWidths=widths, rowHeights=heights, repeatRows=1)
     style = [
         ("FONT", (0, 0), (-1, -1), FONT, size),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),

@@ -789,4 +789,9 @@ agg_call_scope_hour = sa.Table(
     sa.Column("number", sa.String(32), primary_key=True),  # inbound: DID, outbound: caller ID, else ''
     sa.Column("calls", sa.Integer, nullable=False),
     sa.Column("talk_s", sa.BigInteger, nullable=False),
+    # A small scope (a team's extensions, a queue) reads its rows by index (a BitmapOr on
+    # PostgreSQL) instead of the whole range.
+    sa.Index("ix_agg_call_scope_hour_extension", "extension", "bucket_utc"),
+    sa.Index("ix_agg_call_scope_hour_peer_extension", "peer_extension", "bucket_utc"),
+    sa.Index("ix_agg_call_scope_hour_queue", "queue", "bucket_utc"),
 )

@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("bucket_utc", "source_id", "direction", "status", "extension", "peer_extension",
                                 "queue", "number", name=op.f("pk_agg_call_scope_hour")),
     )
+    for column in ("extension", "peer_extension", "queue"):
+        op.create_index(f"ix_agg_call_scope_hour_{column}", "agg_call_scope_hour", [column, "bucket_utc"])
     from data import aggregates
     from data import schema as s
 

@@ -37,6 +37,7 @@ MIMETYPES = {
 CAPPED_NOTE = N_("This file holds the first {included} of {total} records. Narrow the period or the filters "
                  "to get all of them.")
 CDR_SORT = (("start", "asc"),)
+CHART_SEPARATORS = {"cs": ",\u00a0", "en": ".,"}  # plotly: decimal mark, then thousands separator
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,14 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
     from callboard.report_figures import report_figures
     from exporters.pdf import PdfDoc, write_pdf
 
+    figures = report_figures(result, lang)
+    for fig in figures:  # the page gets these from plotly.js's locale; Chromium in kaleido has none
+        fig.update_layout(separators=CHART_SEPARATORS[lang])
     numeric = [c.kind in ("int", "duration", "percent", "decimal") for c in result.columns]
     rows = [[display_value(c, v, lang) if c.kind not in ("direction", "status") else str(_report_cell(c, v, lang))
              for c, v in zip(result.columns, rec)] for rec in records]
     doc = PdfDoc(title, meta, [header(c, lang) for c in result.columns], rows, numeric,
-                 figures=report_figures(result, lang),
+                 figures=figures,
                  empty_text=_("No calls in this period.") if result.empty else None,
                  chart_unavailable=_("Chart unavailable (the chart renderer did not answer)"),
                  footer=f"{title} · {meta[0]}", page_label=_("Page {page}"))

@@ -185,6 +185,7 @@ def test_report_pdf_numbers_czech_charts_as_vectors_and_renders(sqlite_url, tmp_
                  "Vytvořeno: 25. 11. 2026 10:00:00 (Europe/Prague)", "Hovory podle stavu", "Hlasová schránka"):
         assert line in text
     assert "Graf není k dispozici" not in text
+    assert "33,3%" in text  # the pie's share of answered calls (2 of 6), with the Czech decimal comma
     cells = text.split("\n")
     start = cells.index("101")  # the table: one cell a line, as laid out
     assert cells[start:start + 12] == ["101", "Alice", "2", "1", "1", "0", "0", "0", "0", "2:00", "2:00", "0:10"]

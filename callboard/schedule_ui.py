@@ -83,7 +83,9 @@ def form(kind: str, lang: str) -> dbc.Card:
             _field(_("Extension groups"), dcc.Dropdown(id=_id("groups"), options=groups, multi=True,
                                                        placeholder=_("All groups")), "groups", 4),
             _field(_("Queues"), dcc.Dropdown(id=_id("queues"), options=queues, multi=True,
-                                             placeholder=_("All queues")), "queues", 4),
+                                             placeholder=_("All queues")), "queues", 4)
+            # call-record filters have no queue criterion (data.queries.calls.CallFilter)
+            if kind == "report" else html.Div(dcc.Dropdown(id=_id("queues"), multi=True, value=[]), hidden=True),
         ]),
         dbc.Row([
             _field(_("Communication type"), dcc.Checklist(
@@ -220,6 +222,12 @@ INPUT_FIELDS = ("name", "report_type", "period", "fixed_from", "fixed_to", "exte
 _registered = False
 
 
+def _may_change(row) -> bool:
+    """Administrators change every schedule; managers their own (the page lists only those)."""
+    user = access.current_user()
+    return user is None or user.role in ("admin", "administrator") or row.owner_id == user.id
+
+
 def register_callbacks() -> None:
     """Once for both pages (the same ids; only one is on screen at a time)."""
     global _registered
@@ -247,6 +255,11 @@ def register_callbacks() -> None:
         if kind != "report":
             data["report_type"] = None
         user = access.current_user()
+        if edit_id:
+            row = schedules.get(edit_id)
+            if row is None or not _may_change(row):
+                return [""] * len(FIELDS) + [dbc.Alert(_("That schedule no longer exists."), color="warning"),
+                                              (version or 0) + 1, None]
         try:
             if edit_id:
                 schedules.update(edit_id, data)
@@ -282,6 +295,8 @@ def register_callbacks() -> None:
         _ = translator(lang)
         sid, action = int(trig["id"]), trig["action"]
         row = schedules.get(sid)
+        if row is not None and not _may_change(row):
+            row = None  # another user's schedule: as if it did not exist (no hint that it does)
         if row is None:
             return [dbc.Alert(_("That schedule no longer exists."), color="warning"), (version or 0) + 1, no_update,
                     *keep]

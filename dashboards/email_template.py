@@ -114,6 +114,8 @@ def _preview_or_save(_p, _s, kind, tlang, subject, body, lang):
     if dash.ctx.triggered_id != "et-save":
         return "", "", preview, ""
     user = access.current_user()
+    if user is not None and not user.is_admin:  # the page is the administrator's; so is saving
+        return "", "", preview, dbc.Alert(_("Not saved."), color="danger", className="py-2")
     templates.save(kind, tlang, subject, body, user_id=user.id if user else None)
     try:
         from callboard.auth import audit

@@ -192,6 +192,11 @@ def test_emailed_links_work_without_login_until_they_expire(setup, settings_of):
     assert status == 410 and "Platnost odkazu vypršela".encode() in body and b"101," not in body
     status, _h, _b = _anonymous(urls["view"])
     assert status == 410
+    # a signed-in user still downloads it from the download list
+    delivery_id = db.fetch_all(sa.select(s.delivery.c.id).where(s.delivery.c.run_id == run_id))[0].id
+    assert _anonymous(f"{base}/files/by-id/{delivery_id}")[0] in (302, 401, 404)  # not without a login
+    with urllib.request.urlopen(f"{base}/files/by-id/{delivery_id}", timeout=10) as resp:  # signed in
+        assert resp.status == 200 and resp.read() == attachment(msg)[1]
 
 
 def test_cdr_export_as_xlsx_matches_the_database(setup, settings_of):

@@ -489,6 +489,11 @@ from callboard.cli_users import register as _register_user_commands  # noqa: E40
 _register_user_commands(app)  # users, display-token
 
 
+from callboard.cli_privacy import register as _register_privacy_commands  # noqa: E402
+
+_register_privacy_commands(app)  # retention run|show|set, privacy find|erase|masking
+
+
 def main() -> None:  # console-script entry point
     try:
         app()

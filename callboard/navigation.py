@@ -72,6 +72,10 @@ SECTIONS = (
             N_("Read-only addresses for wall displays, limited to chosen queues; revocable.")),
     Section("/admin/audit", N_("Audit log"), N_("Administration"),
             N_("Sign-ins, deletions, downloads, schedule and user changes.")),
+    Section("/admin/retention", N_("Data retention"), N_("Administration"),
+            N_("How long call records, recordings, chats, generated files and the audit log are kept.")),
+    Section("/admin/privacy", N_("Erasure by phone number"), N_("Administration"),
+            N_("Everything stored about one phone number, erased on request; masked numbers per role.")),
 )
 
 BY_PATH = {s.path: s for s in SECTIONS}

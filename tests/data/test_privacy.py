@@ -318,3 +318,33 @@ def test_mask_number_and_role_setting(engine):
     assert not privacy.masking_for_role("administrator", engine)
     with pytest.raises(ValueError):
         privacy.set_masked_roles(["boss"], engine=engine)
+
+
+def test_masked_csv_route_and_records_callback(engine, tmp_path, monkeypatch):
+    """What leaves the app for a masked user: the records CSV route and the records grid's
+    callback response."""
+    from flask import Flask
+
+    from callboard import routes
+
+    insert_person(tmp_path)
+    app = Flask(__name__)
+    routes.register(app)
+    monkeypatch.setattr(routes, "current_scope", lambda: MASKED)
+    params = {"preset": "custom", "from": "2026-03-01", "to": "2026-03-31"}
+    resp = app.test_client().get(routes.RECORDS_CSV_PATH + "?preset=custom&from=2026-03-01&to=2026-03-31"
+                                 "&cols=did,outbound_cid,call_uid")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "777••••56" in body and not LEFTOVER.search(body)
+
+    from app import create_app
+
+    create_app()  # registers the pages
+    from dashboards import records
+
+    monkeypatch.setattr(records, "current_scope", lambda: MASKED)
+    out = records._get_rows({"startRow": 0, "endRow": 100, "sortModel": []}, params, None, None, "en")
+    text = repr(out)
+    assert out[0]["rowCount"] == 14  # c1..c6, the five recorded calls, p_in, p_out, p_fwd
+    assert "+420777••••56 (+420777••••56)" in text  # p_in: number and caller-ID name both masked
+    assert "00420777••••56" in text and not LEFTOVER.search(text)

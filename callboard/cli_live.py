@@ -41,7 +41,8 @@ def simulate(
         pass
 
 
-def start_in_background(url: str | None = None, *, min_calls_per_hour: float = 20.0, calls_per_day: int = 800):
+def start_in_background(url: str | None = None, *, min_calls_per_hour: float = 20.0, calls_per_day: int = 800,
+                        flush_every_s: float = 2.0):
     """The simulator on a daemon thread of this process (``callboard demo``); the returned
     Event stops it (it also ends with the process)."""
     import threading
@@ -53,6 +54,7 @@ def start_in_background(url: str | None = None, *, min_calls_per_hour: float = 2
     stop = threading.Event()
     cfg = SimConfig(seed=1, calls_per_day=calls_per_day, min_calls_per_hour=min_calls_per_hour)
     thread = threading.Thread(target=run_forever, args=(db.get_engine(url), cfg, get_settings().tz),
-                              kwargs={"stop": stop}, name="live-simulator", daemon=True)
+                              kwargs={"stop": stop, "flush_every_s": flush_every_s}, name="live-simulator",
+                              daemon=True)
     thread.start()
     return stop

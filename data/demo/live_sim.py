@@ -21,6 +21,7 @@ then simulated again from the same state.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import time as _time
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from data.demo.generator import (
     _ensure_dimensions,
 )
 
+log = logging.getLogger(__name__)
 SECOND = timedelta(seconds=1)
 CLOCK_KEY = "live.sim.{source}"
 # Share of the day's calls that reach each queue (inbound through IVRs and DIDs).
@@ -385,7 +387,8 @@ def run_forever(engine: sa.Engine, cfg: SimConfig, tz: ZoneInfo, *, flush_every_
                 written = sim.flush(conn)
             if on_flush is not None:
                 on_flush(sim, written)
-        except sa.exc.OperationalError:
+        except sa.exc.DBAPIError as exc:  # database away or a write refused: keep going
+            log.warning("live simulator: %s; reloading the committed state", exc.__class__.__name__)
             sim = None  # reload what was committed and simulate the lost seconds again
         if stop is not None:
             if stop.wait(flush_every_s):

@@ -133,6 +133,11 @@ def serve(
 
     settings = get_settings()
     upgrade()
+    # No pooled connection may cross the fork: workers sharing the master's socket corrupt
+    # each other's protocol stream ("consuming input failed" on a worker's first request).
+    from data.db import dispose_engines
+
+    dispose_engines()
 
     class _Server(BaseApplication):
         def load_config(self):

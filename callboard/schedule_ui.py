@@ -16,6 +16,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from callboard import access, schedules
 from callboard.formatting import fmt_local_datetime, tz_label
 from callboard.i18n import N_, translator
+from callboard.report_ui import BY_DAY_MONTH, BY_PERIOD, BY_QUEUE_PERIOD, INTERVAL
 from callboard.reports import TITLES
 from data import db
 from data.queries.reports import filter_options, queue_options
@@ -30,6 +31,11 @@ STATUS_NAMES = {"pending": N_("Pending"), "building": N_("Building"), "sending":
 DEFAULTS = dict(name="", report_type="extension-statistics", period="last_month", fixed_from="", fixed_to="", extensions=[], groups=[],
                 queues=[], directions=list(DIRECTIONS), recipients="", frequency="weekly", run_time="08:00",
                 weekday=0, day_of_month=1, once_date="", link_valid_hours=72, format="pdf", language="en")
+
+
+# The report option a schedule sets, per report type: the same choices as the report's page.
+REPORT_OPTION = {"pbx-activity": BY_PERIOD, "queue-wait-talk": BY_PERIOD, "did-dod": BY_DAY_MONTH,
+                 "ivr": BY_DAY_MONTH, "queue-performance": BY_QUEUE_PERIOD, "extension-activity": INTERVAL}
 
 
 def _id(name: str) -> str:
@@ -77,6 +83,9 @@ def form(kind: str, lang: str) -> dbc.Card:
                                      dbc.Input(id=_id("fixed_to"), placeholder=_("Last day"))], size="sm")],
                     md=2, id=_id("fixed-box")),
         ]),
+        dbc.Row(dbc.Col([dbc.Label("", id=_id("option-label"), html_for=_id("option"), className="small mb-1"),
+                         dcc.Dropdown(id=_id("option"), clearable=False)], md=3, id=_id("option-box"),
+                        className="mb-2", style={"display": "none"})),
         dbc.Row([
             _field(_("Extensions"), dcc.Dropdown(id=_id("extensions"), options=exts, multi=True,
                                                  placeholder=_("All extensions")), "extensions", 4),
@@ -216,7 +225,7 @@ def page(kind: str, lang: str, title: str) -> html.Div:
 
 INPUT_FIELDS = ("name", "report_type", "period", "fixed_from", "fixed_to", "extensions", "groups", "queues",
                 "directions", "recipients", "frequency", "run_time", "weekday", "day_of_month", "once_date",
-                "link_valid_hours", "format", "language")
+                "link_valid_hours", "format", "language", "option")
 
 
 _registered = False
@@ -252,6 +261,8 @@ def register_callbacks() -> None:
     def _save(_n, kind, edit_id, version, lang, *values):
         _ = translator(lang)
         data = dict(zip(INPUT_FIELDS, values), kind=kind)
+        opt = REPORT_OPTION.get(data.get("report_type"))
+        data["options"] = {opt.key: data["option"]} if opt and data.get("option") else {}
         if kind != "report":
             data["report_type"] = None
         user = access.current_user()
@@ -302,6 +313,7 @@ def register_callbacks() -> None:
                     *keep]
         if action == "edit":
             values = schedules.as_input(row)
+            values["option"] = next(iter((values.get("options") or {}).values()), None)
             out = [values.get(f) for f in INPUT_FIELDS if f != "report_type"]
             return [dbc.Alert(_("Editing “{name}”: change the fields and save.", name=row.name), color="info",
                               className="py-2"), no_update, sid, *out]
@@ -365,6 +377,29 @@ def register_callbacks() -> None:
     )
     def _new(_n):
         return None, ""
+
+    @callback(
+        Output(_id("option-box"), "style"),
+        Output(_id("option-label"), "children"),
+        Output(_id("option"), "options"),
+        Output(_id("option"), "value"),
+        Input(_id("report_type"), "value"),
+        State(_id("option"), "value"),
+        State(_id("edit-id"), "data"),
+        State("lang", "value"),
+    )
+    def _report_option(report_type, value, edit_id, lang):
+        opt = REPORT_OPTION.get(report_type)
+        if opt is None:
+            return {"display": "none"}, "", [], None
+        row = schedules.get(edit_id) if edit_id else None
+        if row is not None and row.report_type == report_type and _may_change(row):
+            # editing: the stored choice (the dropdown drops a value set before its choices)
+            value = (row.filters or {}).get("options", {}).get(opt.key, value)
+        _ = translator(lang)
+        choices = [{"label": _(label), "value": v} for v, label in opt.choices]
+        keep = value if value in {c["value"] for c in choices} else opt.default
+        return {}, _(opt.label), choices, keep
 
     @callback(
         Output(_id("weekday"), "disabled"),

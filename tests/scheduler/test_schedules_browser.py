@@ -117,6 +117,28 @@ def test_schedules_page_refuses_next_to_the_field_saves_and_runs_now(setup, sett
         assert "was sent" in page.inner_text("#sch-run-result"), page.inner_text("#sch-run-result")
         _idle(page)
         assert "Sent" in page.inner_text("#sch-runs-table")
+
+        # a report with its own option: editing shows and keeps it
+        other = schedules.create({"name": "Monthly activity", "kind": "report", "report_type": "pbx-activity",
+                                  "options": {"by": "month"}, "period": "last_month", "directions": ["inbound"],
+                                  "recipients": "boss@example.com", "frequency": "monthly", "day_of_month": 31,
+                                  "run_time": "07:00", "link_valid_hours": 24, "format": "csv", "language": "en"},
+                                 owner_id=row.owner_id)
+        page.reload()
+        page.wait_for_selector(f"#sch-row-{other}")
+        _idle(page)
+        page.locator(f"#sch-row-{other}").get_by_text("Edit").click()
+        page.wait_for_function("document.querySelector('#sch-name').value === 'Monthly activity'")
+        _idle(page)
+        assert page.is_visible("#sch-option") and "Month" in page.inner_text("#sch-option-box")
+        assert page.input_value("#sch-day_of_month") == "31"
+        page.fill("#sch-name", "Monthly PBX activity")
+        page.click("#sch-save")
+        page.wait_for_selector("#sch-saved")
+        edited = schedules.get(other)
+        assert (edited.name, edited.filters["options"], edited.day_of_month) == ("Monthly PBX activity",
+                                                                                 {"by": "month"}, 31)
+        assert _count_schedules() == 2
         assert problems == []
     assert len(box.messages) == before + 1
     assert box.messages[-1]["Subject"].startswith("Report_1: Extension call statistics")

@@ -26,7 +26,7 @@ def _entry(key: str, text: str) -> list:
     term, sep, rest = text.partition(": ")
     if not sep:
         return [html.Dd(text, id=f"metric-{key}")]
-    return [html.Dt(term, className="mt-2"), html.Dd(rest, id=f"metric-{key}")]
+    return [html.Dt(term, className="mt-2"), html.Dd(rest[:1].upper() + rest[1:], id=f"metric-{key}")]
 
 
 def layout(lang: str = "en", **_query):

@@ -214,7 +214,7 @@ def page(kind: str, lang: str, title: str) -> html.Div:
         dcc.Store(id=_id("version"), data=0),
         html.H1(_(title), className="h3"),
         html.P(_("Times are in the PBX time zone ({zone}).", zone=tz_label()), className="text-muted small"),
-        html.Div(id=_id("message")),
+        dcc.Loading(html.Div(id=_id("message")), type="dot"),  # "run now" builds the file: show it working
         form(kind, lang),
         html.H2(_("Schedules"), className="h5"),
         html.Div(schedule_table(kind, lang), id=_id("list")),

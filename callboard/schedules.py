@@ -295,7 +295,7 @@ class Summary:
         if self.frequency == "weekly" and self.weekday is not None:
             return f"{f}, {_(WEEKDAYS[self.weekday])} {self.run_time}"
         if self.frequency == "monthly":
-            return f"{f}, {self.day_of_month}. {self.run_time}"
+            return f"{f}, {_(N_('day {n}'), n=self.day_of_month)}, {self.run_time}"
         if self.frequency == "once" and self.once_date:
             return f"{f}, {self.once_date.isoformat()} {self.run_time}"
         return f"{f}, {self.run_time}"

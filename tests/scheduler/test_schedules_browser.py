@@ -92,7 +92,7 @@ def test_schedules_page_refuses_next_to_the_field_saves_and_runs_now(setup, sett
             page.locator("#sch-directions").get_by_text(label, exact=True).click()
         page.fill("#sch-link_valid_hours", "12")
         page.click("#sch-save")
-        page.wait_for_function("document.querySelector('#sch-err-recipients').innerText.length > 0")
+        page.wait_for_function("() => document.querySelector('#sch-err-recipients').innerText.length > 0")
         assert page.inner_text("#sch-err-recipients") == "At most 10 addresses; you entered 11."
         assert "at least one communication type" in page.inner_text("#sch-err-directions")
         assert page.inner_text("#sch-err-link_valid_hours") == "The link validity must be between 24 and 120 hours."
@@ -128,7 +128,7 @@ def test_schedules_page_refuses_next_to_the_field_saves_and_runs_now(setup, sett
         page.wait_for_selector(f"#sch-row-{other}")
         _idle(page)
         page.locator(f"#sch-row-{other}").get_by_text("Edit").click()
-        page.wait_for_function("document.querySelector('#sch-name').value === 'Monthly activity'")
+        page.wait_for_function("() => document.querySelector('#sch-name').value === 'Monthly activity'")
         _idle(page)
         assert page.is_visible("#sch-option") and "Month" in page.inner_text("#sch-option-box")
         assert page.input_value("#sch-day_of_month") == "31"

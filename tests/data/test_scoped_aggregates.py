@@ -94,7 +94,7 @@ def _table(report, scope, flt, engine, path):
     return df.astype(object).where(df.notna(), None).to_dict("records")  # NaN != NaN: compare as None
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(scope=scopes, flt=filters)
 def test_restricted_scope_aggregates_equal_the_facts(pbx, scope, flt):
     for report in ("extension-statistics", "pbx-activity", "did-dod"):
@@ -102,6 +102,9 @@ def test_restricted_scope_aggregates_equal_the_facts(pbx, scope, flt):
     hourly = flt.with_(by="hour_of_day", interval=60)
     for report in ("pbx-activity", "extension-activity"):
         assert _table(report, scope, hourly, pbx, "aggregate") == _table(report, scope, hourly, pbx, "facts"), report
+    daily = flt.with_(interval=1440)
+    assert (_table("extension-activity", scope, daily, pbx, "aggregate")
+            == _table("extension-activity", scope, daily, pbx, "facts"))
     per_queue = flt.with_(by="queue", extensions=())
     assert (_table("queue-performance", scope, per_queue, pbx, "aggregate")
             == _table("queue-performance", scope, per_queue, pbx, "facts"))

@@ -766,21 +766,39 @@ def _pg_next_ids(conn: sa.Connection, table: str, n: int) -> list[int]:
         return [r[0] for r in cur.fetchall()]
 
 
-def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rules, stats: ImportStats) -> None:
+class Prepared:
+    """A batch's legs grouped into calls and built as if every call were new: the part of
+    the work that needs no database, done by the reader thread while the database is busy
+    with the previous batch (write_batch rebuilds the few calls that turn out to be stored)."""
+
+    __slots__ = ("groups", "built", "duplicates")
+
+    def __init__(self, source_id: int, legs: list[Leg], rules: Rules, build: bool = True) -> None:
+        link_local_halves(legs, rules)
+        groups: dict[str, list[Leg]] = {}
+        seen: set = set()
+        dups = 0
+        for l in legs:
+            k = (l.uid, l.key)
+            if k in seen:
+                dups += 1
+                continue
+            seen.add(k)
+            groups.setdefault(l.uid, []).append(l)
+        self.groups, self.duplicates = groups, dups
+        self.built = {uid: build_call(source_id, uid, g, rules) for uid, g in groups.items()} if build else {}
+
+
+def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rules, stats: ImportStats,
+                prepared: Prepared | None = None) -> None:
     """Calls and legs of one batch, merged with what is stored, plus the aggregate refresh."""
     if not legs:
         return
     pg = conn.dialect.name == "postgresql"
-    link_local_halves(legs, rules)
-    groups: dict[str, list[Leg]] = {}
-    seen: set = set()
-    for l in legs:
-        k = (l.uid, l.key)
-        if k in seen:
-            stats.duplicates_skipped += 1
-            continue
-        seen.add(k)
-        groups.setdefault(l.uid, []).append(l)
+    if prepared is None:
+        prepared = Prepared(source_id, legs, rules, build=False)
+    groups, built = prepared.groups, prepared.built
+    stats.duplicates_skipped += prepared.duplicates
 
     existing = _existing_calls(conn, source_id, list(groups), pg)
     stored = _stored_legs(conn, [r.id for r in existing.values()]) if existing else {}
@@ -792,7 +810,7 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
     for uid, group in groups.items():
         ex = existing.get(uid)
         if ex is None:
-            call, leg_rows = build_call(source_id, uid, group, rules)
+            call, leg_rows = built.get(uid) or build_call(source_id, uid, group, rules)
             new_calls.append(call)
             new_legs.append(leg_rows)
         else:
@@ -989,11 +1007,12 @@ def import_cdr_file(
         try:
             fh.seek(0)
             head = fh.read(FINGERPRINT_BYTES)
-            batches = _read_batches(fh, parser, layout, position, lineno, batch_lines)
+            batches = _read_batches(fh, parser, layout, position, lineno, batch_lines,
+                                    lambda legs: Prepared(source_id, legs, rules))
             # Reading and parsing the next batch overlaps with the database writing this one.
             for batch in _prefetch(batches) if prefetch else batches:
                 _commit(engine, source_id, batch.legs, rules, stats, location, _fp(head, batch.position),
-                        batch.position, batch.lineno)
+                        batch.position, batch.lineno, batch.prepared)
                 stats.lines_read += batch.lines
                 stats.blank_lines += batch.blank
                 for lno, reason, raw in batch.bad:  # after the commit: a failed batch is read again next time
@@ -1011,10 +1030,11 @@ def import_cdr_file(
 
 
 class _Batch:
-    __slots__ = ("legs", "bad", "lines", "blank", "position", "lineno", "nbytes")
+    __slots__ = ("legs", "prepared", "bad", "lines", "blank", "position", "lineno", "nbytes")
 
 
-def _read_batches(fh, parser: RowParser, layout: Layout, position: int, lineno: int, batch_lines: int):
+def _read_batches(fh, parser: RowParser, layout: Layout, position: int, lineno: int, batch_lines: int,
+                  prepare: Callable[[list[Leg]], Prepared] | None = None):
     """Batches of parsed legs from the file's current position (fh is positioned here)."""
     fh.seek(position)
     header_pending = layout.header and position == 0
@@ -1027,6 +1047,7 @@ def _read_batches(fh, parser: RowParser, layout: Layout, position: int, lineno: 
         b = _Batch()
         bad: list[tuple[int, str, bytes]] = []
         b.legs = parser.parse_batch(linenos, texts, lambda i, reason: bad.append((linenos[i], reason, raws[i])))
+        b.prepared = prepare(b.legs) if prepare is not None and b.legs else None
         b.bad, b.lines, b.blank, b.position, b.lineno, b.nbytes = bad, count, blank, position, lineno, nbytes
         return b
 
@@ -1106,12 +1127,12 @@ def _fp(head: bytes, position: int) -> str:
     return f"{len(part)}:{_h.sha256(part).hexdigest()}"
 
 
-def _commit(engine, source_id, legs, rules, stats, location, fp, position, lineno) -> None:
+def _commit(engine, source_id, legs, rules, stats, location, fp, position, lineno, prepared=None) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # The batch and its import position commit together, so a batch lost in an OS
             # crash is simply read again: no need to wait for the WAL flush.
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        write_batch(conn, source_id, legs, rules, stats)
+        write_batch(conn, source_id, legs, rules, stats, prepared)
         save_state(conn, source_id, KIND, location, fp, position, lineno)
     stats.batches += 1

@@ -18,6 +18,7 @@ Text is drawn in DejaVu Sans (the TTF embedded in the PDF) so Czech diacritics r
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import io
 import logging
@@ -154,6 +155,9 @@ def shutdown() -> None:
         if _server is not None:
             _server.stop()
             _server = None
+
+
+atexit.register(shutdown)  # no Chromium outlives the process
 
 
 def _print_ready(fig: go.Figure) -> go.Figure:

@@ -161,10 +161,10 @@ def write_pdf(doc: PdfDoc) -> tuple[bytes, int]:
             title = getattr(getattr(fig.layout, "title", None), "text", None) or ""
             text = f"{doc.chart_unavailable}: {title}" if title else doc.chart_unavailable
             story.append(Paragraph(escape(text), styles["missing"]))
+    if doc.empty_text:  # e.g. a report of 24 hours with no calls: say so above the zeros
+        story.append(Paragraph(escape(doc.empty_text), styles["empty"]))
     if doc.rows:
         story.append(_table(doc))
-    elif doc.empty_text:
-        story.append(Paragraph(escape(doc.empty_text), styles["empty"]))
 
     def footer(canvas, _doc):
         canvas.saveState()

@@ -102,13 +102,14 @@ def test_schedules_page_refuses_next_to_the_field_saves_and_runs_now(setup, sett
         page.fill("#sch-recipients", "boss@example.com; deputy@example.cz")
         page.locator("#sch-directions").get_by_text("Inbound", exact=True).click()
         page.fill("#sch-link_valid_hours", "72")
+        page.locator("#sch-format").get_by_text("CSV", exact=True).click()  # PDFs are tested elsewhere
         page.click("#sch-save")
         page.wait_for_selector("#sch-saved")
         assert page.inner_text("#sch-err-recipients") == ""
         assert _count_schedules() == 1
         (row,) = db.fetch_all(sa.select(s.schedule))
-        assert (row.name, row.report_type, row.filters["directions"], row.link_valid_hours) == (
-            "Report_1", "extension-statistics", ["inbound"], 72)
+        assert (row.name, row.report_type, row.filters["directions"], row.link_valid_hours, row.format) == (
+            "Report_1", "extension-statistics", ["inbound"], 72, "csv")
         page.wait_for_selector(f"#sch-row-{row.id}")
         page.screenshot(path="/tmp/scheduler-shots-schedules.png", full_page=True)
 

@@ -14,6 +14,7 @@ from callboard.formatting import fmt_local_datetime, fmt_number
 from callboard.i18n import N_, translator
 from dashboards.retention import actor
 from data import privacy
+from data.queries.calls import DIRECTION_LABELS, STATUS_LABELS
 
 PATH = "/admin/privacy"
 dash.register_page(__name__, path=PATH)
@@ -43,8 +44,10 @@ def _findings(f: privacy.Findings, lang: str):
     if f.calls:
         head = html.Thead(html.Tr([html.Th(_("Start")), html.Th(_("Communication type")), html.Th(_("From")),
                                    html.Th(_("To")), html.Th(_("Status"))]))
-        body = html.Tbody([html.Tr([html.Td(fmt_local_datetime(c["start_utc"], lang)), html.Td(c["direction"]),
-                                    html.Td(show(c["from_number"])), html.Td(show(c["to_number"])), html.Td(c["status"])])
+        body = html.Tbody([html.Tr([html.Td(fmt_local_datetime(c["start_utc"], lang)),
+                                    html.Td(_(DIRECTION_LABELS.get(c["direction"], c["direction"]))),
+                                    html.Td(show(c["from_number"])), html.Td(show(c["to_number"])),
+                                    html.Td(_(STATUS_LABELS.get(c["status"], c["status"])))])
                            for c in f.calls[:SHOWN_CALLS]])
         calls = [html.H5(_("Calls")), dbc.Table([head, body], size="sm", striped=True, id="priv-calls")]
         if len(f.calls) > SHOWN_CALLS:

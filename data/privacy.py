@@ -109,7 +109,7 @@ MASK = "••••"
 
 # Every column that can hold an outside party's number (mask these; erase finds them).
 EXTERNAL_NUMBER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "call": ("from_number", "to_number", "destination"),
+    "call": ("from_number", "to_number", "destination", "transferred_to"),
     "call_leg": ("number",),
     "queue_call": ("caller_number", "transferred_to"),
     "callback": ("number",),

@@ -301,13 +301,14 @@ def _count_in(conn, table, column, ids) -> int:
 
 
 def _refresh_calls(conn, call_ids: list[int]) -> tuple[datetime, datetime] | None:
-    """The UTC range of aggregate hours these calls touch (starts and queue passes)."""
+    """The UTC range of aggregate hours these calls touch (starts and queue passes).
+
+    Plain rows, min/max taken here: a SQL min(start_utc) over the ids lets PostgreSQL walk
+    ix_call_start_utc from its start — through every index entry the previous batches just
+    deleted (seconds per batch on the bench)."""
     c, qc = s.call, s.queue_call
-    lo, hi = conn.execute(sa.select(sa.func.min(c.c.start_utc), sa.func.max(c.c.start_utc))
-                          .where(c.c.id.in_(call_ids))).one()
-    qlo, qhi = conn.execute(sa.select(sa.func.min(qc.c.enter_utc), sa.func.max(qc.c.enter_utc))
-                            .where(qc.c.call_id.in_(call_ids))).one()
-    times = [t for t in (lo, hi, qlo, qhi) if t is not None]
+    times = list(conn.execute(sa.select(c.c.start_utc).where(c.c.id.in_(call_ids))).scalars())
+    times += [t for t in conn.execute(sa.select(qc.c.enter_utc).where(qc.c.call_id.in_(call_ids))).scalars()]
     return (min(times), max(times)) if times else None
 
 
@@ -320,8 +321,10 @@ def _remove_calls(batches: _Batches, cutoff: datetime, size: int, result: KindRe
     def batch(conn, trash: _Trash) -> bool:
         nonlocal last
         stmt = sa.select(c.c.id, c.c.start_utc).where(c.c.start_utc < cutoff)
-        if last is not None:  # keyset: past the previous batch (kept calls are not revisited)
-            stmt = stmt.where(sa.or_(c.c.start_utc > last[0], sa.and_(c.c.start_utc == last[0], c.c.id > last[1])))
+        if last is not None:  # keyset: past the previous batch (kept calls are not revisited);
+            # a row comparison, so the index scan starts there, not at the deleted entries
+            stmt = stmt.where(sa.tuple_(c.c.start_utc, c.c.id) > sa.tuple_(sa.literal(last[0], sa.DateTime),
+                                                                            sa.literal(last[1])))
         rows = conn.execute(stmt.order_by(c.c.start_utc, c.c.id).limit(size)).all()
         if not rows:
             return False
@@ -386,7 +389,8 @@ def _remove_recordings(batches: _Batches, cutoff: datetime, size: int, result: K
         nonlocal last
         stmt = sa.select(r.c.id, r.c.call_id, r.c.path, r.c.created_utc).where(r.c.created_utc < cutoff)
         if last is not None:
-            stmt = stmt.where(sa.or_(r.c.created_utc > last[0], sa.and_(r.c.created_utc == last[0], r.c.id > last[1])))
+            stmt = stmt.where(sa.tuple_(r.c.created_utc, r.c.id) > sa.tuple_(sa.literal(last[0], sa.DateTime),
+                                                                              sa.literal(last[1])))
         rows = conn.execute(stmt.order_by(r.c.created_utc, r.c.id).limit(size)).all()
         if not rows:
             return False

@@ -348,3 +348,21 @@ def test_masked_csv_route_and_records_callback(engine, tmp_path, monkeypatch):
     assert out[0]["rowCount"] == 14  # c1..c6, the five recorded calls, p_in, p_out, p_fwd
     assert "+420777••••56 (+420777••••56)" in text  # p_in: number and caller-ID name both masked
     assert "00420777••••56" in text and not LEFTOVER.search(text)
+
+
+def test_masked_xlsx_and_pdf_hold_no_full_number(engine, tmp_path):
+    """The files schedules email and the download lists keep, built for a masked user."""
+    from callboard.settings import get_settings
+    from exporters.files import build_cdr_file
+
+    insert_person(tmp_path)
+    wide = q.CallFilter(start_utc=D(2026, 3, 1), end_utc=D(2026, 4, 1))
+    pattern = privacy.mention_regex(NUMBER)
+    for fmt in ("xlsx", "pdf"):
+        for name, scope in (("masked", MASKED), ("full", Scope.everything())):
+            f = build_cdr_file(wide, fmt=fmt, lang="en", scope=scope, tz=get_settings().tz)
+            assert f.rows_total == 14
+            (tmp_path / f"{name}.{fmt}").write_bytes(f.content)
+        # The same scanner erasure uses on generated files (zip members, PDF streams and text).
+        assert privacy._file_mentions(tmp_path / f"full.{fmt}", pattern)  # it can see the number
+        assert not privacy._file_mentions(tmp_path / f"masked.{fmt}", pattern)

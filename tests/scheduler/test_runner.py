@@ -10,7 +10,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pypdf
@@ -234,3 +234,26 @@ def test_invalid_schedules_are_refused_with_the_field_and_nothing_saved(engine):
                                        "--at", "10:00"])
     assert refused.exit_code == 2 and "recipients: At most 10 addresses; you entered 11." in refused.output
     assert db.fetch_all(sa.select(s.schedule), engine) == []
+
+
+def test_a_capped_cdr_export_says_n_of_m_in_the_file_and_the_email(engine, smtp):
+    """10,001 inbound calls on 2026-11-24; a CSV holds 10,000 (SPEC §3) and both the file and
+    the email say how many exist."""
+    admin = fill(engine)
+    start = D(2026, 11, 24, 6, 0)
+    many = [dict(call_uid=f"m{i}", start_utc=start + timedelta(seconds=i), end_utc=start + timedelta(seconds=i + 5),
+                 direction="inbound", status="answered", from_number="+420601999000", to_number="101",
+                 extension="101", duration_s=5, ring_s=1, talk_s=4) for i in range(10_001)]
+    with db.transaction(engine) as conn:
+        conn.execute(sa.insert(s.call), many)
+    sid = schedules.create({**REPORT_1, "kind": "cdr", "period": "yesterday", "frequency": "daily"},
+                           owner_id=admin, now=CREATED)
+    (outcome,) = runner.process_ready(D(2026, 11, 25, 9), only=runner.run_now(sid, D(2026, 11, 25, 9)))
+    assert outcome.status == "sent", outcome.error
+    msg = smtp.messages[0]
+    assert "The file holds the first 10,000 of 10,001 records." in msg.get_body(("plain",)).get_content()
+    (delivery,) = _deliveries(engine)
+    assert (delivery.record_count, delivery.total_count) == (10_000, 10_001)
+    body = (Path(os.environ["CALLBOARD_FILES_DIR"]) / delivery.path).read_text(encoding="utf-8")
+    assert body.count("+420601999000") == 10_000
+    assert "10,001" in body.strip().splitlines()[-1]  # the file's own note

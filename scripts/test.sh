@@ -16,6 +16,9 @@ for font in /usr/share/fonts/truetype/dejavu /usr/share/fonts/truetype/liberatio
   [ -d "$font" ] || need_apt+=(fonts-dejavu-core fonts-liberation2 fonts-noto-core)
 done
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then need_apt+=(postgresql); fi
+if [ -z "${CALLBOARD_TEST_MYSQL_URL:-}" ] && ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  need_apt+=(mariadb-server)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -41,6 +44,19 @@ if [ -z "${CALLBOARD_TEST_POSTGRES_URL:-}" ]; then
   fi
   psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test"
+fi
+
+# MariaDB: the --from-db importers are tested against a real one (CI fails without it).
+if [ -z "${CALLBOARD_TEST_MYSQL_URL:-}" ]; then
+  if ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in $(seq 1 30); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 1; done
+    # A fresh Debian install lets root in by socket only: allow the empty password over TCP
+    # as on the development machines (tests only ever use 127.0.0.1).
+    mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 || mariadb -u root -e \
+      "ALTER USER root@localhost IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('')"
+  fi
+  mariadb -h 127.0.0.1 -u root -e "CREATE DATABASE IF NOT EXISTS test"
 fi
 
 ./scripts/install.sh --dev

@@ -139,11 +139,14 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
     f = result.filter
     filename = f"{report_type}_{f.first_day.isoformat()}_{f.last_day.isoformat()}.{fmt}"
     n = len(result.df)
-    title = title or _(TITLES.get(report_type, report_type))
+    kind_title = _(TITLES.get(report_type, report_type))
+    title = title or kind_title
     if fmt == "csv":
         content = to_csv(result, lang).encode("utf-8")
         return ExportedFile(content, filename, MIMETYPES[fmt], n, n)
-    meta = _report_meta(result, lang) + [_generated_line(generated_at, tz, lang)]
+    # A schedule's name as the title: the report type follows as the first line.
+    filters = _report_meta(result, lang)  # the period first
+    meta = ([kind_title] if title != kind_title else []) + filters + [_generated_line(generated_at, tz, lang)]
     records = list(result.df.itertuples(index=False))
     if fmt == "xlsx":
         from exporters.xlsx import SheetColumn, SheetDoc, write_xlsx
@@ -167,7 +170,7 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
                  figures=figures,
                  empty_text=_("No calls in this period.") if result.empty else None,
                  chart_unavailable=_("Chart unavailable (the chart renderer did not answer)"),
-                 footer=f"{title} · {meta[0]}", page_label=_("Page {page}"))
+                 footer=f"{title} · {filters[0]}", page_label=_("Page {page}"))
     content, _missing = write_pdf(doc)
     return ExportedFile(content, filename, MIMETYPES[fmt], n, n)
 
@@ -269,7 +272,8 @@ def build_cdr_file(filt, *, fmt: str, lang: str, scope, tz, columns=None,
     included = min(total, cap)
     note = capped_note(included, total, lang) if total > cap else None
     filename = csv_filename(filt, tz)[: -len(".csv")] + f".{fmt}"
-    title = title or _("Call records")
+    kind_title = _("Call records")
+    title = title or kind_title
     tz_name = getattr(tz, "key", str(tz))
 
     if fmt == "csv":
@@ -286,7 +290,8 @@ def build_cdr_file(filt, *, fmt: str, lang: str, scope, tz, columns=None,
     translated = {kind: {k: _(v) for k, v in table.items()} for kind, table in labels.items()}
     headers = [f"{_(f.label)} ({tz_name})" if f.kind == "datetime" else _(f.label) for f in fields]
     local = _Localiser(tz)
-    meta = _cdr_meta(filt, tz, lang) + [_generated_line(generated_at, tz, lang)]
+    filters = _cdr_meta(filt, tz, lang)  # the period first
+    meta = ([kind_title] if title != kind_title else []) + filters + [_generated_line(generated_at, tz, lang)]
 
     def values(row):
         out = []
@@ -331,7 +336,7 @@ def build_cdr_file(filt, *, fmt: str, lang: str, scope, tz, columns=None,
     table = [[display(f, v) for f, v in zip(fields, vals)] for vals in rows]
     doc = PdfDoc(title, meta, headers, table, [f.kind == "seconds" for f in fields], note=note,
                  empty_text=_("No calls match this filter.") if not table else None,
-                 footer=f"{title} · {meta[0]}", page_label=_("Page {page}"))
+                 footer=f"{title} · {filters[0]}", page_label=_("Page {page}"))
     content, _missing = write_pdf(doc)
     return ExportedFile(content, filename, MIMETYPES[fmt], total, len(table))
 

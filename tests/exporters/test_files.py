@@ -235,8 +235,9 @@ def test_long_cdr_pdf_repeats_header_and_says_capped(sqlite_url, monkeypatch):
 def test_missing_chromium_gives_a_pdf_with_a_note(sqlite_url, fake_chromium, tmp_path):
     _fill_pbx(sqlite_url)
     fake_chromium(tmp_path / "no-such-chromium")
-    made = report("pdf", lang="cs")
+    made = report("pdf", lang="cs", title="Report_1")  # a schedule's name
     text = "\n".join(pdf_pages(made.content))
+    assert "\nReport_1\nStatistika hovorů poboček\nObdobí: 4. 5. 2026 – 5. 5. 2026\n" in text  # title, type, period
     assert "Graf není k dispozici (vykreslování grafů neodpovědělo): Hovory podle stavu" in text
     assert "Alice" in text  # the table is still there
 

@@ -179,16 +179,33 @@ def _metric(label: str, value: str, level: str, words: dict, *, big: bool = Fals
     )
 
 
-def render_tiles(snapshot, cfg: dict, lang: str, now=None):
-    """The queue tiles; waits as of `now` (the snapshot may come from the cache, a second old)."""
+RENDER_KEYS = ("waiting_amber", "waiting_red", "wait_amber", "wait_red", "sl_amber", "sl_red")
+_rendered: dict[tuple, tuple] = {}  # (id(snapshot), thresholds, lang) -> (snapshot, tiles)
+
+
+def cached_tiles(snapshot, cfg: dict, lang: str):
+    """render_tiles once per snapshot, thresholds and language: displays sharing a cached
+    snapshot share its tiles (building Dash components is most of a refresh's CPU)."""
+    key = (id(snapshot), tuple(cfg.get(k) for k in RENDER_KEYS), lang)
+    hit = _rendered.get(key)
+    if hit is not None and hit[0] is snapshot:
+        return hit[1]
+    tiles = render_tiles(snapshot, cfg, lang)
+    if len(_rendered) > 256:  # snapshots live seconds: forget the old ones wholesale
+        _rendered.clear()
+    _rendered[key] = (snapshot, tiles)
+    return tiles
+
+
+def render_tiles(snapshot, cfg: dict, lang: str):
+    """The queue tiles, waits as of the snapshot (the browser adds the time since)."""
     from callboard.formatting import fmt_duration, fmt_number, fmt_percent
 
     _ = translator(lang)
     words = {"ok": _("OK"), "amber": _("Warning"), "red": _("Alert"), "none": ""}
-    age_s = max(0.0, (now - snapshot.as_of).total_seconds()) if now is not None else 0.0
     tiles = []
     for t in snapshot.tiles:
-        oldest = None if t.oldest_wait_s is None else t.oldest_wait_s + age_s
+        oldest = t.oldest_wait_s
         wait_level = _level_high(oldest or 0, cfg["wait_amber"], cfg["wait_red"])
         tiles.append(html.Section(
             [
@@ -274,25 +291,28 @@ def refresh(_n, cfg):
     footer = _("Updated {time} ({zone})").format(time=as_of, zone=tz_label())
     from data.live import utcnow
 
-    return render_tiles(snapshot, cfg, lang, utcnow()), {"ok": True, "as_of": as_of, "build": build}, footer
+    # How old the (cached) snapshot is now: the browser adds it to the waits it ticks.
+    age_s = max(0.0, (utcnow() - snapshot.as_of).total_seconds())
+    return cached_tiles(snapshot, cfg, lang), {"ok": True, "as_of": as_of, "build": build, "age_s": age_s}, footer
 
 
-# Stamp each good snapshot with the browser's clock (wait times tick from here).
+# Stamp each good snapshot with the browser's clock and tick the waits at once
+# (assets/20-wallboard.js: window.callboardWallboard).
 clientside_callback(
     """
-    function(data, cfg) {
+    function(data, cfg, texts) {
         if (!data) { return window.dash_clientside.no_update; }
         if (cfg && data.build && cfg.build && data.build !== cfg.build) {
             window.location.reload();  // the server runs another build: this page's callbacks may be gone
         }
-        window._wbReceivedAt = Date.now();
-        window._wbAsOf = data.as_of || "";
+        window.callboardWallboard.received(data, texts);
         return window.dash_clientside.no_update;
     }
     """,
     Output("wb-sink", "data"),
     Input("wb-data", "data"),
     State("wb-config", "data"),
+    State("wb-texts", "data"),
 )
 
 # Every second: tick the longest waits (and their colours), show / hide the stale banner.
@@ -301,33 +321,15 @@ clientside_callback(
     function(n, texts, cfg) {
         const ns = window.dash_clientside;
         if (!texts || !cfg) { return [ns.no_update, ns.no_update]; }
-        const now = Date.now();
-        const got = window._wbReceivedAt;
-        const elapsed = got ? (now - got) / 1000 : 0;
-        document.querySelectorAll('[data-metric="longest-wait"]').forEach(function(el) {
-            const base = el.getAttribute('data-wait-s');
-            if (base === null || base === '') { return; }
-            const s = Math.max(0, Math.round(parseFloat(base) + elapsed));
-            const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-            const text = h ? (h + ' h ' + String(m).padStart(2, '0') + ' min')
-                           : (m + ':' + String(sec).padStart(2, '0'));
-            const value = el.querySelector('.wb-value');
-            if (value && value.textContent !== text) { value.textContent = text; }
-            const amber = parseFloat(el.getAttribute('data-amber'));
-            const red = parseFloat(el.getAttribute('data-red'));
-            const level = s >= red ? 'red' : (s >= amber ? 'amber' : 'ok');
-            ['ok', 'amber', 'red', 'none'].forEach(function(l) { el.classList.toggle('wb-' + l, l === level); });
-            const word = el.querySelector('.wb-level-word');
-            if (word) { word.textContent = texts[level] || ''; }
-        });
+        const wb = window.callboardWallboard;
+        wb.tick(texts);
         const refreshMs = (cfg.refresh || 5) * 1000;
-        const stale = !got || (now - got) > 2.5 * refreshMs + 2000;
+        const got = wb.receivedAt;
         if (!got && n < Math.ceil(3 * refreshMs / 1000) + 2) {
             return [true, ns.no_update];  // still loading the first snapshot
         }
-        if (!stale) { return [true, ns.no_update]; }
-        const asOf = window._wbAsOf || '–';
-        return [false, texts.stale.replace('{time}', asOf)];
+        if (got && (Date.now() - got) <= 2.5 * refreshMs + 2000) { return [true, ns.no_update]; }
+        return [false, texts.stale.replace('{time}', wb.asOf || '–')];
     }
     """,
     Output("wb-stale", "hidden"),

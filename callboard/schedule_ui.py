@@ -372,11 +372,15 @@ def register_callbacks() -> None:
     @callback(
         Output(_id("edit-id"), "data", allow_duplicate=True),
         Output(_id("message"), "children", allow_duplicate=True),
+        [Output(_id(f), "value", allow_duplicate=True) for f in INPUT_FIELDS if f != "report_type"],
         Input(_id("new"), "n_clicks"),
+        State("lang", "value"),
         prevent_initial_call=True,
     )
-    def _new(_n):
-        return None, ""
+    def _new(_n, lang):
+        """An empty form (the defaults) for a new schedule; errors clear with the next save."""
+        values = dict(DEFAULTS, language=lang, option=None)
+        return [None, "", *[values.get(f) for f in INPUT_FIELDS if f != "report_type"]]
 
     @callback(
         Output(_id("option-box"), "style"),

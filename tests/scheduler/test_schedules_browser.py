@@ -140,6 +140,9 @@ def test_schedules_page_refuses_next_to_the_field_saves_and_runs_now(setup, sett
         assert (edited.name, edited.filters["options"], edited.day_of_month) == ("Monthly PBX activity",
                                                                                  {"by": "month"}, 31)
         assert _count_schedules() == 2
+        page.click("#sch-new")
+        page.wait_for_function("() => document.querySelector('#sch-name').value === ''")
+        assert page.input_value("#sch-recipients") == ""
         assert problems == []
     assert len(box.messages) == before + 1
     assert box.messages[-1]["Subject"].startswith("Report_1: Extension call statistics")

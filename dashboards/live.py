@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 5000
 
 STATE_LABELS = {"logged_out": N_("Logged out"), "available": N_("Available"), "ringing": N_("Ringing"),
-                "on_call": N_("On a call"), "paused": N_("Paused")}
+                "on_call": N_("On a call"), "paused": N_("On pause")}
 
 
 def layout(lang: str = "en", **_query):
@@ -117,8 +117,8 @@ def refresh(_n, lang):
     hours = _hours_view(today, last_week, lang, weekday)
     if snap.tiles:
         queues = _table(
-            [_("Queue"), _("Calls waiting"), _("Longest wait"), _("Available"), _("On a call"), _("Paused"),
-             _("Logged in"), _("Offered today"), _("Answered today"), _("Abandoned today"),
+            [_("Queue"), _("Calls waiting"), _("Longest wait"), _("Available"), _("On a call"), _("On pause"),
+             _("Agents logged in"), _("Offered today"), _("Answered today"), _("Abandoned today"),
              _("Service level today"), _("Average wait today")],
             [[f"{t.name} ({t.queue})", fmt_number(t.waiting, lang), fmt_duration(t.oldest_wait_s) or "–",
               fmt_number(t.available, lang), fmt_number(t.on_call, lang), fmt_number(t.paused, lang),

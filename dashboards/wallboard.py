@@ -225,8 +225,8 @@ def render_tiles(snapshot, cfg: dict, lang: str):
                             "red" if t.logged_in and not t.available and t.waiting else "none", words,
                             metric_id="available"),
                     _metric(_("On a call"), fmt_number(t.on_call, lang), "none", words, metric_id="on-call"),
-                    _metric(_("Paused"), fmt_number(t.paused, lang), "none", words, metric_id="paused"),
-                    _metric(_("Logged in"), fmt_number(t.logged_in, lang), "red" if not t.logged_in else "none",
+                    _metric(_("On pause"), fmt_number(t.paused, lang), "none", words, metric_id="paused"),
+                    _metric(_("Agents logged in"), fmt_number(t.logged_in, lang), "red" if not t.logged_in else "none",
                             words, metric_id="logged-in"),
                 ], className="wb-row wb-row-agents"),
                 html.Div([

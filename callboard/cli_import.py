@@ -22,6 +22,7 @@ def import_callboard_csv(
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rules file (extension pattern) as for asterisk-cdr."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Where rejected rows are kept "
                                            "(default: CALLBOARD_FILES_DIR/rejects/<file>-<time>.rejects)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides CALLBOARD_DATABASE_URL."),
 ) -> None:
     """Import a call-records CSV exported by Callboard. Re-importing adds nothing."""
@@ -39,7 +40,7 @@ def import_callboard_csv(
     try:
         upgrade(url=database_url)
         stats = run(db.get_engine(database_url), path, source=source, source_tz=source_tz,
-                    rules=rules, rejects_path=rejects)
+                    rules=rules, rejects_path=rejects, progress=progress)
     except (ImportFailed, ValueError, OSError) as exc:
         typer.echo(f"import failed: {exc}", err=True)
         raise typer.Exit(2)

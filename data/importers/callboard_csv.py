@@ -229,6 +229,7 @@ def import_callboard_csv(
     rules: Rules | str | Path | None = None,
     rejects_path: str | Path | None = None,
     batch_lines: int = DEFAULT_BATCH_LINES,
+    progress: bool = False,
 ) -> ImportStats:
     """Import (the new part of) a call-records CSV exported by Callboard. ImportFailed, with
     nothing written, when the file cannot be read or is not such an export."""
@@ -269,6 +270,11 @@ def import_callboard_csv(
         head = fh.read(FINGERPRINT_BYTES)
         rejects = RejectWriter(rejects_path, str(path), stats)
         offsets: dict = {}
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=size - position, unit="B", unit_scale=True, desc=path.name, leave=False)
 
         def commit(rows, position, lineno) -> None:
             part = head[: min(len(head), position)]
@@ -301,6 +307,8 @@ def import_callboard_csv(
                     stats.lines_read += count
                     for b in bad:
                         rejects.reject(*b)
+                    if bar is not None:
+                        bar.update(position - bar.n - stats.resumed_at)
                     rows, bad, count = [], [], 0
             if count:
                 commit(rows, position, lineno)
@@ -309,4 +317,6 @@ def import_callboard_csv(
                     rejects.reject(*b)
         finally:
             rejects.close()
+            if bar is not None:
+                bar.close()
     return stats

@@ -113,7 +113,7 @@ def test_cli_import_callboard_csv(db_url, tmp_path):
     from callboard.cli import app
 
     res = CliRunner().invoke(app, ["import", "callboard-csv", str(FIX / "callboard_export_cs.csv"),
-                                   "--rejects", str(tmp_path / "r")])
+                                   "--rejects", str(tmp_path / "r"), "--no-progress"])
     assert res.exit_code == 0, res.output
     assert "calls added 3" in res.output and "lines rejected 4" in res.output
     assert "callboard_export_cs.csv:5: unknown status 'Snad'" in res.output

@@ -90,8 +90,13 @@ def scope_for_user(user_id: int | None) -> Scope:
 
 def wallboard_scope(token: str | None) -> Scope | None:
     """The read-only scope a wall display's token grants (its queues), or None when the token
-    is unknown or revoked. The one token check of the wallboard and live pages."""
+    is unknown or revoked. The one token check of the wallboard and live pages.
+
+    Without a token, a signed-in user's own scope (someone opening /wallboard from the
+    menu); nobody signed in: None."""
     from callboard.auth import display_tokens
 
+    if not token:
+        return current_scope() if current_user() is not None else None
     found = display_tokens.lookup(token)
     return found.scope if found is not None else None

@@ -14,6 +14,7 @@ from dash.exceptions import PreventUpdate
 
 from callboard import access
 from callboard.auth import users
+from callboard.auth.ui import forbidden
 from callboard.auth.options import group_options, queue_options
 from callboard.auth.passwords import WeakPassword
 from callboard.formatting import fmt_local_datetime
@@ -60,7 +61,7 @@ def _role_options(_):
 def layout(lang: str = "en", **_query):
     _ = translator(lang)
     if not access.is_admin():
-        return html.Div([html.H2(_("Users")), dbc.Alert(_("You may not open this page or do this."), color="danger")])
+        return forbidden(lang, N_("Users"))
     names = [u.username for u in users.list_users()]
     return html.Div(
         [

@@ -13,8 +13,9 @@ from dash.exceptions import PreventUpdate
 
 from callboard import access
 from callboard.auth import audit
+from callboard.auth.ui import forbidden
 from callboard.formatting import fmt_local_datetime, tz_label
-from callboard.i18n import translator
+from callboard.i18n import N_, translator
 from callboard.settings import get_settings
 from data import db
 
@@ -43,7 +44,7 @@ def _table(rows, lang: str):
 def layout(lang: str = "en", **_query):
     _ = translator(lang)
     if not access.is_admin():
-        return html.Div([html.H2(_("Audit log")), dbc.Alert(_("You may not open this page or do this."), color="danger")])
+        return forbidden(lang, N_("Audit log"))
     return html.Div([
         html.H2(_("Audit log")),
         html.P(_("Sign-ins, deletions, downloads, schedule and user changes; the newest {n} matching entries.",

@@ -99,6 +99,11 @@ CALLBACK_ACCESS: dict[str, str] = {
     "admin-": ADMIN,
     "audit-": ADMIN,
     "dtok-": ADMIN,
+    "et-": ADMIN,  # the email template
+    "priv-": ADMIN,  # erasure by phone number, masking per role
+    "ret-": ADMIN,  # retention
+    # schedules: managers and administrators (each sees and edits their own; checked there)
+    "sch-": MANAGER,
 }
 
 

@@ -75,6 +75,8 @@ def world(tmp_path_factory):
         from app import create_app
 
         app = create_app()
+        app.server.test_client().get("/healthz")  # Dash merges the pages' callbacks at the first request
+        assert len(server_callbacks(app)) > 50, "the pages' callbacks are missing: the matrix would be vacuous"
         yield app, ids
         dbmod.dispose_engines()
 
@@ -109,6 +111,17 @@ def clients(world):
 
 def allowed(level: str, who: str) -> bool:
     return policy.allows(level, role=ROLES.get(who))
+
+
+def mismatch(what: str, level: str, who: str, status: int) -> list[str]:
+    """[] when the answer fits the decision: refused (401 for nobody, 403 for a user)
+    exactly when the level is above the principal; otherwise what went wrong."""
+    refused = status in (401, 403)
+    if allowed(level, who) == refused:
+        return [f"{what} ({level}): {status}"]
+    if refused and status != (401 if who == "anonymous" else 403):
+        return [f"{what} ({level}): {status}, expected {401 if who == 'anonymous' else 403}"]
+    return []
 
 
 def parse_outputs(key: str) -> list[dict]:
@@ -184,11 +197,7 @@ def test_every_endpoint(world, clients, who):
             continue  # pages and callbacks: below; logout would end the session
         method = "GET" if "GET" in rule.methods else "POST"
         resp = client.open(_url_of(rule), method=method, headers=csrf_header(client))
-        refused = resp.status_code in (401, 403)
-        if allowed(level, who) == refused:
-            wrong.append(f"{method} {rule.rule} ({level}): {resp.status_code}")
-        if not allowed(level, who) and who == "anonymous" and resp.status_code != 401:
-            wrong.append(f"{method} {rule.rule}: anonymous got {resp.status_code}, not 401")
+        wrong += mismatch(f"{method} {rule.rule}", level, who, resp.status_code)
     assert not wrong, "\n".join(wrong)
 
 
@@ -227,9 +236,7 @@ def test_every_callback(world, clients, who):
         if level == policy.PAGE:
             continue  # the router: by page, above
         resp = post_callback(client, key, outputs)
-        refused = resp.status_code in (401, 403)
-        if allowed(level, who) == refused:
-            wrong.append(f"{key} ({level}): {resp.status_code}")
+        wrong += mismatch(key, level, who, resp.status_code)
     assert not wrong, "\n".join(wrong)
 
 

@@ -153,7 +153,8 @@ def test_display_tokens_grant_their_queues_until_revoked(db_url):
     token = display_tokens.create("Support floor", ["600", " 601", "600"])
     assert access.wallboard_scope(token).queues == frozenset({"600", "601"})
     assert not access.wallboard_scope(token).extensions and not access.wallboard_scope(token).all
-    assert access.wallboard_scope("not-a-token") is None and access.wallboard_scope(None) is None
+    assert access.wallboard_scope("not-a-token") is None
+    assert access.wallboard_scope(None) is None  # no token and nobody signed in
     stored = db.fetch_all(sa.select(s.display_token))[0]
     assert token not in stored.token_hash and stored.queues == ["600", "601"]
     assert display_tokens.revoke(stored.id) and not display_tokens.revoke(stored.id)

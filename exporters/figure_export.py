@@ -164,6 +164,12 @@ def _print_ready(fig: go.Figure) -> go.Figure:
     """A copy in the PDF's font, on white, without the interactive-only parts."""
     out = go.Figure(fig)
     out.update_layout(font_family=FONT_FAMILY, paper_bgcolor="white", width=None, height=None)
+    legend = out.layout.legend
+    if legend.orientation == "h":
+        # Pages put a horizontal legend above the plot, where on a fixed-width page a
+        # two-row legend runs into the title; in print it goes to the bottom of the figure.
+        out.update_layout(legend=dict(x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
+                          margin=dict(b=(out.layout.margin.b or 40) + 70))
     return out
 
 

@@ -38,6 +38,7 @@ TABLE_FONT_SIZE = 7.5
 MIN_TABLE_FONT_SIZE = 5.5
 CELL_PAD = 3
 SAMPLE_ROWS = 400  # rows measured for the column widths
+HEADER_SLACK = 0.3  # em: rounding room, so a word exactly as wide as its column is not broken
 
 
 @dataclass
@@ -96,8 +97,9 @@ def _table(doc: PdfDoc) -> LongTable:
     sample = rows[:SAMPLE_ROWS]
     natural = []
     for c, h in enumerate(headers):
-        w = max([stringWidth(h, FONT_BOLD, 1)] + [stringWidth(r[c], FONT, 1) for r in sample])
-        natural.append(w)
+        # A header may wrap between its words, so only its longest word sets a minimum.
+        word = max((stringWidth(part, FONT_BOLD, 1) for part in h.split()), default=0)
+        natural.append(max([word] + [stringWidth(r[c], FONT, 1) for r in sample]) + HEADER_SLACK)
     total = sum(natural) * size + 2 * CELL_PAD * len(headers)
     if total > FRAME_WIDTH:  # a smaller font first, then narrower columns
         size = max(MIN_TABLE_FONT_SIZE, size * FRAME_WIDTH / total)

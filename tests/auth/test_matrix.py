@@ -424,3 +424,30 @@ def test_display_scope_covers_its_queues_only(world):
     token = display_tokens.create("Queue 600", ["600"])
     scope = access.wallboard_scope(token)
     assert scope.queues == frozenset({"600"}) and "601" not in scope.queues and not scope.all
+
+
+# --------------------------------------------------------------------------- generated files
+
+
+def test_another_users_download_list_entry_is_refused(world, clients, tmp_path):
+    from callboard.settings import get_settings
+    from data import db
+    from data import schema as s
+
+    files = get_settings().files_dir
+    ids = {}
+    with db.transaction() as conn:
+        for who in ("admin", "manager_a"):
+            owner = conn.execute(sa.select(s.app_user.c.id).where(s.app_user.c.username == who)).scalar_one()
+            rel = f"matrix/{who}.csv"
+            (files / "matrix").mkdir(parents=True, exist_ok=True)
+            (files / rel).write_text(f"file of {who}\n")
+            ids[who] = conn.execute(sa.insert(s.delivery).values(
+                owner_id=owner, kind="cdr", name=f"{who}'s export", format="csv", path=rel, status="sent",
+                created_utc=_now(), filename=f"{who}.csv", mimetype="text/csv", language="en",
+            ).returning(s.delivery.c.id)).scalar_one()
+    assert clients["manager_a"].get(f"/files/by-id/{ids['manager_a']}").data == b"file of manager_a\n"
+    assert clients["manager_a"].get(f"/files/by-id/{ids['admin']}").status_code == 404  # not hers
+    assert clients["viewer_a"].get(f"/files/by-id/{ids['manager_a']}").status_code == 404
+    assert clients["admin"].get(f"/files/by-id/{ids['manager_a']}").status_code == 200  # the administrator's
+    assert clients["anonymous"].get(f"/files/by-id/{ids['admin']}").status_code == 401

@@ -460,19 +460,21 @@ def report(
         flt = ReportFilter(date.fromisoformat(date_from), date.fromisoformat(date_to), extensions=extension,
                            groups=group, directions=direction, interval=interval, queues=queue, hours=hours,
                            by=by or ("queue" if report_type == "queue-performance" else "day"))
-        result = run_report(report_type, Scope.everything(), flt)
+        if fmt != "csv":
+            from callboard.settings import get_settings
+            from exporters.files import build_report_file
+
+            made = build_report_file(report_type, flt, fmt=fmt, lang=lang, scope=Scope.everything(),
+                                     tz=get_settings().tz)
+        else:
+            result = run_report(report_type, Scope.everything(), flt)
     except ValueError as exc:
         _echo_err(str(exc))
         raise typer.Exit(2)
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt != "csv":
-        from callboard.settings import get_settings
-        from exporters.files import build_report_file
-
-        made = build_report_file(report_type, flt, fmt=fmt, lang=lang, scope=Scope.everything(),
-                                 tz=get_settings().tz)
         output.write_bytes(made.content)
-        typer.echo(f"{report_type}: {made.rows_total} rows, {result.total_calls} calls -> {output}")
+        typer.echo(f"{report_type}: {made.rows_total} rows -> {output}")
         return
     calls = call_rows(result, Scope.everything()) if with_calls else None
     output.write_text(to_csv(result, lang, calls), encoding="utf-8")

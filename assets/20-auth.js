@@ -7,10 +7,14 @@
   window.fetch = function (input) {
     return originalFetch.apply(this, arguments).then(function (response) {
       var url = typeof input === "string" ? input : (input && input.url) || "";
-      if (response.status === 401 && url.indexOf("_dash-") !== -1 && !leaving) {
-        leaving = true;
-        var here = window.location.pathname + window.location.search;
-        window.location.assign("/login?next=" + encodeURIComponent(here));
+      if (response.status === 401 && url.indexOf("_dash-") !== -1) {
+        if (!leaving) {
+          leaving = true;
+          var here = window.location.pathname + window.location.search;
+          window.location.assign("/login?next=" + encodeURIComponent(here));
+        }
+        // The page is being left: Dash never sees this answer (nothing half-updates).
+        return new Promise(function () {});
       }
       return response;
     });

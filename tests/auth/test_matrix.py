@@ -451,3 +451,25 @@ def test_another_users_download_list_entry_is_refused(world, clients, tmp_path):
     assert clients["viewer_a"].get(f"/files/by-id/{ids['manager_a']}").status_code == 404
     assert clients["admin"].get(f"/files/by-id/{ids['manager_a']}").status_code == 200  # the administrator's
     assert clients["anonymous"].get(f"/files/by-id/{ids['admin']}").status_code == 401
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(world):
+    app, _ = world
+    users.add_user("changer", PASSWORD, "viewer")
+    here, elsewhere = client_of(app, "changer"), client_of(app, "changer")
+    form = here.get("/account/password").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    wrong = here.post("/account/password", data=dict(current="not-it", new="new-password-1", repeat="new-password-1",
+                                                     csrf_token=token))
+    assert wrong.status_code == 400 and "The current password is wrong." in wrong.get_data(as_text=True)
+    short = here.post("/account/password", data=dict(current=PASSWORD, new="short", repeat="short",
+                                                     csrf_token=token))
+    assert short.status_code == 400 and "at least 8 characters" in short.get_data(as_text=True)
+    assert here.post("/account/password", data=dict(current=PASSWORD, new="new-password-1",
+                                                    repeat="new-password-1")).status_code == 403  # no CSRF token
+    done = here.post("/account/password", data=dict(current=PASSWORD, new="new-password-1", repeat="new-password-1",
+                                                    csrf_token=token))
+    assert done.status_code == 200 and "Your password was changed." in done.get_data(as_text=True)
+    assert here.get(f"/export/records.csv?{DAY}").status_code == 200
+    assert elsewhere.get(f"/export/records.csv?{DAY}").status_code == 401  # the other session ended
+    assert login(app.server.test_client(), "changer", "new-password-1").status_code == 302

@@ -44,14 +44,10 @@ from data.importers.base import (
     ImportFailed,
     ImportStats,
     RejectWriter,
-    ensure_source,
-    fingerprint,
-    find_source,
-    get_state,
     location_of,
     open_binary,
-    resume_position,
     save_state,
+    start_file_import,
 )
 from data.importers import bulk, queue_link
 from data.importers.rules import Rules, load_rules
@@ -980,16 +976,9 @@ def import_cdr_file(
         stats.layout = layout.label
         parser = RowParser(layout, tz)
 
-        with engine.connect() as conn:
-            source_id = find_source(conn, source)
-            state = get_state(conn, source_id, KIND, location) if source_id is not None else None
-        position, lineno, restarted = resume_position(fh, size, state)
-        stats.resumed_at, stats.restarted = position, restarted
-        if position >= size:
-            return stats
+        source_id, position, lineno = start_file_import(engine, fh, size, source, KIND, location, stats)
         if source_id is None:
-            with engine.begin() as conn:
-                source_id = ensure_source(conn, source)
+            return stats
 
         rejects = RejectWriter(rejects_path, str(path), stats)
         bar = None

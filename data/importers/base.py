@@ -147,6 +147,23 @@ def ensure_source(conn: sa.Connection, name: str | None) -> int:
     return next_id
 
 
+def start_file_import(engine: sa.Engine, fh, size: int, source: str | None, kind: str, location: str,
+                      stats: ImportStats) -> tuple[int | None, int, int]:
+    """(source id, byte offset, lines already read) to continue a file's import from; the
+    source id is None when there is nothing new to read (no source is created then)."""
+    with engine.connect() as conn:
+        source_id = find_source(conn, source)
+        state = get_state(conn, source_id, kind, location) if source_id is not None else None
+    position, lineno, restarted = resume_position(fh, size, state)
+    stats.resumed_at, stats.restarted = position, restarted
+    if position >= size:
+        return None, position, lineno
+    if source_id is None:
+        with engine.begin() as conn:
+            source_id = ensure_source(conn, source)
+    return source_id, position, lineno
+
+
 class RejectWriter:
     """Keeps rejected lines: `# file:line: reason` then the original bytes, so a fixed file
     can be fed back (importers skip `#` lines)."""

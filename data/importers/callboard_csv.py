@@ -39,13 +39,10 @@ from data.importers.base import (
     ImportFailed,
     ImportStats,
     RejectWriter,
-    ensure_source,
-    find_source,
-    get_state,
     location_of,
     open_binary,
-    resume_position,
     save_state,
+    start_file_import,
 )
 from data.importers.rules import Rules, load_rules
 
@@ -256,16 +253,9 @@ def import_callboard_csv(
             raise ImportFailed(f"{path}: not a call-records CSV exported by Callboard (no Start column in the "
                                "header row); nothing imported")
         _, labels = _vocabularies()
-        with engine.connect() as conn:
-            source_id = find_source(conn, source)
-            state = get_state(conn, source_id, KIND, location) if source_id is not None else None
-        position, lineno, restarted = resume_position(fh, size, state)
-        stats.resumed_at, stats.restarted = position, restarted
-        if position >= size:
-            return stats
+        source_id, position, lineno = start_file_import(engine, fh, size, source, KIND, location, stats)
         if source_id is None:
-            with engine.begin() as conn:
-                source_id = ensure_source(conn, source)
+            return stats
         fh.seek(0)
         head = fh.read(FINGERPRINT_BYTES)
         rejects = RejectWriter(rejects_path, str(path), stats)

@@ -41,8 +41,8 @@ from data.importers.base import (
     get_state,
     location_of,
     open_binary,
-    resume_position,
     save_state,
+    start_file_import,
 )
 
 KIND = "queue-log"
@@ -500,16 +500,9 @@ def import_queue_log_file(
             return stats
         if not _looks_like_queue_log(sample):
             raise ImportFailed(f"{path}: not a queue_log (epoch|callid|queue|agent|event|...); nothing imported")
-        with engine.connect() as conn:
-            source_id = find_source(conn, source)
-            state = get_state(conn, source_id, KIND, location) if source_id is not None else None
-        position, lineno, restarted = resume_position(fh, size, state)
-        stats.resumed_at, stats.restarted = position, restarted
-        if position >= size:
-            return stats
+        source_id, position, lineno = start_file_import(engine, fh, size, source, KIND, location, stats)
         if source_id is None:
-            with engine.begin() as conn:
-                source_id = ensure_source(conn, source)
+            return stats
         rejects = RejectWriter(rejects_path, str(path), stats)
         bar = None
         if progress:

@@ -221,10 +221,11 @@ def chromium(extra_args: Sequence[str] = ()) -> Iterator:
 
 
 @contextmanager
-def browser_page(browser, base_url: str, *, timeout_ms: float, **context_options) -> Iterator:
-    """A page (default timeout timeout_ms) in a new context of browser, closed on exit."""
+def browser_page(browser, base_url: str, *, timeout_ms: float, signed_in: bool = True, **context_options) -> Iterator:
+    """A page (default timeout timeout_ms) in a new context of browser, closed on exit;
+    signed in as TEST_ADMIN unless signed_in=False."""
     context = browser.new_context(base_url=base_url, **context_options)
-    sid = session_of(base_url)
+    sid = session_of(base_url) if signed_in else None
     if sid:  # signed in as TEST_ADMIN (running_app logged in)
         context.add_cookies([{"name": SESSION_COOKIE, "value": sid, "url": base_url, "httpOnly": True,
                               "sameSite": "Lax"}])

@@ -8,45 +8,36 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.browser_support import (
-    DASH_IDLE_JS, app_settings, chromium, ensure_user, running_app, watch_problems,
+from tests.browser_support import (  # noqa: F401  (report_browser: a fixture)
+    DASH_IDLE_JS, app_on_filled_sqlite, browser_page, report_browser, watch_problems,
 )
 
 pytestmark = pytest.mark.browser
 HEADING = "#_pages_content h2"
 
 
+def _add_users(conn):
+    from callboard.auth.passwords import hash_password
+    from data import schema
+
+    conn.execute(sa.insert(schema.app_user), [
+        dict(username=name, password_hash=hash_password(password), role=role)
+        for name, password, role in (("anna", "anna-password", "admin"), ("victor", "victor-password", "viewer"))])
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from data.migrate import upgrade
-
     tmp = tmp_path_factory.mktemp("login-browser")
-    url = f"sqlite:///{tmp / 'callboard.db'}"
-    with app_settings(CALLBOARD_DATABASE_URL=url):
-        upgrade(url)
-    ensure_user(url, "anna", "anna-password", "admin")
-    ensure_user(url, "victor", "victor-password", "viewer")
-    env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_DEFAULT_LANGUAGE="en", CALLBOARD_TIMEZONE="Europe/Prague",
-               CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"), CALLBOARD_FILES_DIR=str(tmp / "files"))
-    with running_app(env, tmp) as base:
-        yield base, url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
+    with app_on_filled_sqlite(tmp, _add_users) as base:
+        yield base, f"sqlite:///{tmp / 'callboard.db'}"
 
 
 @pytest.fixture
-def anonymous_page(browser, server):
-    base, _url = server
-    context = browser.new_context(base_url=base, viewport={"width": 1300, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.problems = watch_problems(page)
-    yield page
-    context.close()
+def anonymous_page(report_browser, server):
+    with browser_page(report_browser, server[0], timeout_ms=15_000, signed_in=False,
+                      viewport={"width": 1300, "height": 800}) as page:
+        page.problems = watch_problems(page)
+        yield page
 
 
 def sign_in(page, username, password):

@@ -993,6 +993,7 @@ def import_cdr_file(
             bulk_mode = bulk_load if bulk_load is not None else bulk.worth_it(conn, (size - position) // line_bytes)
         if bulk_mode and engine.dialect.name == "postgresql":
             bulk.drop(engine)
+            stats.bulk_load = True
         try:
             fh.seek(0)
             head = fh.read(FINGERPRINT_BYTES)

@@ -38,6 +38,7 @@ class ImportStats:
     noun: str = "calls"
     resumed_at: int = 0  # byte offset the import started from
     restarted: bool = False  # the file was rotated / replaced: read again from the start
+    bulk_load: bool = False  # PostgreSQL indexes built once at the end (data.importers.bulk)
     rejects_path: str | None = None
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 1000
 
@@ -58,6 +59,8 @@ class ImportStats:
             text += f" (continued at byte {self.resumed_at})"
         if self.restarted:
             text += " (file changed since the last import: read from the start)"
+        if self.bulk_load:
+            text += " (bulk load: indexes built once at the end)"
         if self.rejects_path:
             text += f"\nrejected lines written to {self.rejects_path}"
         return text

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(
         default=168, description="A session ends this long after login, however active (hours)."
     )
+    proxy_hops: int = Field(
+        default=0,
+        description="Reverse proxies in front of the app (e.g. 1 behind nginx): their X-Forwarded-For / "
+        "-Proto are trusted that many hops, so sign-in throttling sees the client's address and cookies are "
+        "Secure behind HTTPS. 0: the connection's own address.",
+    )
     login_max_failures: int = Field(
         default=5,
         description="Wrong passwords in a row after which a user is locked out for a while "

@@ -198,8 +198,15 @@ def _csp(frame_ancestors: str, script_hashes: list[str]) -> str:
 def install(app: dash.Dash) -> None:
     from callboard.auth import web
 
+    from callboard.settings import get_settings
+
     server = app.server
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    hops = get_settings().proxy_hops
+    if hops > 0:  # behind a proxy every client has the proxy's address: per-address throttling needs the real one
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     web.register(server)
     server.before_request(guard)
 

@@ -473,3 +473,34 @@ def test_password_change_keeps_this_session_and_ends_the_others(world):
     assert here.get(f"/export/records.csv?{DAY}").status_code == 200
     assert elsewhere.get(f"/export/records.csv?{DAY}").status_code == 401  # the other session ended
     assert login(app.server.test_client(), "changer", "new-password-1").status_code == 302
+
+
+def test_behind_a_proxy_the_client_address_is_throttled_not_the_proxys(monkeypatch, world):
+    from callboard.settings import reset_settings_cache
+    from data import db
+    from data import schema as s
+
+    monkeypatch.setenv("CALLBOARD_PROXY_HOPS", "1")
+    reset_settings_cache()
+    try:
+        from app import create_app
+
+        client = create_app().server.test_client()
+        def failures():
+            return dict(db.fetch_all(sa.select(s.login_throttle.c.key, s.login_throttle.c.failures)))
+
+        before = failures()
+        page = client.get("/login", headers={"X-Forwarded-For": "203.0.113.77"})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        resp = client.post("/login", headers={"X-Forwarded-For": "203.0.113.77", "X-Forwarded-Proto": "https"},
+                           data=dict(username="ghost", password="x", csrf_token=token))
+        assert resp.status_code == 401
+        after = failures()
+        assert after["ip:203.0.113.77"] == 1 and after.get("ip:127.0.0.1") == before.get("ip:127.0.0.1")
+        resp = client.post("/login", headers={"X-Forwarded-For": "203.0.113.77", "X-Forwarded-Proto": "https"},
+                           data=dict(username="admin", password=PASSWORD, csrf_token=token))
+        cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("callboard_session="))
+        assert "Secure" in cookie  # HTTPS at the proxy
+    finally:
+        monkeypatch.delenv("CALLBOARD_PROXY_HOPS")
+        reset_settings_cache()

@@ -138,6 +138,7 @@ def layout(lang: str = "en", **query):
             dcc.Store(id="wb-sink"),
             dcc.Interval(id="wb-refresh", interval=refresh_ms, n_intervals=0),
             dcc.Interval(id="wb-clock", interval=1000, n_intervals=0),
+            html.H1(_("Wallboard"), className="wb-title"),
             html.Div(id="wb-stale", className="wb-stale", hidden=True, role="status"),
             problem_box,
             html.Div(html.Div(_("Loading…"), className="wb-loading"), id="wb-board",
@@ -250,12 +251,14 @@ def render_tiles(snapshot, cfg: dict, lang: str):
 
 
 def _snapshot_for(cfg: dict):
-    """The (cached) snapshot this display may see, or None when its token is refused."""
-    from callboard.access import wallboard_scope
+    """The (cached) snapshot this display may see, or None when its token is refused. A
+    signed-in user opening the wallboard without a token sees their own scope."""
+    from callboard.access import current_scope, current_user, wallboard_scope
     from callboard.settings import get_settings
     from data.live import wallboard_snapshot
 
-    scope = wallboard_scope(cfg.get("token"))
+    token = cfg.get("token")
+    scope = wallboard_scope(token) if token or current_user() is None else current_scope()
     if scope is None:
         return None
     return wallboard_snapshot(scope, cfg.get("queues") or [], get_settings().tz)

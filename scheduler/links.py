@@ -25,7 +25,9 @@ def new_salt() -> str:
 
 
 def token_for(salt: str, secret: str | None = None) -> str:
-    key = (secret or get_settings().secret_key).encode()
+    from callboard.auth.secret import app_secret  # CALLBOARD_SECRET_KEY, or the one kept in the database
+
+    key = (secret or app_secret()).encode()
     mac = hmac.new(key, b"callboard-file:" + salt.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 

@@ -108,18 +108,116 @@ class StatementTimer:
             self.longest, self.sql = elapsed, " ".join(statement.split())[:90]
 
 
+def erasure_probe(engine, number: str) -> dict:
+    """find() and a whole erase of one busy external number, timed, then ROLLED BACK.
+
+    Erasure scans columns without an index (call_leg.number, queue_call.caller_number, the
+    leftover sweep over every text column of every table), so this is the slow admin action
+    to know about. Run with CALLBOARD_FILES_DIR pointing at an empty directory (main does).
+    """
+    from data import privacy
+    from data.recordings import recordings_root
+
+    e164 = privacy.normalise(number)
+    spell, pattern, like = privacy.spellings(e164), privacy.mention_regex(e164), privacy._like_all_digits(e164)
+    out = {"number": "masked " + privacy.mask_number(e164)}
+    with engine.connect() as conn:
+        trans = conn.begin()
+        t0 = time.perf_counter()
+        found = privacy._find(conn, e164, spell, pattern, like)
+        out["find_s"] = time.perf_counter() - t0
+        out["counts"] = found.counts()
+        trash = privacy._FileTrash()
+        t1 = time.perf_counter()
+        result = privacy._erase(conn, found, spell, pattern, like, trash, recordings_root(),
+                                privacy._files_root())
+        out["erase_s"] = time.perf_counter() - t1
+        out["redacted"] = result.redacted
+        trans.rollback()
+        trash.restore()
+    return out
+
+
+class RollbackBatches:
+    """Runs retention batches like data.retention's, but rolls each back (nothing changes):
+    the per-transaction time of the real batches on data that is still there."""
+
+    def __init__(self, engine, limit: int):
+        self.engine, self.limit, self.seconds = engine, limit, []
+
+    def run(self, result, body) -> bool:
+        if len(self.seconds) >= self.limit:
+            return False
+        trash = retention._Trash(result)
+        t0 = time.perf_counter()
+        with self.engine.connect() as conn:
+            trans = conn.begin()
+            more = body(conn, trash)
+            self.seconds.append(time.perf_counter() - t0)
+            trans.rollback()
+        trash.restore()
+        return more
+
+
+def rollback_probe(engine, url: str, batches: int, batch_size: int, tz) -> None:
+    """Time `batches` call-record batches of the oldest month left, each rolled back."""
+    with engine.connect() as conn:
+        oldest, newest = conn.execute(sa.select(sa.func.min(s.call.c.start_utc), sa.func.max(s.call.c.start_utc))).one()
+    first = oldest.replace(tzinfo=timezone.utc).astimezone(tz).date()
+    cutoff = to_utc_naive(datetime.combine((first.replace(day=1) + timedelta(days=32)).replace(day=1),
+                                           datetime.min.time()), tz)
+    timer = StatementTimer(engine)
+    probe = RollbackBatches(engine, batches)
+    result = retention.KindResult("calls", cutoff)
+    _, reader = _with_reader(url, newest, lambda: retention._remove_calls(probe, cutoff, batch_size, result,
+                                                                         retention.recordings_root()))
+    sec = sorted(probe.seconds)
+    print(f"{len(sec)} batches of {batch_size} calls from {oldest:%Y-%m-%d}, each rolled back: transaction "
+          f"median {statistics.median(sec):.2f} s, max {sec[-1]:.2f} s; longest statement {timer.longest * 1000:.0f} ms "
+          f"({timer.sql}); reader p50/p95/max {reader['p50_ms']:.0f}/{reader['p95_ms']:.0f}/{reader['max_ms']:.0f} ms")
+
+
+def _probe(engine) -> dict:
+    import os
+    import tempfile
+
+    from callboard.settings import reset_settings_cache
+
+    os.environ["CALLBOARD_FILES_DIR"] = tempfile.mkdtemp(prefix="callboard-bench-files-")
+    reset_settings_cache()
+    with engine.connect() as conn:  # the caller of the newest inbound call: a real, busy number
+        number = conn.execute(sa.select(s.call.c.from_number).where(s.call.c.direction == "inbound")
+                              .order_by(s.call.c.start_utc.desc()).limit(1)).scalar_one()
+    erasure = erasure_probe(engine, number)
+    print(f"erasure of one number (rolled back): find {erasure['find_s']:.1f} s, whole erase "
+          f"{erasure['erase_s']:.1f} s in one transaction; found {erasure['counts']}")
+    return erasure
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", default=DEFAULT_URL)
     ap.add_argument("--batch-size", type=int, default=retention.DEFAULT_BATCH)
     ap.add_argument("--json", default=None)
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--erasure-probe", action="store_true",
+                    help="also time find + erase of one number (rolled back, nothing changes)")
+    ap.add_argument("--erasure-only", action="store_true", help="only the erasure probe (removes nothing)")
+    ap.add_argument("--rollback-batches", type=int, default=0,
+                    help="only time this many retention batches of the oldest month, each rolled back")
     args = ap.parse_args()
     tz = get_settings().tz
     engine = make_engine(args.url, statement_timeout_s=0)
+    if args.erasure_only:
+        _probe(engine)
+        return
+    if args.rollback_batches:
+        rollback_probe(engine, args.url, args.rollback_batches, args.batch_size, tz)
+        return
     with engine.begin() as conn:
         # Migration 0007's indexes (the bench load may predate it); names as in the migration.
         conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_callback_result_call_id ON callback (result_call_id)")
+        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_queue_call_enter ON queue_call (enter_utc)")
         conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_recording_created ON recording (created_utc)")
         conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_chat_session_last_active ON chat_session (last_active_utc)")
         oldest, newest, total = conn.execute(sa.select(sa.func.min(s.call.c.start_utc), sa.func.max(s.call.c.start_utc),
@@ -184,6 +282,7 @@ def main() -> None:
     print(f"removed {removed.rows:,} calls, {removed.related_rows}; left before the cut-off: {left} calls, "
           f"{agg_left} aggregate rows")
     print(f"longest single statement: {timer.longest * 1000:.0f} ms ({timer.sql}); statements: {timer.count:,}")
+    erasure = _probe(engine) if args.erasure_probe else None
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"cutoff_utc": cutoff.isoformat(), "calls_before": total, "removed": removed.as_json(),
@@ -192,7 +291,8 @@ def main() -> None:
                        "batches": report.batches, "naive_single_transaction_s": naive_s,
                        "reader": {"alone": alone, "during_batches": batched_reader,
                                   "during_naive": rows[1][3] if naive_s else None},
-                       "left_calls": left, "left_aggregate_rows": agg_left}, fh, indent=2, default=str)
+                       "left_calls": left, "left_aggregate_rows": agg_left, "erasure_probe": erasure},
+                      fh, indent=2, default=str)
 
 
 if __name__ == "__main__":

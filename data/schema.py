@@ -270,6 +270,9 @@ queue_call = sa.Table(
     sa.UniqueConstraint("source_id", "call_uid", "queue", "enter_utc"),
     sa.Index("ix_queue_call_queue_enter", "queue", "enter_utc"),
     sa.Index("ix_queue_call_call_id", "call_id"),
+    # Every incremental aggregate refresh reads the queue passes of a few hours; without it
+    # PostgreSQL scans all of queue_call each time (~1-3 s on 4M rows; migration 0007).
+    sa.Index("ix_queue_call_enter", "enter_utc"),
 )
 
 # Ring-no-answer (and cancelled) attempts to agents while a caller waited in a queue.

@@ -57,14 +57,16 @@ def user_menu(lang: str, user) -> dbc.DropdownMenu | None:
     )
 
 
-def navbar(lang: str, pathname: str | None) -> dbc.Navbar:
+def navbar(lang: str, pathname: str | None, role: str | None = None) -> dbc.Navbar:
+    """The menu of what the signed-in user's role may open (role: that role's menu instead,
+    e.g. outside a request)."""
     from callboard import access
 
     _ = translator(lang)
     user = access.current_user()
     items: list = []
     groups: dict[str, list] = {g: [] for g in MENU_GROUPS}
-    for section in visible_sections(user.role if user else None):
+    for section in visible_sections(role or (user.role if user else None)):
         if section.path == "/":
             continue
         if section.group:

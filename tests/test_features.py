@@ -73,17 +73,17 @@ def test_any_session_is_a_limited_select():
 
 def test_chat_menu_follows_the_setting_and_the_data(db_url, chat_setting, monkeypatch):
     chat_setting(None)  # default: auto
-    assert "/chats" not in hrefs(shell.navbar("en", "/"))  # no session stored
-    assert "/records" in hrefs(shell.navbar("en", "/"))
+    assert "/chats" not in hrefs(shell.navbar("en", "/", role="admin"))  # no session stored
+    assert "/records" in hrefs(shell.navbar("en", "/", role="admin"))
 
     chat_setting("yes")
-    assert "/chats" in hrefs(shell.navbar("en", "/"))
+    assert "/chats" in hrefs(shell.navbar("en", "/", role="admin"))
     chat_setting("no")
     add_session()
-    assert "/chats" not in hrefs(shell.navbar("cs", "/"))
+    assert "/chats" not in hrefs(shell.navbar("cs", "/", role="admin"))
 
     chat_setting("auto")
-    assert "/chats" in hrefs(shell.navbar("en", "/"))  # a session is stored now
+    assert "/chats" in hrefs(shell.navbar("en", "/", role="admin"))  # a session is stored now
 
     # Cached: rendering the menu again does not query within the minute ...
     calls = []
@@ -92,12 +92,12 @@ def test_chat_menu_follows_the_setting_and_the_data(db_url, chat_setting, monkey
     with db.transaction() as conn:
         conn.execute(sa.delete(schema.chat_session))
     for _ in range(5):
-        assert "/chats" in hrefs(shell.navbar("en", "/"))
+        assert "/chats" in hrefs(shell.navbar("en", "/", role="admin"))
     assert calls == []
     # ... and asks again once the minute is over.
     now = features.time.monotonic()
     monkeypatch.setattr(features.time, "monotonic", lambda: now + features.CHAT_CHECK_TTL_S + 1)
-    assert "/chats" not in hrefs(shell.navbar("en", "/"))
+    assert "/chats" not in hrefs(shell.navbar("en", "/", role="admin"))
     assert calls == [db_url]
 
 
@@ -108,7 +108,7 @@ def test_unreachable_database_hides_the_chats(chat_setting, monkeypatch, tmp_pat
     chat_setting("auto")
     monkeypatch.setattr(features, "_database_has_chats", broken)
     assert features.chats_enabled() is False
-    assert "/chats" not in hrefs(shell.navbar("en", "/"))
+    assert "/chats" not in hrefs(shell.navbar("en", "/", role="admin"))
 
 
 def _chats_page():

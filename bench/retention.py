@@ -274,9 +274,9 @@ def main() -> None:
 
     print()
     print(f"{'approach':62} {'total s':>9} {'locks held s':>13} {'ratio':>7} {'reader p50/p95/max ms':>24}")
-    for name, total, held, rd in rows:
+    for name, took, held, rd in rows:
         ratio = f"{held / naive_s:.3f}" if naive_s and held else ""
-        print(f"{name:62} {'' if total is None else f'{total:9.1f}':>9} {'' if held is None else f'{held:13.3f}':>13} "
+        print(f"{name:62} {'' if took is None else f'{took:9.1f}':>9} {'' if held is None else f'{held:13.3f}':>13} "
               f"{ratio:>7} {rd['p50_ms']:7.1f} /{rd['p95_ms']:7.1f} /{rd['max_ms']:7.1f}")
     print()
     print(f"removed {removed.rows:,} calls, {removed.related_rows}; left before the cut-off: {left} calls, "

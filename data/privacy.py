@@ -150,6 +150,13 @@ def masked(column, scope: Scope, label: str | None = None):
     ).label(name)
 
 
+def searchable(column, scope: Scope):
+    """The expression a "number contains" filter may match for this scope: the masked text
+    for a masking scope, so typing digits cannot probe the hidden ones."""
+    out = visible(column, scope)
+    return out.element if out is not column else column
+
+
 def masked_name(name_column, number_column, scope: Scope, label: str | None = None):
     """A caller-ID name column: masked like its number when it *is* the number."""
     name = label or name_column.name

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from callboard.i18n import N_
 from data import schema as s
-from data.privacy import visible, visible_columns
+from data.privacy import searchable, visible, visible_columns
 from data.scope import Scope, call_clause
 
 MAX_PAGE = 1000  # largest page one request may ask for (the grid asks for 100)
@@ -98,7 +98,8 @@ def filter_clauses(scope: Scope, filt: CallFilter, calls=s.call) -> list:
     number = (filt.number_contains or "").strip()
     if number:
         where.append(
-            sa.or_(c.from_number.contains(number, autoescape=True), c.to_number.contains(number, autoescape=True))
+            sa.or_(searchable(c.from_number, scope).contains(number, autoescape=True),
+                   searchable(c.to_number, scope).contains(number, autoescape=True))
         )
     ext_terms = []
     exts = _clean(filt.extensions)

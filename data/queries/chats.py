@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from callboard.i18n import N_
 from data import schema as s
-from data.privacy import masked_body, visible, visible_columns
+from data.privacy import masked_body, searchable, visible, visible_columns
 from data.queries.calls import MAX_PAGE, InvalidFilter
 from data.scope import Scope, extension_clause
 
@@ -83,7 +83,7 @@ def filter_clauses(scope: Scope, filt: ChatFilter) -> list:
         where.append(c.agent.in_(_clean(filt.agents)))
     number = (filt.number_contains or "").strip()
     if number:
-        where.append(sa.or_(*(col.contains(number, autoescape=True)
+        where.append(sa.or_(*(searchable(col, scope).contains(number, autoescape=True)
                               for col in (c.channel_number, c.external_number, c.sender, c.recipient))))
     return where
 

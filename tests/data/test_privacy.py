@@ -366,3 +366,18 @@ def test_masked_xlsx_and_pdf_hold_no_full_number(engine, tmp_path):
         # The same scanner erasure uses on generated files (zip members, PDF streams and text).
         assert privacy._file_mentions(tmp_path / f"full.{fmt}", pattern)  # it can see the number
         assert not privacy._file_mentions(tmp_path / f"masked.{fmt}", pattern)
+
+
+def test_masked_number_search_cannot_probe_hidden_digits(engine, tmp_path):
+    insert_person(tmp_path)
+    wide = dict(start_utc=D(2026, 3, 1), end_utc=D(2026, 4, 1))
+
+    def uids(scope, text):
+        rows = db.fetch_all(q.list_calls(scope, q.CallFilter(number_contains=text, **wide), ["call_uid"],
+                                         limit=None), engine)
+        return sorted(r.call_uid for r in rows)
+
+    assert uids(Scope.everything(), "7771234") == ["p_in", "p_out"]
+    assert uids(MASKED, "7771234") == []  # the hidden digits cannot be searched for
+    assert uids(MASKED, "777••••56") == ["p_in", "p_out"]  # what the user sees can
+    assert uids(MASKED, "101") == ["c3", "c6", "c_na", "c_vm", "p_fwd"]  # extensions stay searchable

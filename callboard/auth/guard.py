@@ -35,13 +35,13 @@ DISPLAY_COOKIE = "callboard_display"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def _is_https() -> bool:
+def is_https() -> bool:
     from callboard.settings import get_settings
 
     return request.is_secure or get_settings().base_url.lower().startswith("https://")
 
 
-def _request_lang() -> str:
+def request_lang() -> str:
     lang = request.args.get("lang")
     if lang:
         return normalize_lang(lang)
@@ -165,13 +165,13 @@ def guard():
         if is_page and request.method in SAFE_METHODS:
             return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"))
         if g.callboard_display is None:
-            return _deny(401, _request_lang())
+            return _deny(401, request_lang())
     if request.method not in SAFE_METHODS and not _csrf_ok():
-        _ = translator(_request_lang())
+        _ = translator(request_lang())
         return Response(_("The form has expired or did not come from this site (CSRF token missing or wrong). "
                           "Reload the page and try again."), status=403, mimetype="text/plain")
     if not policy.allows(level, role=user.role if user else None, display=g.callboard_display is not None):
-        return _deny(403, _request_lang())
+        return _deny(403, request_lang())
     return None
 
 
@@ -232,7 +232,7 @@ def install(app: dash.Dash) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        secure = _is_https()
+        secure = is_https()
         token = g.get("callboard_set_display_cookie")
         if token:
             response.set_cookie(DISPLAY_COOKIE, token, httponly=True, samesite="Lax", secure=secure, path="/")

@@ -86,35 +86,23 @@ def _record(row, scope) -> UserRecord:
                       created_utc=row.created_utc, scope=scope.get(row.id, {}))
 
 
-def list_users(conn=None) -> list[UserRecord]:
+def list_users() -> list[UserRecord]:
     u = s.app_user
-    with (db.connect() if conn is None else _same(conn)) as c:
+    with db.connect() as c:
         rows = c.execute(sa.select(u).order_by(u.c.username)).all()
         scope = _scope_rows(c, [r.id for r in rows]) if rows else {}
     return [_record(r, scope) for r in rows]
 
 
-def get_user(username_or_id, conn=None) -> UserRecord | None:
+def get_user(username_or_id) -> UserRecord | None:
+    """By id (int) or user name; None when there is no such user."""
     u = s.app_user
     cond = u.c.id == username_or_id if isinstance(username_or_id, int) else u.c.username == username_or_id
-    with (db.connect() if conn is None else _same(conn)) as c:
+    with db.connect() as c:
         row = c.execute(sa.select(u).where(cond)).first()
         if row is None:
             return None
         return _record(row, _scope_rows(c, [row.id]))
-
-
-class _same:
-    """A context manager handing back an existing connection (no commit / close)."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def __enter__(self):
-        return self.conn
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _require(conn, username: str):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, g, redirect, request
 
 from callboard.auth import audit, sessions
+from callboard.auth.guard import is_https, request_lang
 from callboard.auth.login import authenticate
 from callboard.auth.passwords import WeakPassword, verify_password
 from callboard.auth.users import UserError, set_password
@@ -30,18 +31,6 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def _lang() -> str:
-    from callboard.auth.guard import _request_lang
-
-    return _request_lang()
-
-
-def _secure() -> bool:
-    from callboard.auth.guard import _is_https
-
-    return _is_https()
-
-
 def _html(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/html",
                     headers={"Cache-Control": "no-store"})
@@ -50,7 +39,7 @@ def _html(body: str, status: int = 200) -> Response:
 def login() -> Response:
     from dashboards.login import login_page
 
-    lang = _lang()
+    lang = request_lang()
     _ = translator(lang)
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -58,7 +47,7 @@ def login() -> Response:
             return redirect(next_url)
         token = request.cookies.get(sessions.CSRF_COOKIE) or secrets.token_urlsafe(32)
         response = _html(login_page(lang, csrf_token=token, next_url=next_url))
-        response.set_cookie(sessions.CSRF_COOKIE, token, httponly=False, samesite="Strict", secure=_secure(),
+        response.set_cookie(sessions.CSRF_COOKIE, token, httponly=False, samesite="Strict", secure=is_https(),
                             path="/")
         return response
     # POST: the form's token must equal the cookie's (double submit: another site can
@@ -68,7 +57,7 @@ def login() -> Response:
         token = secrets.token_urlsafe(32)
         response = _html(login_page(lang, csrf_token=token, next_url=next_url,
                                     message=_("The form has expired. Please sign in again.")), 403)
-        response.set_cookie(sessions.CSRF_COOKIE, token, httponly=False, samesite="Strict", secure=_secure(),
+        response.set_cookie(sessions.CSRF_COOKIE, token, httponly=False, samesite="Strict", secure=is_https(),
                             path="/")
         return response
     username = request.form.get("username", "")
@@ -90,9 +79,9 @@ def login() -> Response:
     sid = sessions.create(result.user_id, ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
     response = redirect(next_url)
     # A new session id at every sign-in (no session fixation); HttpOnly: scripts never see it.
-    response.set_cookie(sessions.COOKIE, sid, httponly=True, samesite="Lax", secure=_secure(), path="/")
+    response.set_cookie(sessions.COOKIE, sid, httponly=True, samesite="Lax", secure=is_https(), path="/")
     response.set_cookie(sessions.CSRF_COOKIE, sessions.csrf_token_for(sid), httponly=False, samesite="Strict",
-                        secure=_secure(), path="/")
+                        secure=is_https(), path="/")
     return response
 
 
@@ -112,7 +101,7 @@ def logout() -> Response:
 def account_password() -> Response:
     from dashboards.login import password_page
 
-    lang = _lang()
+    lang = request_lang()
     _ = translator(lang)
     user = g.callboard_user
     sid = request.cookies.get(sessions.COOKIE) or ""

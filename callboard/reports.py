@@ -404,9 +404,9 @@ def run_ring_groups(scope, flt, tz, engine, path):
     """Table: per ring group — calls, answered, missed (no member answered), average ring
     and talk time of the answered legs, and the calls each member answered. Chart: the same
     rows (answered / missed per group, answered per member)."""
-    rows = _fetch(q.ring_groups(scope, flt, tz), engine)
+    rows = _fetch(q.ring_groups(scope, flt, tz, path=path), engine)
     per_member: dict[str, dict[str, int]] = {}
-    for rg, ext, n in _fetch(q.ring_group_members_answered(scope, flt, tz), engine):
+    for rg, ext, n in _fetch(q.ring_group_members_answered(scope, flt, tz, path=path), engine):
         per_member.setdefault(rg, {})[ext] = int(n)
     names_stmt, members_stmt = q.ring_group_info()
     names = {n: name for n, name in _fetch(names_stmt, engine)}

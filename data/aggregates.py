@@ -165,6 +165,60 @@ def scope_rows_select(start: datetime, end: datetime) -> sa.Select:
     )
 
 
+RING_GROUP_COLS = ["bucket_utc", "source_id", "direction", "ring_group", "calls", "answered", "legs", "ring_s",
+                   "talk_s"]
+RING_MEMBER_COLS = ["bucket_utc", "source_id", "direction", "ring_group", "extension", "answered"]
+
+
+def _answered_ring_legs(start: datetime, end: datetime):
+    """Answered legs via a ring group of the calls started in [start, end)."""
+    c, leg = s.call, s.call_leg
+    return (sa.select(leg.c.call_id, leg.c.via.label("ring_group"), leg.c.extension, leg.c.ring_s, leg.c.talk_s)
+            .select_from(leg.join(c, c.c.id == leg.c.call_id))
+            .where(c.c.start_utc >= start, c.c.start_utc < end, leg.c.via_type == "ring_group",
+                   leg.c.status == "answered", leg.c.via.is_not(None), leg.c.via != ""))
+
+
+def ring_group_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_ring_group_hour from the facts, per hour of the call's start: the calls that went
+    to each group (call.ring_group, or a leg via it — one per call and group), the calls a
+    member answered, and the answered legs' count, ring and talk seconds."""
+    c, leg = s.call, s.call_leg
+    in_range = sa.and_(c.c.start_utc >= start, c.c.start_utc < end)
+    by_call = sa.select(c.c.id.label("call_id"), c.c.ring_group.label("ring_group")).where(
+        in_range, c.c.ring_group.is_not(None), c.c.ring_group != "")
+    by_leg = (sa.select(leg.c.call_id.label("call_id"), leg.c.via.label("ring_group"))
+              .select_from(leg.join(c, c.c.id == leg.c.call_id))
+              .where(in_range, leg.c.via_type == "ring_group", leg.c.via.is_not(None), leg.c.via != ""))
+    g = sa.union(by_call, by_leg).subquery("rg_calls")
+    a = _answered_ring_legs(start, end).subquery("rg_answered")
+    per_call = (sa.select(a.c.call_id, a.c.ring_group, sa.func.count().label("legs"),
+                          sa.func.sum(a.c.ring_s).label("ring_s"), sa.func.sum(a.c.talk_s).label("talk_s"))
+                .group_by(a.c.call_id, a.c.ring_group).subquery("rg_answered_calls"))
+    bucket = hour_floor(c.c.start_utc)
+    return (sa.select(bucket.label("bucket_utc"), c.c.source_id, c.c.direction, g.c.ring_group,
+                      sa.func.count().label("calls"), sa.func.count(per_call.c.call_id).label("answered"),
+                      sa.func.coalesce(sa.func.sum(per_call.c.legs), 0).label("legs"),
+                      sa.func.coalesce(sa.func.sum(per_call.c.ring_s), 0).label("ring_s"),
+                      sa.func.coalesce(sa.func.sum(per_call.c.talk_s), 0).label("talk_s"))
+            .select_from(g.join(c, c.c.id == g.c.call_id)
+                         .outerjoin(per_call, sa.and_(per_call.c.call_id == g.c.call_id,
+                                                      per_call.c.ring_group == g.c.ring_group)))
+            .group_by(bucket, c.c.source_id, c.c.direction, g.c.ring_group))
+
+
+def ring_member_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_ring_group_member_hour: per hour of the call's start, group and member, the
+    calls the member answered (distinct calls: a call starts in one hour)."""
+    c = s.call
+    a = _answered_ring_legs(start, end).where(s.call_leg.c.extension.is_not(None)).add_columns(
+        c.c.start_utc, c.c.source_id, c.c.direction).subquery("rg_member_legs")
+    bucket = hour_floor(a.c.start_utc)
+    return (sa.select(bucket.label("bucket_utc"), a.c.source_id, a.c.direction, a.c.ring_group, a.c.extension,
+                      sa.func.count(sa.distinct(a.c.call_id)).label("answered"))
+            .group_by(bucket, a.c.source_id, a.c.direction, a.c.ring_group, a.c.extension))
+
+
 _CALL_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "party",
               "calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
 _QUEUE_COLS = ["bucket_utc", "source_id", "queue", "outcome", "calls", "short_abandons",
@@ -191,6 +245,10 @@ def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None
     sc = s.agg_call_scope_hour
     conn.execute(sc.delete().where(sc.c.bucket_utc >= start, sc.c.bucket_utc < end))
     conn.execute(sc.insert().from_select(SCOPE_COLS, scope_rows_select(start, end)))
+    for table, cols, select in ((s.agg_ring_group_hour, RING_GROUP_COLS, ring_group_rows_select),
+                                (s.agg_ring_group_member_hour, RING_MEMBER_COLS, ring_member_rows_select)):
+        conn.execute(table.delete().where(table.c.bucket_utc >= start, table.c.bucket_utc < end))
+        conn.execute(table.insert().from_select(cols, select(start, end)))
     # The day rollup is recomputed for every local day the range touches, whole.
     first_day = utc_to_local(start, tz).date()
     last_day = utc_to_local(end - HOUR, tz).date()
@@ -223,7 +281,7 @@ def rebuild_all(conn: sa.Connection) -> None:
     """Drop and recompute every aggregate (after a bulk load, or a time-zone change)."""
     lo, hi = fact_range(conn)
     for table in (s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_call_day, s.agg_number_hour,
-                  s.agg_call_scope_hour):
+                  s.agg_call_scope_hour, s.agg_ring_group_hour, s.agg_ring_group_member_hour):
         conn.execute(table.delete())
     if lo is None:
         return

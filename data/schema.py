@@ -798,3 +798,32 @@ agg_call_scope_hour = sa.Table(
     sa.Index("ix_agg_call_scope_hour_peer_extension", "peer_extension", "bucket_utc"),
     sa.Index("ix_agg_call_scope_hour_queue", "queue", "bucket_utc"),
 )
+
+# Ring groups per hour of the call's start (the ring-groups report's unit): calls that went
+# to the group (call.ring_group or a leg via it), those a member answered, and the answered
+# legs' count, ring and talk seconds; per member, the calls it answered. A call starts in
+# one hour, so the hours add up exactly.
+agg_ring_group_hour = sa.Table(
+    "agg_ring_group_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("direction", sa.String(10), primary_key=True),
+    sa.Column("ring_group", sa.String(32), primary_key=True),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("answered", sa.Integer, nullable=False),
+    sa.Column("legs", sa.Integer, nullable=False),
+    sa.Column("ring_s", sa.BigInteger, nullable=False),
+    sa.Column("talk_s", sa.BigInteger, nullable=False),
+)
+
+agg_ring_group_member_hour = sa.Table(
+    "agg_ring_group_member_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("direction", sa.String(10), primary_key=True),
+    sa.Column("ring_group", sa.String(32), primary_key=True),
+    sa.Column("extension", sa.String(32), primary_key=True),
+    sa.Column("answered", sa.Integer, nullable=False),
+)

@@ -138,6 +138,8 @@ def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
         return True
     if report == "extension-activity":
         return flt.interval in (60, 1440)
+    if report == "ring-groups":  # the ring-group rollups have no extension / scope columns
+        return scope.all and not flt.has_extension_filter
     return False
 
 
@@ -692,10 +694,19 @@ def _answered_legs(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
             .subquery("rg_answered"))
 
 
-def ring_groups(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+def ring_groups(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
     """Per ring group: calls (started in the range), answered (a member answered a leg of
     that group), ring_s and talk_s summed over the answered legs, answered_legs. Missed =
-    calls - answered (metrics.unanswered)."""
+    calls - answered (metrics.unanswered). Aggregate path: agg_ring_group_hour (the same
+    rows per hour of the call's start, data.aggregates.ring_group_rows_select)."""
+    if _choose(path, uses_aggregates("ring-groups", scope, flt)) == "aggregate":
+        start, end = flt.bounds(tz)
+        r = s.agg_ring_group_hour
+        return (sa.select(r.c.ring_group, sa.func.sum(r.c.calls).label("calls"),
+                          sa.func.sum(r.c.answered).label("answered"), sa.func.sum(r.c.legs).label("legs"),
+                          sa.func.sum(r.c.ring_s).label("ring_s"), sa.func.sum(r.c.talk_s).label("talk_s"))
+                .where(r.c.bucket_utc >= start, r.c.bucket_utc < end, _direction_clause(r.c.direction, flt))
+                .group_by(r.c.ring_group).order_by(r.c.ring_group))
     g = _ring_group_calls(scope, flt, tz)
     a = _answered_legs(scope, flt, tz)
     per_call = (sa.select(a.c.call_id, a.c.ring_group).group_by(a.c.call_id, a.c.ring_group)
@@ -712,11 +723,20 @@ def ring_groups(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
             .order_by(calls.c.ring_group))
 
 
-def ring_group_members_answered(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
-    """Per ring group and answering member: calls answered. Columns: ring_group, extension, answered."""
+def ring_group_members_answered(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *,
+                                path: str | None = None) -> sa.Select:
+    """Per ring group and answering member: calls answered. Columns: ring_group, extension,
+    answered. Aggregate path: agg_ring_group_member_hour."""
+    if _choose(path, uses_aggregates("ring-groups", scope, flt)) == "aggregate":
+        start, end = flt.bounds(tz)
+        m = s.agg_ring_group_member_hour
+        return (sa.select(m.c.ring_group, m.c.extension, sa.func.sum(m.c.answered).label("answered"))
+                .where(m.c.bucket_utc >= start, m.c.bucket_utc < end, _direction_clause(m.c.direction, flt))
+                .group_by(m.c.ring_group, m.c.extension).order_by(m.c.ring_group, m.c.extension))
     a = _answered_legs(scope, flt, tz)
+    # A leg without a ring-group number is no group's answer (as in the rollup).
     return (sa.select(a.c.ring_group, a.c.extension, sa.func.count(sa.distinct(a.c.call_id)).label("answered"))
-            .where(a.c.extension.is_not(None))
+            .where(a.c.extension.is_not(None), a.c.ring_group.is_not(None), a.c.ring_group != "")
             .group_by(a.c.ring_group, a.c.extension).order_by(a.c.ring_group, a.c.extension))
 
 

@@ -226,6 +226,19 @@ def test_ring_groups_missed_only_and_dst(ivr_pbx):
     assert d.df.to_dict("records") == [rg_row("600", "Sales", 1, 1, 2.0, 10.0, {"201": 1, "202": 0})]
 
 
+@pytest.mark.parametrize("first,last,dirs", [(D4, D5, ()), (D4, D4, ()), (date(2026, 10, 25), date(2026, 10, 25), ()),
+                                             (D4, D5, ("inbound",)), (D4, D5, ("outbound", "internal")),
+                                             (date(2026, 1, 1), date(2026, 1, 31), ())])
+def test_ring_group_rollups_equal_the_facts(ivr_pbx, first, last, dirs):
+    """The unrestricted page reads agg_ring_group_hour / _member_hour: the same table."""
+    flt = ReportFilter(first, last, directions=dirs)
+    auto = run_report("ring-groups", ALL, flt, engine=ivr_pbx, tz=TZ)
+    facts = run_report("ring-groups", ALL, flt, engine=ivr_pbx, tz=TZ, path="facts")
+    assert auto.path == "aggregate"
+    assert auto.df.to_dict("records") == facts.df.to_dict("records")
+    assert run_report("ring-groups", Scope.of(extensions=["202"]), flt, engine=ivr_pbx, tz=TZ).path == "facts"
+
+
 def test_ring_groups_restricted_scope(ivr_pbx):
     r = run("ring-groups", ReportFilter(D4, D5), scope=Scope.of(extensions=["202"]), engine=ivr_pbx)
     # Only r3 (extension 202).

@@ -1,6 +1,7 @@
 """Reports: queue service-level goal (queue.sl_goal_pct, for the Erlang C staffing view)
 and the scope rollup agg_call_scope_hour (each call once per hour with its extension, peer
-extension, queue and DID / caller ID — PBX activity and DID/DOD for a restricted scope).
+extension, queue and DID / caller ID — PBX activity and DID/DOD for a restricted scope),
+and the ring-group rollups agg_ring_group_hour / agg_ring_group_member_hour.
 
 The rollup is filled here from what the database already holds, with the statement
 data.aggregates.refresh uses, so an upgraded database answers at once.
@@ -38,17 +39,49 @@ def upgrade() -> None:
     )
     for column in ("extension", "peer_extension", "queue"):
         op.create_index(f"ix_agg_call_scope_hour_{column}", "agg_call_scope_hour", [column, "bucket_utc"])
+    op.create_table(
+        "agg_ring_group_hour",
+        sa.Column("bucket_utc", sa.DateTime(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("direction", sa.String(length=10), nullable=False),
+        sa.Column("ring_group", sa.String(length=32), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("legs", sa.Integer(), nullable=False),
+        sa.Column("ring_s", sa.BigInteger(), nullable=False),
+        sa.Column("talk_s", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket_utc", "source_id", "direction", "ring_group",
+                                name=op.f("pk_agg_ring_group_hour")),
+    )
+    op.create_table(
+        "agg_ring_group_member_hour",
+        sa.Column("bucket_utc", sa.DateTime(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("direction", sa.String(length=10), nullable=False),
+        sa.Column("ring_group", sa.String(length=32), nullable=False),
+        sa.Column("extension", sa.String(length=32), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket_utc", "source_id", "direction", "ring_group", "extension",
+                                name=op.f("pk_agg_ring_group_member_hour")),
+    )
     from data import aggregates
     from data import schema as s
 
     # Everything the facts hold (the same INSERT ... SELECT refresh runs per hour range).
     from datetime import datetime
 
+    lo, hi = datetime(1970, 1, 1), datetime(9999, 1, 1)
     op.get_bind().execute(s.agg_call_scope_hour.insert().from_select(
-        aggregates.SCOPE_COLS, aggregates.scope_rows_select(datetime(1970, 1, 1), datetime(9999, 1, 1))))
+        aggregates.SCOPE_COLS, aggregates.scope_rows_select(lo, hi)))
+    op.get_bind().execute(s.agg_ring_group_hour.insert().from_select(
+        aggregates.RING_GROUP_COLS, aggregates.ring_group_rows_select(lo, hi)))
+    op.get_bind().execute(s.agg_ring_group_member_hour.insert().from_select(
+        aggregates.RING_MEMBER_COLS, aggregates.ring_member_rows_select(lo, hi)))
 
 
 def downgrade() -> None:
+    op.drop_table("agg_ring_group_member_hour")
+    op.drop_table("agg_ring_group_hour")
     op.drop_table("agg_call_scope_hour")
     with op.batch_alter_table("queue") as batch:
         batch.drop_column("sl_goal_pct")

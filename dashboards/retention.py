@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import dash
@@ -165,6 +166,11 @@ def _act(_save, _preview, _run, _cancel, _confirm, amounts, units, lang):
         return html.Div([html.H4(_("Would be removed now")), _report_table(report.as_json(), lang)],
                         id="ret-preview-result"), dash.no_update, False
     if trigger == "ret-run-confirm":
-        retention.run_retention(actor=actor())
-        return dbc.Alert(_("The retention job ran."), color="success", id="ret-ran"), _last_run(lang), False
+        # On a large database a run takes minutes: it goes on in the background (batches
+        # commit one by one, so an interrupted run leaves consistent data) and writes its
+        # summary to the audit log, shown under "Last run".
+        threading.Thread(target=retention.run_retention, kwargs={"actor": actor()}, daemon=True,
+                         name="retention-run-now").start()
+        return (dbc.Alert(_("The retention job started; its summary appears under Last run when it finishes "
+                            "(reload the page)."), color="success", id="ret-ran"), dash.no_update, False)
     raise PreventUpdate

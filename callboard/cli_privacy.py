@@ -41,9 +41,12 @@ def retention_run(
     batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Rows per transaction."),
 ) -> None:
     """Remove everything older than its retention period (what the scheduler runs daily)."""
-    from data.retention import run_retention
+    from data.retention import AlreadyRunning, run_retention
 
-    report = run_retention(now=_parse_now(now), dry_run=dry_run, batch_size=batch_size, actor=ACTOR)
+    try:
+        report = run_retention(now=_parse_now(now), dry_run=dry_run, batch_size=batch_size, actor=ACTOR)
+    except AlreadyRunning as exc:
+        _fail(exc)
     typer.echo(("DRY RUN — nothing removed. " if dry_run else "")
                + f"{report.seconds:.1f} s, {report.batches} transactions (longest {report.longest_batch_s:.2f} s)")
     typer.echo(f"{'kind':<11} {'cut-off (UTC)':<20} {'rows':>10} {'files':>7} {'bytes freed':>13}  related")

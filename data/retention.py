@@ -506,6 +506,32 @@ def _dry_counts(conn, kind: str, cutoff: datetime, result: KindResult) -> None:
 
 # --------------------------------------------------------------------------- the job
 
+LEASE_KEY = "retention.running"  # settings_kv: one run at a time (scheduler, "Run now", CLI)
+LEASE_TTL_S = 6 * 3600  # a lease older than this belonged to a run that died
+
+
+class AlreadyRunning(RuntimeError):
+    msgid = N_("Another retention run is in progress; try again when it has finished.")
+
+
+def _take_lease(engine, now_utc: datetime) -> None:
+    kv = s.settings_kv
+    with db.transaction(engine) as conn:
+        held = conn.execute(sa.select(kv.c.value).where(kv.c.key == LEASE_KEY).with_for_update()).scalar()
+        if held is not None:
+            since = datetime.fromisoformat(held.get("since_utc", "1970-01-01T00:00:00"))
+            if (_now() - since).total_seconds() < LEASE_TTL_S:
+                raise AlreadyRunning(AlreadyRunning.msgid)
+            conn.execute(sa.delete(kv).where(kv.c.key == LEASE_KEY))
+        conn.execute(sa.insert(kv).values(key=LEASE_KEY, value={"since_utc": _now().isoformat(),
+                                                                "now_utc": now_utc.isoformat()}))
+
+
+def _drop_lease(engine) -> None:
+    with db.transaction(engine) as conn:
+        conn.execute(sa.delete(s.settings_kv).where(s.settings_kv.c.key == LEASE_KEY))
+
+
 def run_retention(now: datetime | None = None, dry_run: bool = False, *, engine: Engine | None = None,
                   policy: dict[str, Keep] | None = None, batch_size: int = DEFAULT_BATCH,
                   actor: dict | None = None) -> RetentionReport:
@@ -530,6 +556,24 @@ def run_retention(now: datetime | None = None, dry_run: bool = False, *, engine:
         report.seconds = time.perf_counter() - started
         return report
 
+    # One run at a time: two would walk the same rows (a unique insert decides the race).
+    try:
+        _take_lease(engine, now)
+    except sa.exc.IntegrityError:
+        raise AlreadyRunning(AlreadyRunning.msgid) from None
+    try:
+        _run_kinds(engine, report, batch_size)
+    finally:
+        _drop_lease(engine)
+    report.seconds = time.perf_counter() - started
+    with db.transaction(engine) as conn:
+        _audit(conn, "retention_run", report.as_json(), actor)
+    for failed in report.files_failed:
+        log.warning("retention: could not remove %s (%s); its row is kept", failed["path"], failed["error"])
+    return report
+
+
+def _run_kinds(engine, report: RetentionReport, batch_size: int) -> None:
     batches = _Batches(engine, report)
     rec_root = recordings_root()
     size = max(1, int(batch_size))
@@ -544,9 +588,3 @@ def run_retention(now: datetime | None = None, dry_run: bool = False, *, engine:
         _remove_files(batches, k["files"].cutoff_utc, size, k["files"])
     if k["audit"].cutoff_utc is not None:
         _remove_audit(batches, k["audit"].cutoff_utc, size, k["audit"])
-    report.seconds = time.perf_counter() - started
-    with db.transaction(engine) as conn:
-        _audit(conn, "retention_run", report.as_json(), actor)
-    for failed in report.files_failed:
-        log.warning("retention: could not remove %s (%s); its row is kept", failed["path"], failed["error"])
-    return report

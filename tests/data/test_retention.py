@@ -240,3 +240,20 @@ def test_recordings_period_removes_files_and_rows_but_keeps_calls(engine, tmp_pa
     assert recorded == {"n1"}
     assert report.kinds["recordings"].rows == 6 and report.kinds["recordings"].files == 5  # c_miss had no file
     assert data
+
+
+def test_one_run_at_a_time(engine, tmp_path):
+    build(tmp_path)
+    kv = s.settings_kv
+    with engine.begin() as conn:  # another run holds the lease
+        conn.execute(sa.insert(kv).values(key=retention.LEASE_KEY, value={"since_utc": D.utcnow().isoformat()}))
+    with pytest.raises(retention.AlreadyRunning):
+        retention.run_retention(now=NOW, engine=engine, policy=POLICY)
+    with engine.connect() as conn:
+        assert _count(conn, s.call) == 6 + 5 + 3  # nothing removed
+    with engine.begin() as conn:  # a lease older than its TTL belonged to a run that died
+        conn.execute(sa.update(kv).where(kv.c.key == retention.LEASE_KEY).values(value={"since_utc": "2026-01-01T00:00:00"}))
+    retention.run_retention(now=NOW, engine=engine, policy=POLICY)
+    with engine.connect() as conn:
+        assert _count(conn, s.call) == 2
+        assert conn.execute(sa.select(kv.c.key).where(kv.c.key == retention.LEASE_KEY)).first() is None

@@ -16,19 +16,21 @@ pytestmark = pytest.mark.browser
 HEADING = "#_pages_content h2"
 
 
-def _add_users(conn):
+def _fill(conn):
     from callboard.auth.passwords import hash_password
     from data import schema
 
     conn.execute(sa.insert(schema.app_user), [
         dict(username=name, password_hash=hash_password(password), role=role)
         for name, password, role in (("anna", "anna-password", "admin"), ("victor", "victor-password", "viewer"))])
+    conn.execute(sa.insert(schema.source).values(id=1, name="main"))
+    conn.execute(sa.insert(schema.queue).values(number="600", name="Support"))  # a queue to show on a wall
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("login-browser")
-    with app_on_filled_sqlite(tmp, _add_users) as base:
+    with app_on_filled_sqlite(tmp, _fill) as base:
         yield base, f"sqlite:///{tmp / 'callboard.db'}"
 
 
@@ -95,3 +97,28 @@ def test_a_viewer_sees_no_administration(anonymous_page):
     assert not page.problems, page.problems
     response = page.goto("/admin/users")
     assert response.status == 403
+
+
+def test_admin_creates_and_revokes_a_display_token(anonymous_page, report_browser, server):
+    base, _url = server
+    admin = anonymous_page
+    admin.goto("/login?next=/admin/display-tokens")
+    sign_in(admin, "anna", "anna-password")
+    heading_is(admin, "Display tokens")
+    admin.fill("#dtok-name", "Hall")
+    admin.click("#dtok-queues")
+    admin.keyboard.type("600")
+    admin.keyboard.press("Enter")
+    admin.click("#dtok-create")
+    address = admin.inner_text("#dtok-url")
+    assert address.startswith("http") and "/wallboard?token=" in address
+    # The wall display: another browser, nobody signed in, the address as shown.
+    with browser_page(report_browser, base, timeout_ms=15_000, signed_in=False) as wall:
+        wall.problems = watch_problems(wall)
+        wall.goto("/wallboard?" + address.split("?", 1)[1] + "&refresh=2")
+        wall.wait_for_function(DASH_IDLE_JS, polling=50)
+        assert "/wallboard" in wall.url and not wall.problems, wall.problems
+        admin.locator("#dtok-table button", has_text="Revoke").first.click()
+        admin.wait_for_function("() => document.querySelector('#dtok-result')?.innerText.includes('revoked')")
+        wall.wait_for_url("**/login?next=*", timeout=20_000)  # its next refresh is refused
+    assert not admin.problems, admin.problems

@@ -84,6 +84,9 @@ def view_by_token(token: str) -> Response:
     row, error = _checked(token)
     if error:
         return error
+    if row.schedule_id is None:  # its schedule was deleted (delete sets it NULL): the view ends with it
+        return _page(normalize_lang(request.args.get("lang") or row.language), 410, N_("Link withdrawn"),
+                     N_("The schedule this link came from was deleted, so the link shows nothing any more."))
     if _signed_in():
         return redirect(row.view_path or "/", code=303)
     return _read_only_view(row)

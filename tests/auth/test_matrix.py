@@ -504,3 +504,33 @@ def test_behind_a_proxy_the_client_address_is_throttled_not_the_proxys(monkeypat
     finally:
         monkeypatch.delenv("CALLBOARD_PROXY_HOPS")
         reset_settings_cache()
+
+
+def test_a_view_link_dies_with_its_schedule(world, clients):
+    """An emailed view link works while its schedule exists (read-only page for someone not
+    signed in, the interactive page for a signed-in user) and is refused once the
+    schedule is deleted."""
+    from callboard import schedules
+    from data import db
+    from data import schema as s
+    from scheduler import links
+
+    with db.transaction() as conn:
+        owner = conn.execute(sa.select(s.app_user.c.id).where(s.app_user.c.username == "manager_a")).scalar_one()
+        sid = conn.execute(sa.insert(s.schedule).values(
+            owner_id=owner, name="Team A daily", kind="cdr", filters={}, period="yesterday", frequency="daily",
+            run_time="07:00", recipients="a@example.com", format="csv", created_utc=_now(), updated_utc=_now(),
+        ).returning(s.schedule.c.id)).scalar_one()
+        salt = links.new_salt()
+        conn.execute(sa.insert(s.delivery).values(
+            schedule_id=sid, owner_id=owner, kind="cdr", name="Team A daily", format="csv", status="sent",
+            created_utc=_now(), expires_utc=_now() + timedelta(hours=24), language="en",
+            token_hash=links.token_hash(links.token_for(salt)), token_salt=salt,
+            view_path="/records?preset=custom&from=2026-03-10&to=2026-03-10"))
+    view = "/view/" + links.token_for(salt)
+    assert clients["anonymous"].get(view).status_code == 200  # read-only, the owner's scope
+    assert clients["viewer_a"].get(view).status_code == 303
+    schedules.delete(sid)
+    for who in ("anonymous", "viewer_a", "admin"):
+        resp = clients[who].get(view)
+        assert resp.status_code == 410 and "deleted" in resp.get_data(as_text=True), who

@@ -44,6 +44,7 @@ from data.importers.base import (
     ImportFailed,
     ImportStats,
     RejectWriter,
+    gc_paused,
     location_of,
     open_binary,
     save_state,
@@ -922,6 +923,7 @@ def _sample(fh, n: int = SAMPLE_LINES) -> list[str]:
     return out
 
 
+@gc_paused()
 def import_cdr_file(
     engine: sa.Engine,
     path: str | Path,

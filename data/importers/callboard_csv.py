@@ -39,6 +39,7 @@ from data.importers.base import (
     ImportFailed,
     ImportStats,
     RejectWriter,
+    gc_paused,
     location_of,
     open_binary,
     save_state,
@@ -217,6 +218,7 @@ def write_batch(conn: sa.Connection, source_id: int, rows: list[dict], stats: Im
     aggregates.refresh(conn, min(starts), max(starts) + timedelta(seconds=1))
 
 
+@gc_paused()
 def import_callboard_csv(
     engine: sa.Engine,
     path: str | Path,

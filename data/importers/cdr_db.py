@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from data.importers.asterisk_cdr import KIND, RowParser, _commit, header_layout
-from data.importers.base import ImportFailed, ImportStats, ensure_source, find_source, get_state
+from data.importers.base import ImportFailed, ImportStats, ensure_source, find_source, gc_paused, get_state
 from data.importers.rules import Rules, load_rules
 
 KEY_COLUMNS = ("id", "acctid", "cdr_id")
@@ -35,6 +35,7 @@ def _text(v) -> str:
     return str(v)
 
 
+@gc_paused()
 def import_cdr_db(
     engine: sa.Engine,
     url: str,

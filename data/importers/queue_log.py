@@ -38,6 +38,7 @@ from data.importers.base import (
     RejectWriter,
     ensure_source,
     find_source,
+    gc_paused,
     get_state,
     location_of,
     open_binary,
@@ -469,6 +470,7 @@ def _looks_like_queue_log(lines: list[str]) -> bool:
     return ok > 0
 
 
+@gc_paused()
 def import_queue_log_file(
     engine: sa.Engine,
     path: str | Path,
@@ -571,6 +573,7 @@ def _commit(engine, source_id, events, stats, location, fp, position, lineno, on
 
 # ----------------------------------------------------------------------------- realtime table
 
+@gc_paused()
 def import_queue_log_db(
     engine: sa.Engine,
     url: str,

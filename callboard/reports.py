@@ -684,8 +684,8 @@ def run_queue_agents(scope, flt, tz, engine, path):
     pause time clipped to the range (open sessions / pauses up to now), occupancy
     (metrics.occupancy) and the pause time of each reason. Chart: the same rows."""
     now = _utc_now()
-    calls = {a: (int(n or 0), int(t or 0)) for a, n, t in _fetch(q.agent_calls(scope, flt, tz), engine)}
-    rna = {a: int(n or 0) for a, n in _fetch(q.agent_ring_no_answer(scope, flt, tz), engine)}
+    calls = {a: (int(n or 0), int(t or 0)) for a, n, t in _fetch(q.agent_calls(scope, flt, tz, path=path), engine)}
+    rna = {a: int(n or 0) for a, n in _fetch(q.agent_ring_no_answer(scope, flt, tz, path=path), engine)}
     logged = {a: round(float(sec or 0)) for a, _n, sec in _fetch(q.agent_logged_in(scope, flt, tz, now), engine)}
     pauses: dict[str, dict[str, int]] = {}
     for a, reason, sec in _fetch(q.agent_paused(scope, flt, tz, now), engine):
@@ -727,10 +727,10 @@ def agent_sections(scope, flt, tz, engine, now, names) -> list[Section]:
         more = _names(q.extension_names, [r[0] for r in rows if r[0] not in names], engine)
         data = [[a, names.get(a) or more.get(a, ""), qn or "", local(b), local(e), why or "", round(float(sec or 0))]
                 for a, qn, b, e, why, sec in rows]
-        df = pd.DataFrame(data, columns=keys).astype({"in_range_s": "int64"})
-        for i in (3, 4):  # datetimes stay datetimes, an open end stays None (not NaT)
-            df[keys[i]] = _objects(df.index, [row[i] for row in data])
-        return df
+        # Columns as objects: datetimes stay datetimes, an open end stays None (not NaT), and
+        # pandas does not inspect every zoned datetime (a year's pauses took a second).
+        df = pd.DataFrame({k: pd.Series([row[i] for row in data], dtype="object") for i, k in enumerate(keys)})
+        return df.astype({"in_range_s": "int64"})
 
     who = [Col("agent", N_("Agent"), "text"), Col("name", N_("Name"), "text"), Col("queue", N_("Queue"), "text")]
     sessions = frame(q.agent_sessions_list(scope, flt, tz, now),

@@ -219,6 +219,30 @@ def ring_member_rows_select(start: datetime, end: datetime) -> sa.Select:
             .group_by(bucket, a.c.source_id, a.c.direction, a.c.ring_group, a.c.extension))
 
 
+AGENT_COLS = ["bucket_utc", "source_id", "queue", "agent", "answered", "talk_s", "ring_no_answer"]
+
+
+def agent_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_agent_hour from the facts: answered queue calls and talk per queue and agent by
+    the hour the call entered the queue, ring-no-answer attempts by the attempt's hour."""
+    qc, qa = s.queue_call, s.queue_attempt
+    calls = (sa.select(hour_floor(qc.c.enter_utc).label("bucket_utc"), qc.c.source_id, qc.c.queue, qc.c.agent,
+                       sa.literal(1).label("answered"), qc.c.talk_s.label("talk_s"),
+                       sa.literal(0).label("ring_no_answer"))
+             .where(qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.outcome == "answered",
+                    qc.c.agent.is_not(None), qc.c.agent != ""))
+    # queue_attempt has no source: its queue call's, else the first source (one PBX).
+    source = sa.func.coalesce(sa.select(qc.c.source_id).where(qc.c.id == qa.c.queue_call_id).scalar_subquery(), 1)
+    rna = (sa.select(hour_floor(qa.c.at_utc).label("bucket_utc"), source.label("source_id"), qa.c.queue, qa.c.agent,
+                     sa.literal(0).label("answered"), sa.literal(0).label("talk_s"),
+                     sa.literal(1).label("ring_no_answer"))
+           .where(qa.c.at_utc >= start, qa.c.at_utc < end, qa.c.result == "ring_no_answer", qa.c.agent != ""))
+    u = sa.union_all(calls, rna).subquery("agent_rows")
+    return (sa.select(u.c.bucket_utc, u.c.source_id, u.c.queue, u.c.agent, sa.func.sum(u.c.answered).label("answered"),
+                      sa.func.sum(u.c.talk_s).label("talk_s"), sa.func.sum(u.c.ring_no_answer).label("ring_no_answer"))
+            .group_by(u.c.bucket_utc, u.c.source_id, u.c.queue, u.c.agent))
+
+
 _CALL_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "party",
               "calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
 _QUEUE_COLS = ["bucket_utc", "source_id", "queue", "outcome", "calls", "short_abandons",
@@ -246,7 +270,8 @@ def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None
     conn.execute(sc.delete().where(sc.c.bucket_utc >= start, sc.c.bucket_utc < end))
     conn.execute(sc.insert().from_select(SCOPE_COLS, scope_rows_select(start, end)))
     for table, cols, select in ((s.agg_ring_group_hour, RING_GROUP_COLS, ring_group_rows_select),
-                                (s.agg_ring_group_member_hour, RING_MEMBER_COLS, ring_member_rows_select)):
+                                (s.agg_ring_group_member_hour, RING_MEMBER_COLS, ring_member_rows_select),
+                                (s.agg_agent_hour, AGENT_COLS, agent_rows_select)):
         conn.execute(table.delete().where(table.c.bucket_utc >= start, table.c.bucket_utc < end))
         conn.execute(table.insert().from_select(cols, select(start, end)))
     # The day rollup is recomputed for every local day the range touches, whole.
@@ -281,7 +306,8 @@ def rebuild_all(conn: sa.Connection) -> None:
     """Drop and recompute every aggregate (after a bulk load, or a time-zone change)."""
     lo, hi = fact_range(conn)
     for table in (s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_call_day, s.agg_number_hour,
-                  s.agg_call_scope_hour, s.agg_ring_group_hour, s.agg_ring_group_member_hour):
+                  s.agg_call_scope_hour, s.agg_ring_group_hour, s.agg_ring_group_member_hour,
+                  s.agg_agent_hour):
         conn.execute(table.delete())
     if lo is None:
         return

@@ -827,3 +827,17 @@ agg_ring_group_member_hour = sa.Table(
     sa.Column("extension", sa.String(32), primary_key=True),
     sa.Column("answered", sa.Integer, nullable=False),
 )
+
+# Queue agents per hour: answered queue calls and their talk (by the hour the call entered
+# the queue) and ring-no-answer attempts (by the attempt's hour), per queue and agent.
+agg_agent_hour = sa.Table(
+    "agg_agent_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("queue", sa.String(32), primary_key=True),
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("answered", sa.Integer, nullable=False),
+    sa.Column("talk_s", sa.BigInteger, nullable=False),
+    sa.Column("ring_no_answer", sa.Integer, nullable=False),
+)

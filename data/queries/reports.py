@@ -140,6 +140,8 @@ def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
         return flt.interval in (60, 1440)
     if report == "ring-groups":  # the ring-group rollups have no extension / scope columns
         return scope.all and not flt.has_extension_filter
+    if report == "queue-agents":  # agg_agent_hour has the agent and the queue: every filter applies
+        return True
     return False
 
 
@@ -933,9 +935,23 @@ def _agent_queue_where(scope: Scope, flt: ReportFilter, col):
     return sa.and_(*clauses)
 
 
-def agent_calls(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
+def _agent_rollup(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *measures: str) -> sa.Select:
+    """Per agent: sums of agg_agent_hour measures over the range, agents whose first measure
+    is not 0 (as the facts path lists only agents with such rows)."""
+    start, end = flt.bounds(tz)
+    a = s.agg_agent_hour
+    sums = [sa.func.sum(a.c[m]).label(m) for m in measures]
+    return (sa.select(a.c.agent, *sums)
+            .where(a.c.bucket_utc >= start, a.c.bucket_utc < end, _agent_where(scope, flt, a.c.agent),
+                   a.c.queue.in_(flt.queues) if flt.queues else sa.true())
+            .group_by(a.c.agent).having(sums[0] > 0))
+
+
+def agent_calls(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
     """Per agent: queue calls answered (entered in the range) and their talk time. Columns:
-    agent, answered, talk_s."""
+    agent, answered, talk_s. Aggregate path: agg_agent_hour."""
+    if _choose(path, uses_aggregates("queue-agents", scope, flt)) == "aggregate":
+        return _agent_rollup(scope, flt, tz, "answered", "talk_s")
     start, end = flt.bounds(tz)
     qc = s.queue_call
     return (sa.select(qc.c.agent, sa.func.count().label("answered"), sa.func.sum(qc.c.talk_s).label("talk_s"))
@@ -944,8 +960,11 @@ def agent_calls(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
             .group_by(qc.c.agent))
 
 
-def agent_ring_no_answer(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
-    """Per agent: queue attempts in the range the agent let ring out. Columns: agent, rna."""
+def agent_ring_no_answer(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per agent: queue attempts in the range the agent let ring out. Columns: agent, rna.
+    Aggregate path: agg_agent_hour."""
+    if _choose(path, uses_aggregates("queue-agents", scope, flt)) == "aggregate":
+        return _agent_rollup(scope, flt, tz, "ring_no_answer")
     start, end = flt.bounds(tz)
     qa = s.queue_attempt
     return (sa.select(qa.c.agent, sa.func.count().label("rna"))

@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 
 from callboard.cli import app
 from callboard.reports import call_rows, display_value, run_report, to_csv
+from data import aggregates
 from data import schema as s
 from data.queries.reports import ReportFilter
 from data.scope import Scope
@@ -114,6 +115,7 @@ def fill(conn) -> None:
     conn.execute(sa.insert(s.agent_session), SESSIONS)
     conn.execute(sa.insert(s.agent_pause), PAUSES)
     conn.execute(sa.insert(s.callback), CALLBACKS)
+    aggregates.refresh(conn, datetime(2026, 5, 1), datetime(2026, 5, 8))  # agg_agent_hour, time_hour
 
 
 @pytest.fixture
@@ -182,6 +184,17 @@ def test_queue_agents_previous_day_gets_the_part_before_midnight(pbx):
     got = rows(r)
     assert list(got) == ["301"]
     assert (got["301"]["logged_in_s"], got["301"]["answered"], got["301"]["occupancy"]) == (7200, 0, 0.0)
+
+
+@pytest.mark.parametrize("first,last,kw", [(D4, D4, {}), (date(2026, 5, 3), D5, {}), (D4, D4, {"queues": ["500"]}),
+                                           (D4, D4, {"extensions": ["302", "303"]}), (D4, D4, {"queues": ["999"]})])
+def test_queue_agents_rollup_equals_the_facts(pbx, first, last, kw):
+    flt = ReportFilter(first, last, **kw)
+    for scope in (ALL, Scope.of(extensions=("301", "303"))):
+        auto = run_report("queue-agents", scope, flt, engine=pbx, tz=TZ)
+        facts = run_report("queue-agents", scope, flt, engine=pbx, tz=TZ, path="facts")
+        assert auto.path == "aggregate"
+        assert auto.df.to_dict("records") == facts.df.to_dict("records")
 
 
 def test_queue_agents_scope_and_empty(pbx):

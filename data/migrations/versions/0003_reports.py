@@ -1,7 +1,8 @@
 """Reports: queue service-level goal (queue.sl_goal_pct, for the Erlang C staffing view)
 and the scope rollup agg_call_scope_hour (each call once per hour with its extension, peer
 extension, queue and DID / caller ID — PBX activity and DID/DOD for a restricted scope),
-and the ring-group rollups agg_ring_group_hour / agg_ring_group_member_hour.
+the ring-group rollups agg_ring_group_hour / agg_ring_group_member_hour and the queue-agent
+rollup agg_agent_hour.
 
 The rollup is filled here from what the database already holds, with the statement
 data.aggregates.refresh uses, so an upgraded database answers at once.
@@ -64,6 +65,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("bucket_utc", "source_id", "direction", "ring_group", "extension",
                                 name=op.f("pk_agg_ring_group_member_hour")),
     )
+    op.create_table(
+        "agg_agent_hour",
+        sa.Column("bucket_utc", sa.DateTime(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("queue", sa.String(length=32), nullable=False),
+        sa.Column("agent", sa.String(length=64), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("talk_s", sa.BigInteger(), nullable=False),
+        sa.Column("ring_no_answer", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket_utc", "source_id", "queue", "agent", name=op.f("pk_agg_agent_hour")),
+    )
     from data import aggregates
     from data import schema as s
 
@@ -77,9 +89,12 @@ def upgrade() -> None:
         aggregates.RING_GROUP_COLS, aggregates.ring_group_rows_select(lo, hi)))
     op.get_bind().execute(s.agg_ring_group_member_hour.insert().from_select(
         aggregates.RING_MEMBER_COLS, aggregates.ring_member_rows_select(lo, hi)))
+    op.get_bind().execute(s.agg_agent_hour.insert().from_select(
+        aggregates.AGENT_COLS, aggregates.agent_rows_select(lo, hi)))
 
 
 def downgrade() -> None:
+    op.drop_table("agg_agent_hour")
     op.drop_table("agg_ring_group_member_hour")
     op.drop_table("agg_ring_group_hour")
     op.drop_table("agg_call_scope_hour")

@@ -54,6 +54,9 @@ def _ip_failed(conn, ip: str | None, now: datetime) -> None:
         return
     t = s.login_throttle
     key = f"ip:{ip}"
+    # Housekeeping: addresses whose window and lock are long over are forgotten.
+    conn.execute(sa.delete(t).where(t.c.window_start_utc < now - timedelta(days=1),
+                                    sa.or_(t.c.locked_until_utc.is_(None), t.c.locked_until_utc < now)))
     row = conn.execute(sa.select(t).where(t.c.key == key)).first()
     if row is None:
         try:

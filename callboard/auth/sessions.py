@@ -59,9 +59,11 @@ def create(user_id: int, *, ip: str | None = None, user_agent: str | None = None
             expires_utc=now + timedelta(hours=get_settings().session_max_hours),
             ip=ip, user_agent=(user_agent or "")[:255] or None,
         ))
-        # Housekeeping: drop this user's sessions that have run out.
-        conn.execute(sa.delete(s.user_session).where(s.user_session.c.user_id == user_id,
-                                                     s.user_session.c.expires_utc < now))
+        # Housekeeping at every sign-in: drop everybody's sessions that have run out (past
+        # their end, or idle too long), so the table holds live sessions only.
+        idle = timedelta(minutes=get_settings().session_idle_minutes)
+        conn.execute(sa.delete(s.user_session).where(sa.or_(s.user_session.c.expires_utc < now,
+                                                            s.user_session.c.last_seen_utc < now - idle)))
     return session_id
 
 

@@ -122,6 +122,12 @@ def test_one_address_guessing_many_names_is_throttled(db_url):
         assert login.authenticate(f"ghost{i}", "x", ip="203.0.113.9").reason == "bad_credentials"
     assert login.authenticate("anna", "anna-password", ip="203.0.113.9").reason == "ip_locked"
     assert login.authenticate("anna", "anna-password", ip="198.51.100.1").ok  # other addresses are fine
+    # A day later the address is forgotten at the next failure anywhere.
+    with db.transaction() as conn:
+        conn.execute(sa.update(s.login_throttle).values(window_start_utc=_now() - timedelta(days=2),
+                                                        locked_until_utc=_now() - timedelta(days=1)))
+    login.authenticate("anna", "wrong", ip="198.51.100.1")
+    assert [r.key for r in db.fetch_all(sa.select(s.login_throttle))] == ["ip:198.51.100.1"]
 
 
 def test_sessions_forged_expired_idle_and_disabled_are_refused(db_url):
@@ -145,6 +151,14 @@ def test_sessions_forged_expired_idle_and_disabled_are_refused(db_url):
     assert sessions.load(sid2) is not None
     users.set_disabled("anna")
     assert sessions.load(sid2) is None
+    # A sign-in sweeps out everybody's dead sessions.
+    other = users.add_user("bob", "bob-password", "viewer")
+    stale = sessions.create(other)
+    with db.transaction() as conn:
+        conn.execute(sa.update(s.user_session).where(s.user_session.c.id_hash == sessions.hash_id(stale))
+                     .values(last_seen_utc=_now() - timedelta(days=2)))
+    sessions.create(other)
+    assert len(db.fetch_all(sa.select(s.user_session))) == 1
     # CSRF tokens are bound to the session.
     assert sessions.csrf_token_for("a") != sessions.csrf_token_for("b")
 

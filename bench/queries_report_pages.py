@@ -59,8 +59,8 @@ _pages("queue-performance", "queue-performance-hourly", facts=True, by="hour_of_
 _pages("queue-performance", "staffing", facts=True, by="staffing")
 _pages("queue-wait-talk", "queue-wait-talk", facts=True, by="day")
 _pages("ivr", "ivr", facts=False, by="day")
-_pages("ring-groups", "ring-groups", facts=False)
-_pages("queue-agents", "queue-agents", facts=False)
+_pages("ring-groups", "ring-groups", facts=True)
+_pages("queue-agents", "queue-agents", facts=True)
 # Restricted scopes (an extension group; one queue).
 _pages("extension-statistics", "scoped.extension-statistics", facts=True, scope=GROUP_SCOPE)
 _pages("pbx-activity", "scoped.pbx-activity", facts=True, scope=GROUP_SCOPE, by="hour_of_day")

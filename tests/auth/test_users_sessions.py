@@ -181,3 +181,30 @@ def test_display_tokens_grant_their_queues_until_revoked(db_url):
 def test_nobody_signed_in_sees_nothing():
     assert access.current_user() is None
     assert access.current_scope().is_empty  # outside a request: no implicit administrator
+
+
+def test_a_managers_recordings_and_chats_are_their_teams(db_url, tmp_path):
+    """tests/recordings_data.py: the recordings page lists answered calls not ended in an IVR
+    or voicemail — c1 (101), c_out (102), c_miss (103). Team A (Sales: 101, 102) gets c1 and
+    c_out, a viewer of 103 only c_miss; chats: S1 (agent 101) and S2 (agent 102) are team A's."""
+    from data.queries.chats import ChatFilter, list_sessions
+    from data.queries.recordings import list_recordings
+    from tests.recordings_data import insert_recordings
+
+    ids = insert_recordings(tmp_path / "rec")
+    uid = users.add_user("anna", "anna-password", "manager")
+    users.set_scope("anna", groups=["Sales"])
+    victor = users.add_user("victor", "victor-password", "viewer")
+    users.set_scope("victor", extensions=["103"])
+    everything = CallFilter(start_utc=DAY_START, end_utc=DAY_END + timedelta(days=1))
+
+    def recordings(user_id):
+        rows = db.fetch_all(list_recordings(access.scope_for_user(user_id), everything, limit=None))
+        assert {r.id for r in rows} <= set(ids["recs"].values())
+        return sorted(r.call_uid for r in rows)
+
+    assert recordings(uid) == ["c1", "c_out"]
+    assert recordings(victor) == ["c_miss"]
+    chats = db.fetch_all(list_sessions(access.scope_for_user(uid), ChatFilter(), limit=None))
+    assert sorted(r.session_uid for r in chats) == ["S1", "S2"]
+    assert db.fetch_all(list_sessions(access.scope_for_user(victor), ChatFilter(), limit=None)) == []

@@ -23,6 +23,40 @@ PATH = "/admin/audit"
 dash.register_page(__name__, path=PATH)
 LIMIT = 500
 
+# What each action code means, for people; an unknown code is shown as it is stored.
+ACTION_LABELS = {
+    "login": N_("Signed in"),
+    "login_failed": N_("Sign-in refused"),
+    "logout": N_("Signed out"),
+    "password_change": N_("Password changed"),
+    "password_change_failed": N_("Password change refused"),
+    "password_reset": N_("Password reset by an administrator"),
+    "user_add": N_("User added"),
+    "user_change": N_("User changed"),
+    "display_token_add": N_("Display token created"),
+    "display_token_revoke": N_("Display token revoked"),
+    "export_records": N_("Call records downloaded (CSV)"),
+    "export_chats": N_("Chat sessions downloaded (CSV)"),
+    "play_recording": N_("Recording played"),
+    "download_recording": N_("Recording downloaded"),
+    "delete_recording": N_("Recording deleted"),
+    "delete_call": N_("Call deleted"),
+    "schedule_create": N_("Schedule created"),
+    "schedule_edit": N_("Schedule changed"),
+    "schedule_pause": N_("Schedule paused"),
+    "schedule_resume": N_("Schedule resumed"),
+    "schedule_delete": N_("Schedule deleted"),
+    "email_template_edit": N_("Email template changed"),
+    "privacy_erase": N_("Phone number erased"),
+    "privacy_masking": N_("Number masking changed"),
+    "retention_policy": N_("Retention periods changed"),
+    "retention_run": N_("Retention run"),
+}
+
+
+def action_label(action: str, _) -> str:
+    return _(ACTION_LABELS[action]) if action in ACTION_LABELS else action
+
 
 def _table(rows, lang: str):
     _ = translator(lang)
@@ -32,7 +66,8 @@ def _table(rows, lang: str):
                                html.Th(_("Action")), html.Th(_("Object")), html.Th(_("Details")),
                                html.Th(_("Address"))]))
     body = html.Tbody([
-        html.Tr([html.Td(fmt_local_datetime(r.at_utc, lang)), html.Td(r.username or "—"), html.Td(r.action),
+        html.Tr([html.Td(fmt_local_datetime(r.at_utc, lang)), html.Td(r.username or "—"),
+                 html.Td(action_label(r.action, _), title=r.action),
                  html.Td(":".join(x for x in (r.object_type, r.object_id) if x) or "—"),
                  html.Td(html.Code(json.dumps(r.details, ensure_ascii=False)) if r.details else "—"),
                  html.Td(r.ip or "—")])
@@ -50,7 +85,8 @@ def layout(lang: str = "en", **_query):
         html.P(_("Sign-ins, deletions, downloads, schedule and user changes; the newest {n} matching entries.",
                  n=LIMIT), className="text-muted"),
         dbc.Row([
-            dbc.Col(dcc.Dropdown(id="audit-action", options=audit.actions(), placeholder=_("Action")), md=3),
+            dbc.Col(dcc.Dropdown(id="audit-action", placeholder=_("Action"),
+                                 options=[{"label": action_label(a, _), "value": a} for a in audit.actions()]), md=3),
             dbc.Col(dbc.Input(id="audit-user", placeholder=_("User name"), debounce=True), md=3),
             dbc.Col(dcc.DatePickerRange(id="audit-dates", display_format="YYYY-MM-DD",
                                         start_date_placeholder_text=_("From"), end_date_placeholder_text=_("To"),

@@ -122,3 +122,34 @@ def test_admin_creates_and_revokes_a_display_token(anonymous_page, report_browse
         admin.wait_for_function("() => document.querySelector('#dtok-result')?.innerText.includes('revoked')")
         wall.wait_for_url("**/login?next=*", timeout=20_000)  # its next refresh is refused
     assert not admin.problems, admin.problems
+
+
+def test_admin_adds_a_user_gives_a_scope_and_finds_it_in_the_audit_log(anonymous_page):
+    page = anonymous_page
+    page.goto("/login?next=/admin/users")
+    sign_in(page, "anna", "anna-password")
+    heading_is(page, "Users")
+    page.fill("#admin-new-name", "mia")
+    page.fill("#admin-new-password", "short")
+    page.select_option("#admin-new-role", "manager")
+    page.click("#admin-add")
+    page.wait_for_function("() => document.querySelector('#admin-users-result')?.innerText.includes('8 characters')")
+    page.fill("#admin-new-password", "mia-password")
+    page.click("#admin-add")
+    page.wait_for_function("() => document.querySelector('#admin-users-result')?.innerText === 'The user mia was added.'")
+    page.click("#admin-user")
+    page.keyboard.type("mia")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#admin-role')?.value === 'manager'")
+    page.click("#admin-queues")
+    page.keyboard.type("600")
+    page.keyboard.press("Enter")
+    page.click("#admin-save")
+    page.wait_for_function("() => document.querySelector('#admin-users-table')?.innerText.includes('queues: 600')")
+    row = page.locator("#admin-users-table tr", has_text="mia").inner_text()
+    assert "Manager" in row and "queues: 600" in row and "active" in row
+    page.goto("/admin/audit")
+    page.wait_for_selector("#audit-table")
+    log = page.inner_text("#audit-table")
+    assert "User added" in log and "user:mia" in log and "User changed" in log
+    assert not page.problems, page.problems

@@ -873,7 +873,7 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
 
     # The queue_log's outcome (agent, abandoned / gave up, transfer) over what the legs say.
     if has_queue_calls:
-        queue_link.apply(conn, new_ids + [u[0] for u in updates])
+        stats.cdr_calls_updated += queue_link.apply(conn, new_ids + [u[0] for u in updates])[2]
 
     if lo is not None:
         aggregates.refresh(conn, lo, hi + timedelta(seconds=1))

@@ -37,6 +37,7 @@ class ImportStats:
     pauses: int = 0  # queue_log: agent pauses opened
     orphans: int = 0  # queue_log: call events whose ENTERQUEUE was never seen
     skipped: int = 0  # queue_log: housekeeping / informational lines
+    cdr_calls_updated: int = 0  # calls whose status / queue / agent / transfer the queue_log changed
     noun: str = "calls"
     resumed_at: int = 0  # byte offset the import started from
     restarted: bool = False  # the file was rotated / replaced: read again from the start
@@ -56,6 +57,8 @@ class ImportStats:
         for name in ("sessions", "pauses", "orphans", "skipped"):
             if getattr(self, name):
                 parts.append(f"{name} {getattr(self, name)}")
+        if self.cdr_calls_updated:
+            parts.append(f"calls updated from the queue_log {self.cdr_calls_updated}")
         text = ", ".join(parts)
         if self.resumed_at:
             text += f" (continued at byte {self.resumed_at})"

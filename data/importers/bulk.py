@@ -13,7 +13,9 @@ hour) and ``ix_call_leg_call_id`` (merging new legs into stored calls). Every ba
 commits atomically; readers meanwhile get correct but slower answers.
 
 If the process dies in between, the next import on that database (any size) and
-`restore()` put back whatever is missing, comparing with the metadata in data.schema.
+`restore()` put back whatever is missing, comparing with the metadata in data.schema. (So
+a second import started during a bulk load rebuilds the indexes early: the bulk load goes
+on correctly, only slower.)
 """
 
 from __future__ import annotations

@@ -67,11 +67,11 @@ def overlay(call: dict, queue_calls: list) -> dict:
     return new
 
 
-def apply(conn: sa.Connection, call_ids: list[int]) -> tuple[datetime | None, datetime | None]:
+def apply(conn: sa.Connection, call_ids: list[int]) -> tuple[datetime | None, datetime | None, int]:
     """Write the queue_log's view onto these calls; (first, last) start of the calls changed,
-    for the caller's aggregate refresh."""
+    for the caller's aggregate refresh, and how many changed."""
     if not call_ids:
-        return None, None
+        return None, None, 0
     pg = conn.dialect.name == "postgresql"
     qc, c = s.queue_call, s.call
     step = 20_000 if pg else 500
@@ -83,7 +83,7 @@ def apply(conn: sa.Connection, call_ids: list[int]) -> tuple[datetime | None, da
                               .where(_in(qc.c.call_id, part, pg)).order_by(qc.c.call_id, qc.c.enter_utc, qc.c.id)):
             by_call.setdefault(r.call_id, []).append(r)
     if not by_call:
-        return None, None
+        return None, None, 0
     ids = sorted(by_call)
     updates: list[dict] = []
     lo = hi = None
@@ -100,4 +100,4 @@ def apply(conn: sa.Connection, call_ids: list[int]) -> tuple[datetime | None, da
     if updates:
         conn.execute(c.update().where(c.c.id == sa.bindparam("_id"))
                      .values({k: sa.bindparam("_" + k) for k in _CALL_FIELDS}), updates)
-    return lo, hi
+    return lo, hi, len(updates)

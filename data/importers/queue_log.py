@@ -326,7 +326,8 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
     linked = sorted({d["call_id"] for d in new_qcs if d["call_id"] is not None}
                     | {d["call_id"] for d in dirty.values() if d["call_id"] is not None}
                     | {d["call_id"] for d in closed if d["call_id"] is not None})
-    first, last = queue_link.apply(conn, linked)
+    first, last, changed = queue_link.apply(conn, linked)
+    stats.cdr_calls_updated += changed
     enters = [d["enter_utc"] for d in new_qcs] + [d["enter_utc"] for d in dirty.values()]
     enters += [t for t in (first, last) if t is not None] + [d["enter_utc"] for d in closed]
     if enters:

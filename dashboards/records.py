@@ -114,6 +114,7 @@ def _row(r, lang: str) -> dict:
         "outbound_cid": m["outbound_cid"] or "",
         "caller_ip": m["caller_ip"] or "",
         "pin": m["pin"] or "",
+        "transferred_to": m["transferred_to"] or "",
         "recorded": bool(m["has_recording"]),
     }
 
@@ -416,6 +417,7 @@ def _legs_table(call_id: int, lang: str):
             _(DIRECTION_LABELS.get(c["direction"], c["direction"])), " · ",
             _("Call ID"), f": {c['call_uid']}",
             *([" · ", _("Answered by"), f": {c['answered_by']}"] if c["answered_by"] else []),
+            *([" · ", _("Transferred to"), f": {c['transferred_to']}"] if c["transferred_to"] else []),
         ],
         className="mb-2",
     )

@@ -50,6 +50,19 @@ CALLS = [
 # The UTC day 2026-03-10: c1..c4.
 DAY_START, DAY_END = D(2026, 3, 10), D(2026, 3, 11)
 
+# Transferred calls, inserted only where asked (``insert_calls(TRANSFERS)``), on the UTC day
+# 2026-03-12 (outside the others): c7 inbound, answered by 101 and handed on to an outside
+# number; c8 internal 102 -> 101, handed on to extension 103.
+TRANSFERS = [
+    dict(call_uid="c7", start_utc=D(2026, 3, 12, 9, 0), end_utc=D(2026, 3, 12, 9, 3), answer_utc=D(2026, 3, 12, 9, 0, 5),
+         direction="inbound", status="answered", from_number="+420601111111", to_number="100", extension="101",
+         duration_s=180, ring_s=5, talk_s=175, transferred_to="+420731555666"),
+    dict(call_uid="c8", start_utc=D(2026, 3, 12, 10, 0), end_utc=D(2026, 3, 12, 10, 1), answer_utc=D(2026, 3, 12, 10, 0, 4),
+         direction="internal", status="answered", from_number="102", to_number="101", extension="102",
+         peer_extension="101", duration_s=60, ring_s=4, talk_s=56, transferred_to="103"),
+]
+TRANSFERS_DAY = (D(2026, 3, 12), D(2026, 3, 13))
+
 
 def insert_calls(extra: list[dict] | None = None) -> dict[str, int]:
     """Insert the calls (and c1's legs, the Sales group); returns call_uid -> id."""

@@ -35,11 +35,11 @@ def server(tmp_path_factory):
     with app_settings(CALLBOARD_DATABASE_URL=url):
         from data import db
         from data.migrate import upgrade
-        from tests.calls_data import insert_calls
+        from tests.calls_data import TRANSFERS, insert_calls
 
         try:
             upgrade(url)
-            insert_calls()
+            insert_calls(TRANSFERS)  # c7 / c8 on 12 March: transferred calls
         finally:
             db.dispose_engines()
     env = dict(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(tmp / "recordings"),
@@ -178,6 +178,22 @@ def test_records_page_end_to_end(page, server):
     assert len(legs) == 2
     assert "102" in legs[0] and "No answer" in legs[0] and "Queue 600" in legs[0]
     assert "101" in legs[1] and "Answered" in legs[1]
+    wait_idle(page)
+    assert page.problems == []
+
+
+def test_transferred_to_column_and_legs_summary(page):
+    page.goto("/records?preset=custom&from=2026-03-12&to=2026-03-12", wait_until="domcontentloaded")
+    page.wait_for_selector("#rec-grid .ag-row")
+    wait_idle(page)
+    assert page.locator('#rec-grid .ag-header-cell[col-id="transferred_to"]').count() == 0
+    page.check('#rec-columns input[value="transferred_to"]')
+    page.wait_for_selector('#rec-grid .ag-header-cell[col-id="transferred_to"] >> text=Transferred to')
+    wait_column(page, "transferred_to", ["103", "+420731555666"])  # c8 (11:00), c7 (10:00)
+    wait_idle(page)
+    assert "cols=transferred_to" in page.get_attribute("#rec-download", "href")
+    page.click('#rec-grid .ag-row .ag-cell[col-id="transferred_to"] >> text=+420731555666')
+    page.wait_for_selector("#rec-legs-modal >> text=Transferred to: +420731555666")
     wait_idle(page)
     assert page.problems == []
 

@@ -118,7 +118,7 @@ class BadRow(ValueError):
 _INT_FIELDS = ("duration_s", "ring_s", "talk_s")
 _TEXT_LIMITS = {"from_number": 64, "from_name": 200, "to_number": 64, "to_name": 200, "call_uid": 80,
                 "hangup_cause": 64, "src_trunk": 100, "dst_trunk": 100, "did": 32, "outbound_cid": 32,
-                "caller_ip": 45, "pin": 32}
+                "caller_ip": 45, "pin": 32, "transferred_to": 64}
 
 
 def parse_row(cells: list[str], layout: _Layout, labels: dict, rules: Rules, offsets: dict) -> dict:
@@ -187,7 +187,8 @@ def parse_row(cells: list[str], layout: _Layout, labels: dict, rules: Rules, off
         to_number=to_number, to_name=text["to_name"], direction=direction, status=status, duration_s=duration,
         ring_s=ring, talk_s=talk, hangup_by=out["hangup_by"], hangup_cause=text["hangup_cause"],
         src_trunk=text["src_trunk"], dst_trunk=text["dst_trunk"], did=text["did"],
-        outbound_cid=text["outbound_cid"], caller_ip=text["caller_ip"], pin=text["pin"], extension=extension,
+        outbound_cid=text["outbound_cid"], caller_ip=text["caller_ip"], pin=text["pin"],
+        transferred_to=text["transferred_to"], extension=extension,
         peer_extension=peer, answered_by=(peer or extension) if answered and direction != "outbound" else None,
         destination_type="external" if direction == "outbound" else ("extension" if (peer or extension) else None),
         destination=to_number if direction == "outbound" else (peer or extension),

@@ -176,6 +176,9 @@ COLUMN_LIST: tuple[CallColumn, ...] = (
     _col("outbound_cid", N_("Outbound caller ID"), Field("outbound_cid", N_("Outbound caller ID")), nullable=True),
     _col("caller_ip", N_("Caller IP address"), Field("caller_ip", N_("Caller IP address")), nullable=True),
     _col("pin", N_("PIN code"), Field("pin", N_("PIN code")), nullable=True),
+    # Filled by the importers (migration 0008): the extension or outside number the call was
+    # handed on to; an outside number is masked like From / To (data.privacy).
+    _col("transferred_to", N_("Transferred to"), Field("transferred_to", N_("Transferred to")), nullable=True),
 )
 COLUMNS: dict[str, CallColumn] = {c.key: c for c in COLUMN_LIST}
 MAIN_COLUMNS: tuple[str, ...] = tuple(c.key for c in COLUMN_LIST if c.main)

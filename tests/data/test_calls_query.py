@@ -20,7 +20,7 @@ from data.queries.calls import (
     list_calls,
 )
 from data.scope import Scope
-from tests.calls_data import DAY_END, DAY_START, insert_calls
+from tests.calls_data import DAY_END, DAY_START, TRANSFERS, TRANSFERS_DAY, insert_calls
 
 ALL = Scope.everything()
 DAY = CallFilter(start_utc=DAY_START, end_utc=DAY_END)
@@ -208,7 +208,7 @@ def test_columns_select_only_their_fields(ids):
                          "duration_s", "ring_s", "talk_s", "status"}
     assert set(MAIN_COLUMNS) | set(SECONDARY_COLUMNS) == set(ALL_COLUMNS)
     assert set(SECONDARY_COLUMNS) == {"call_uid", "hangup", "src_trunk", "dst_trunk", "direction", "did",
-                                      "outbound_cid", "caller_ip", "pin"}
+                                      "outbound_cid", "caller_ip", "pin", "transferred_to"}
 
 
 def test_all_columns_return_the_stored_values(ids):
@@ -251,3 +251,23 @@ def test_unknown_extensions(ids):
     assert [r[0] for r in db.fetch_all(unknown_extensions(ALL, ["103"]))] == []  # a peer counts
     # Out of scope is unknown too: the scope must not reveal other extensions' calls.
     assert [r[0] for r in db.fetch_all(unknown_extensions(Scope.of(extensions=["102"]), ["101", "102"]))] == ["101"]
+
+
+def test_transferred_to_is_listed_sorted_and_masked_when_external(db_url):
+    ids = insert_calls(TRANSFERS)
+    cols = ["start", "call_uid", "transferred_to"]
+
+    def targets(scope=ALL, filt=CallFilter(start_utc=TRANSFERS_DAY[0], end_utc=TRANSFERS_DAY[1]), **kw):
+        return [(r.call_uid, r.transferred_to) for r in db.fetch_all(list_calls(scope, filt, cols, **kw))]
+
+    assert targets() == [("c8", "103"), ("c7", "+420731555666")]
+    assert targets(sort=[("transferred_to", "asc")]) == [("c7", "+420731555666"), ("c8", "103")]
+    # Calls never transferred have none (and sort after the transferred ones, both ways).
+    assert targets(filt=DAY)[:1] == [("c4", None)]
+    assert [u for u, _t in targets(filt=CallFilter(), sort=[("transferred_to", "desc")])][:2] == ["c8", "c7"]
+    # A masking scope sees the outside number as +420731••••66 (all but the last six
+    # characters, four bullets, the last two); an extension stays as it is.
+    masked = Scope(all=True, mask_external=True)
+    assert targets(masked) == [("c8", "103"), ("c7", "+420731••••66")]
+    assert db.fetch_all(get_call(masked, ids["c7"]))[0].transferred_to == "+420731••••66"
+    assert db.fetch_all(get_call(ALL, ids["c7"]))[0].transferred_to == "+420731555666"

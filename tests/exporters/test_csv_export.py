@@ -20,7 +20,7 @@ from data import db, schema
 from data.queries.calls import ALL_COLUMNS, MAIN_COLUMNS, CallFilter, InvalidFilter, list_calls
 from data.scope import Scope
 from exporters.csv_export import csv_filename, iter_cdr_csv, neutralise
-from tests.calls_data import DAY_END, DAY_START, insert_calls
+from tests.calls_data import DAY_END, DAY_START, TRANSFERS, TRANSFERS_DAY, insert_calls
 
 ALL = Scope.everything()
 DAY = CallFilter(start_utc=DAY_START, end_utc=DAY_END)
@@ -28,7 +28,7 @@ PRAGUE = ZoneInfo("Europe/Prague")
 HEADER_ALL = [
     "Start (Europe/Prague)", "From", "Caller name", "To", "Callee name", "Duration (s)", "Ring time (s)",
     "Talk time (s)", "Status", "Call ID", "Hung up by", "Hang-up cause", "Source trunk", "Destination trunk",
-    "Communication type", "DID", "Outbound caller ID", "Caller IP address", "PIN code",
+    "Communication type", "DID", "Outbound caller ID", "Caller IP address", "PIN code", "Transferred to",
 ]
 
 
@@ -51,13 +51,13 @@ def test_csv_has_every_matching_row_with_local_times(ids):
     # Newest first, as the page; times in Prague (CET = UTC+1 on 10 March 2026).
     assert rows[1:] == [
         ["2026-03-10 10:00:00", "'+420608999000", "", "600", "", "15", "15", "0", "Abandoned", "c4", "", "", "sip-cetin",
-         "", "Inbound", "", "", "", ""],
+         "", "Inbound", "", "", "", "", ""],
         ["2026-03-10 10:00:00", "101", "", "103", "", "20", "20", "0", "No answer", "c3", "", "", "", "", "Internal",
-         "", "", "10.0.0.11", ""],
+         "", "", "10.0.0.11", "", ""],
         ["2026-03-10 09:30:00", "102", "Bob", "'+420777222333", "", "120", "5", "115", "Answered", "c2", "Callee", "",
-         "", "sip-o2", "Outbound", "", "'+420222000200", "10.0.0.12", "1234"],
+         "", "sip-o2", "Outbound", "", "'+420222000200", "10.0.0.12", "1234", ""],
         ["2026-03-10 09:00:00", "'+420601111111", "Alice Nováková", "100", "Reception", "60", "10", "50", "Answered",
-         "c1", "Caller", "normal_clearing", "sip-o2", "", "Inbound", "'+420222000100", "", "", ""],
+         "c1", "Caller", "normal_clearing", "sip-o2", "", "Inbound", "'+420222000100", "", "", "", ""],
     ]
 
 
@@ -82,6 +82,25 @@ def test_main_columns_by_default_and_czech_labels(ids):
     assert rows[0][0] == "Začátek (Europe/Prague)"
     assert [r[8] for r in rows[1:]] == ["Opuštěno", "Nepřijato", "Přijaté", "Přijaté"]
     assert MAIN_COLUMNS[0] == "start"
+
+
+def test_transfer_target_in_the_csv_masked_for_a_masking_scope(db_url):
+    insert_calls(TRANSFERS)
+    march_12 = CallFilter(start_utc=TRANSFERS_DAY[0], end_utc=TRANSFERS_DAY[1])
+    cols = ["start", "call_uid", "transferred_to"]
+    # c8 10:00 UTC = 11:00 Prague, handed to extension 103; c7 09:00 UTC = 10:00, to an
+    # outside number (written with the formula apostrophe, as From / To are).
+    assert parse(export(march_12, cols)) == [
+        ["Start (Europe/Prague)", "Call ID", "Transferred to"],
+        ["2026-03-12 11:00:00", "c8", "103"],
+        ["2026-03-12 10:00:00", "c7", "'+420731555666"],
+    ]
+    masked = b"".join(iter_cdr_csv(Scope(all=True, mask_external=True), march_12, cols, lang="cs", excel=True))
+    assert list(csv.reader(io.StringIO(masked.decode("utf-8-sig"), newline=""), delimiter=";")) == [
+        ["Začátek (Europe/Prague)", "ID hovoru", "Přepojeno na"],
+        ["2026-03-12 11:00:00", "c8", "103"],
+        ["2026-03-12 10:00:00", "c7", "'+420731••••66"],
+    ]
 
 
 def test_excel_variant_has_bom_semicolons_and_crlf(ids):

@@ -132,7 +132,7 @@ def test_cdr_xlsx_typed_cells_oldest_first(engine):
     assert (made.rows_total, made.rows_included) == (5, 5)
     top, header, data = sheet_rows(made.content)
     assert top[0][0] == "Záznamy hovorů" and not any("z 5" in str(r[0]) for r in top)
-    assert header[0] == "Začátek (Europe/Prague)" and header[5] == "Délka (s)"
+    assert header[0] == "Začátek (Europe/Prague)" and header[5] == "Délka (s)" and header[-1] == "Přepojeno na"
     uid = header.index("ID hovoru")
     assert [r[uid] for r in data] == ["c6", "c1", "c2", "c3", "c4"]
     # c6 started 23:59:59 UTC on 9 March = 00:59:59 on 10 March in Prague; a real date cell.

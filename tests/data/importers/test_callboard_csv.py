@@ -61,6 +61,9 @@ def test_export_import_export_gives_the_same_file(engine, tmp_path, request, lan
     assert (st.calls_added, st.lines_rejected, st.lines_read) == (n, 0, n + 1)
     assert _export(other, tmp_path / "second.csv", lang, excel) == first
     assert_aggregates_match_calls(other)
+    # The transfer targets (test_queue_outcomes: .5 to 200, .9 to 103) came along.
+    moved = {uid: r.transferred_to for uid, r in calls(other).items() if r.transferred_to}
+    assert moved == {"1780389000.5": "200", "1780389600.9": "103"}
 
     # Into the one it came from: every call is already there.
     st = import_callboard_csv(engine, tmp_path / "first.csv")

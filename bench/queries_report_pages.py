@@ -58,7 +58,7 @@ _pages("queue-performance", "queue-performance", facts=True, by="queue")
 _pages("queue-performance", "queue-performance-hourly", facts=True, by="hour_of_day")
 _pages("queue-performance", "staffing", facts=True, by="staffing")
 _pages("queue-wait-talk", "queue-wait-talk", facts=True, by="day")
-_pages("ivr", "ivr", facts=False, by="day")
+_pages("ivr", "ivr", facts=True, by="day")
 _pages("ring-groups", "ring-groups", facts=True)
 _pages("queue-agents", "queue-agents", facts=True)
 # Restricted scopes (an extension group; one queue).

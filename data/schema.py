@@ -841,3 +841,19 @@ agg_agent_hour = sa.Table(
     sa.Column("talk_s", sa.BigInteger, nullable=False),
     sa.Column("ring_no_answer", sa.Integer, nullable=False),
 )
+
+# IVR per hour of the call's START (migration 0009): the calls that entered each IVR (by
+# call.ivr or by a choice in it; a call once per IVR) in the row with option '' and the
+# choices per option (0-9 * # timeout invalid). Choices count in the hour their call
+# started, like every other call metric, so the hours add up exactly.
+agg_ivr_hour = sa.Table(
+    "agg_ivr_hour",
+    metadata,
+    sa.Column("bucket_utc", sa.DateTime, primary_key=True),
+    sa.Column("source_id", sa.Integer, primary_key=True),
+    sa.Column("direction", sa.String(10), primary_key=True),
+    sa.Column("ivr", sa.String(32), primary_key=True),
+    sa.Column("option", sa.String(8), primary_key=True),  # '' = the entries row
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("choices", sa.Integer, nullable=False),
+)

@@ -13,7 +13,8 @@ Each report has two paths with the same columns and, by construction of the aggr
   per call with extension, peer and queue, so a call both of whose extensions are in scope
   is counted once);
 - facts path: ``call`` (joined to ``time_hour`` for local buckets) — sub-hour buckets and
-  the reports no rollup holds (IVR, ring groups, agents, callbacks, surveys, missed).
+  the reports no rollup holds (callbacks, surveys, missed) and restricted scopes of IVR
+  and ring groups (their rollups have no extension columns).
 
 Counting rules (see data.metrics.DEFINITIONS): calls belong to the hour they *started*
 in; per-extension numbers count an internal call for both extensions (owner + peer rows);
@@ -138,7 +139,7 @@ def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
         return True
     if report == "extension-activity":
         return flt.interval in (60, 1440)
-    if report == "ring-groups":  # the ring-group rollups have no extension / scope columns
+    if report in ("ring-groups", "ivr"):  # these rollups have no extension / scope columns
         return scope.all and not flt.has_extension_filter
     if report == "queue-agents":  # agg_agent_hour has the agent and the queue: every filter applies
         return True
@@ -608,9 +609,10 @@ BUILDERS = {
 
 
 # --------------------------------------------------------------------------- ivr / ring-groups
-# Facts path only (no aggregate holds IVR choices or ring-group legs). Calls are narrowed as
-# in pbx-activity: the scope's calls (call_clause), the chosen directions and, with an
-# extension filter, the calls touching a chosen extension.
+# Unrestricted scope without an extension filter: agg_ivr_hour / agg_ring_group_hour (no
+# extension columns). Otherwise the facts, where calls are narrowed as in pbx-activity:
+# the scope's calls (call_clause), the chosen directions and, with an extension filter, the
+# calls touching a chosen extension.
 
 IVR_OPTIONS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "timeout", "invalid")
 
@@ -624,49 +626,75 @@ def _call_where(scope: Scope, flt: ReportFilter):
     )
 
 
+def _ivr_calls_where(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    """Calls started in the range that the scope, the directions and the extension filter
+    let through. IVR entries and choices belong to the hour their call STARTED (like every
+    other call metric; a choice made after midnight counts on the day the call began)."""
+    start, end = flt.bounds(tz)
+    c = s.call
+    return sa.and_(c.c.start_utc >= start, c.c.start_utc < end, _call_where(scope, flt))
+
+
 def _ivr_choices(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
-    """IVR choices made in the range (by the choice's own time) on calls the scope allows."""
-    start, end = flt.bounds(tz)
+    """IVR choices of the calls started in the range that the scope allows."""
     ch, c = s.ivr_choice, s.call
-    in_range = sa.and_(ch.c.at_utc >= start, ch.c.at_utc < end)
-    if scope.all and not flt.directions and not flt.has_extension_filter:
-        # Every choice counts (call_id is NOT NULL with a foreign key): not reading each
-        # choice's call makes a month's report ~7x faster on 10 M calls.
-        return ch, in_range
-    return ch.join(c, c.c.id == ch.c.call_id), sa.and_(in_range, _call_where(scope, flt))
+    return ch.join(c, c.c.id == ch.c.call_id), _ivr_calls_where(scope, flt, tz)
 
 
-def ivr_entered(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
-    """Per IVR: calls that entered it — distinct calls with a choice in that IVR made in the
-    range, or whose call.ivr is that IVR and that started in the range. Columns: ivr, calls."""
+def _ivr_rollup(flt: ReportFilter, tz: ZoneInfo):
+    """agg_ivr_hour rows of the range and directions (unrestricted scope only)."""
     start, end = flt.bounds(tz)
+    r = s.agg_ivr_hour
+    return r, sa.and_(r.c.bucket_utc >= start, r.c.bucket_utc < end, _direction_clause(r.c.direction, flt))
+
+
+def ivr_entered(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per IVR: calls started in the range that entered it — by call.ivr or by a choice made
+    in it (a call once per IVR). Columns: ivr, calls. Aggregate path: agg_ivr_hour."""
+    if _choose(path, uses_aggregates("ivr", scope, flt)) == "aggregate":
+        r, where = _ivr_rollup(flt, tz)
+        calls = sa.func.sum(r.c.entries)
+        return (sa.select(r.c.ivr, calls.label("calls")).where(where, r.c.option == "")
+                .group_by(r.c.ivr).having(calls > 0).order_by(r.c.ivr))
     ch, c = s.ivr_choice, s.call
     joined, where = _ivr_choices(scope, flt, tz)
     by_choice = sa.select(ch.c.call_id.label("call_id"), ch.c.ivr.label("ivr")).select_from(joined).where(where)
     by_call = sa.select(c.c.id.label("call_id"), c.c.ivr.label("ivr")).where(
-        c.c.start_utc >= start, c.c.start_utc < end, c.c.ivr.is_not(None), c.c.ivr != "", _call_where(scope, flt))
+        _ivr_calls_where(scope, flt, tz), c.c.ivr.is_not(None), c.c.ivr != "")
     u = sa.union(by_choice, by_call).subquery("ivr_calls")  # UNION: a call once per IVR
     return sa.select(u.c.ivr, sa.func.count().label("calls")).group_by(u.c.ivr).order_by(u.c.ivr)
 
 
-def ivr_options(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
-    """Per IVR and option: choices made (a call choosing twice counts twice). Columns: ivr,
-    option, choices."""
+def ivr_options(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per IVR and option: choices of the calls started in the range (a call choosing twice
+    counts twice). Columns: ivr, option, choices. Aggregate path: agg_ivr_hour."""
+    if _choose(path, uses_aggregates("ivr", scope, flt)) == "aggregate":
+        r, where = _ivr_rollup(flt, tz)
+        n = sa.func.sum(r.c.choices)
+        return (sa.select(r.c.ivr, r.c.option, n.label("choices")).where(where)
+                .group_by(r.c.ivr, r.c.option).having(n > 0).order_by(r.c.ivr, r.c.option))
     ch = s.ivr_choice
     joined, where = _ivr_choices(scope, flt, tz)
     return (sa.select(ch.c.ivr, ch.c.option, sa.func.count().label("choices")).select_from(joined).where(where)
             .group_by(ch.c.ivr, ch.c.option).order_by(ch.c.ivr, ch.c.option))
 
 
-def ivr_options_over_time(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
-    """Per local day / month (of the choice's hour) and option: choices. Columns: period,
-    option, choices."""
+def ivr_options_over_time(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per local day / month of the call's start and option: choices. Columns: period,
+    option, choices. Aggregate path: agg_ivr_hour joined to time_hour."""
     if flt.by not in DID_BY:
         raise ValueError(f"by must be one of {DID_BY}")
-    ch, th = s.ivr_choice, s.time_hour
+    th = s.time_hour
     period = (th.c.local_day if flt.by == "day" else th.c.local_month).label("period")
+    if _choose(path, uses_aggregates("ivr", scope, flt)) == "aggregate":
+        r, where = _ivr_rollup(flt, tz)
+        n = sa.func.sum(r.c.choices)
+        return (sa.select(period, r.c.option, n.label("choices"))
+                .select_from(r.join(th, th.c.bucket_utc == r.c.bucket_utc)).where(where)
+                .group_by(period, r.c.option).having(n > 0).order_by(period, r.c.option))
+    ch, c = s.ivr_choice, s.call
     joined, where = _ivr_choices(scope, flt, tz)
-    joined = joined.join(th, th.c.bucket_utc == hour_floor(ch.c.at_utc))
+    joined = joined.join(th, th.c.bucket_utc == hour_floor(c.c.start_utc))
     return (sa.select(period, ch.c.option, sa.func.count().label("choices")).select_from(joined).where(where)
             .group_by(period, ch.c.option).order_by(period, ch.c.option))
 
@@ -758,13 +786,12 @@ def ring_group_info() -> tuple[sa.Select, sa.Select]:
 def ivr_ring_group_calls(report: str, scope: Scope, flt: ReportFilter, tz: ZoneInfo):
     """The ids of the calls the ivr / ring-groups report counted (for report_calls)."""
     if report == "ivr":
-        start, end = flt.bounds(tz)
         ch, c = s.ivr_choice, s.call
         joined, where = _ivr_choices(scope, flt, tz)
         return sa.union(
             sa.select(ch.c.call_id.label("call_id")).select_from(joined).where(where),
-            sa.select(c.c.id.label("call_id")).where(c.c.start_utc >= start, c.c.start_utc < end,
-                                                     c.c.ivr.is_not(None), c.c.ivr != "", _call_where(scope, flt)),
+            sa.select(c.c.id.label("call_id")).where(_ivr_calls_where(scope, flt, tz), c.c.ivr.is_not(None),
+                                                     c.c.ivr != ""),
         )
     g = _ring_group_calls(scope, flt, tz)
     return sa.select(g.c.call_id).distinct()

@@ -8,7 +8,8 @@ IVR calls (call start UTC, call.ivr, extension; choices as (ivr, at UTC, option)
   i2 05-04 07:00  700  -     700 07:00:10 "timeout", 700 07:00:20 "2"   (chooses twice)
   i3 05-04 08:00  700  102   700 08:00:10 "invalid", 701 08:00:20 "0"   (enters 701 by a choice)
   i5 05-04 10:00  700  -     (no choice: entered and hung up)
-  i8 05-04 21:59:50 700 -    700 22:00:10 "#"  (call on local 05-04 23:59, choice on 05-05 00:00)
+  i8 05-04 21:59:50 700 -    700 22:00:10 "#"  (call on local 05-04 23:59, choice on 05-05 00:00:
+                                                 it counts on 05-04, the day the call started)
   i4 05-05 09:00  701  103   701 09:00:10.. "3" "4" "5" "6" "7" "8" "9" "*" "#"
   i6 10-25 00:30  701  -     701 00:30:10 "1"   (02:30 CEST)
   i7 10-25 01:30  701  -     701 01:30:10 "1"   (02:30 CET)
@@ -160,21 +161,31 @@ def test_ivr_over_time_by_local_day(ivr_pbx):
     r = run("ivr", ReportFilter(D4, D5, by="day"), engine=ivr_pbx)
     got = {(p, o): n for p, o, n in zip(r.chart["period"], r.chart["option"], r.chart["choices"]) if n}
     assert got == {
-        (D4, "1"): 1, (D4, "timeout"): 1, (D4, "2"): 1, (D4, "invalid"): 1, (D4, "0"): 1,
-        # i8's choice at 22:00:10 UTC is 00:00:10 on 05-05 local; i4 chose 3..9 * #.
-        (D5, "#"): 2, **{(D5, o): 1 for o in ["3", "4", "5", "6", "7", "8", "9", "*"]},
+        # i8's choice at 22:00:10 UTC is 00:00:10 on 05-05 local, but its call started at
+        # 23:59:50 on 05-04: a choice counts on the day its call started.
+        (D4, "1"): 1, (D4, "timeout"): 1, (D4, "2"): 1, (D4, "invalid"): 1, (D4, "0"): 1, (D4, "#"): 1,
+        # i4 chose 3..9 * #.
+        **{(D5, o): 1 for o in ["3", "4", "5", "6", "7", "8", "9", "*", "#"]},
     }
     # The chart has every used option over the whole axis (zeros included).
     assert len(r.chart) == 2 * 14
 
 
 def test_ivr_choice_day_edge_and_month(ivr_pbx):
+    # The boundary rule: an IVR entry and its choices belong to the local hour the call
+    # STARTED. 05-05 local = 05-04 22:00 .. 05-05 22:00 UTC holds only i4's call (701, nine
+    # choices, one of them "#"); i8 started at 21:59:50 UTC (05-04 23:59:50 local), so its
+    # "#" made at 00:00:10 on 05-05 counts on 05-04 with its entry into 700.
     r = run("ivr", ReportFilter(D5, D5), engine=ivr_pbx)
-    # 05-05 local = 05-04 22:00 .. 05-05 22:00 UTC: i8 (by its choice, the call started the
-    # day before) and i4.
     assert r.df[["ivr", "entered", "opt:#", "choices"]].to_dict("records") == [
-        dict(ivr="700", entered=1, **{"opt:#": 1}, choices=1),
         dict(ivr="701", entered=1, **{"opt:#": 1}, choices=9),
+    ]
+    d4 = run("ivr", ReportFilter(D4, D4), engine=ivr_pbx)
+    # 05-04: 700 entered by i1 i2 i3 i5 i8 with choices 1, timeout, 2, invalid, # (5);
+    # 701 entered by i3's "0" (1 choice).
+    assert d4.df[["ivr", "entered", "opt:#", "choices"]].to_dict("records") == [
+        dict(ivr="700", entered=5, **{"opt:#": 1}, choices=5),
+        dict(ivr="701", entered=1, **{"opt:#": 0}, choices=1),
     ]
     m = run("ivr", ReportFilter(date(2026, 5, 1), date(2026, 5, 31), by="month"), engine=ivr_pbx)
     assert list(m.chart["period"].unique()) == [date(2026, 5, 1)]
@@ -194,6 +205,41 @@ def test_ivr_restricted_scope(ivr_pbx):
     r = run("ivr", ReportFilter(D4, D5), scope=Scope.of(extensions=["101"]), engine=ivr_pbx)
     # Only i1 belongs to extension 101.
     assert r.df.to_dict("records") == [ivr_row("700", "Main menu", 1, **{"1": 1})]
+
+
+@pytest.mark.parametrize("first,last,dirs,by", [(D4, D5, (), "day"), (D4, D4, (), "day"), (D5, D5, (), "month"),
+                                                (date(2026, 10, 25), date(2026, 10, 25), (), "day"),
+                                                (D4, D5, ("inbound",), "day"), (D4, D5, ("outbound",), "day"),
+                                                (date(2026, 5, 1), date(2026, 10, 31), (), "month"),
+                                                (date(2026, 1, 1), date(2026, 1, 31), (), "day")])
+def test_ivr_rollup_equals_the_facts(ivr_pbx, first, last, dirs, by):
+    """The unrestricted page reads agg_ivr_hour: the same table and chart as the facts."""
+    flt = ReportFilter(first, last, directions=dirs, by=by)
+    auto = run_report("ivr", ALL, flt, engine=ivr_pbx, tz=TZ)
+    facts = run_report("ivr", ALL, flt, engine=ivr_pbx, tz=TZ, path="facts")
+    assert auto.path == "aggregate" and facts.path == "facts"
+    assert auto.df.to_dict("records") == facts.df.to_dict("records")
+    assert auto.chart.to_dict("records") == facts.chart.to_dict("records")
+    # Restricted scopes and an extension filter read the facts (the rollup has no extensions).
+    assert run_report("ivr", Scope.of(extensions=["101"]), flt, engine=ivr_pbx, tz=TZ).path == "facts"
+    assert run_report("ivr", ALL, flt.with_(extensions=("101",)), engine=ivr_pbx, tz=TZ).path == "facts"
+
+
+def test_ivr_rollup_rows(ivr_pbx):
+    """agg_ivr_hour by hand: i8's entry and "#" sit in its call's hour (21:00 UTC), not the
+    choice's (22:00); i2's two choices and i4's nine are counted per option."""
+    r = s.agg_ivr_hour
+    with ivr_pbx.connect() as conn:
+        rows = {(b.replace(tzinfo=None) if hasattr(b, "replace") else b, ivr, opt): (e, n)
+                for b, ivr, opt, e, n in conn.execute(
+                    sa.select(r.c.bucket_utc, r.c.ivr, r.c.option, r.c.entries, r.c.choices))}
+    assert rows[(datetime(2026, 5, 4, 21), "700", "")] == (1, 0)
+    assert rows[(datetime(2026, 5, 4, 21), "700", "#")] == (0, 1)
+    assert not any(k[0] == datetime(2026, 5, 4, 22) for k in rows)
+    assert rows[(datetime(2026, 5, 4, 7), "700", "")] == (1, 0)  # i2 once, two choices
+    assert rows[(datetime(2026, 5, 4, 8), "701", "")] == (1, 0)  # i3 enters 701 by its "0"
+    assert sum(e for e, _ in rows.values()) == 9  # 700: i1 i2 i3 i5 i8; 701: i3 i4 i6 i7
+    assert sum(n for _, n in rows.values()) == 17  # every choice once
 
 
 def test_ivr_empty_range(ivr_pbx):

@@ -24,7 +24,7 @@ from callboard.settings import get_settings
 from data import db, metrics, periods
 from data.queries import reports as q
 from data.queries.reports import ReportFilter
-from data.scope import Scope
+from data.scope import Scope, expand_groups
 from data.timebuckets import UTC, hour_rows
 from exporters.csv_export import neutralise
 
@@ -364,12 +364,13 @@ def ivr_option_label(option: str, lang: str | None) -> str:
 
 def run_ivr(scope, flt, tz, engine, path):
     """Table: per IVR — calls entered, choices of each option (0-9 * # timeout invalid),
-    all choices. Chart: choices per option over local days / months."""
+    all choices, of the calls started in the range. Chart: choices per option over local
+    days / months of the call's start."""
     if flt.by not in q.DID_BY:
         raise ValueError(f"by must be one of {q.DID_BY}")
-    entered = {ivr: int(n) for ivr, n in _fetch(q.ivr_entered(scope, flt, tz), engine)}
+    entered = {ivr: int(n) for ivr, n in _fetch(q.ivr_entered(scope, flt, tz, path=path), engine)}
     chosen: dict[str, dict[str, int]] = {}
-    for ivr, option, n in _fetch(q.ivr_options(scope, flt, tz), engine):
+    for ivr, option, n in _fetch(q.ivr_options(scope, flt, tz, path=path), engine):
         if option in q.IVR_OPTIONS:
             chosen.setdefault(ivr, {})[option] = int(n)
     names = {n: name for n, name in _fetch(q.ivr_names(), engine)}
@@ -388,7 +389,8 @@ def run_ivr(scope, flt, tz, engine, path):
              for o in q.IVR_OPTIONS]
     cols.append(Col("choices", N_("Choices")))
     axis = _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day)
-    found = {(_as_date(p), o): int(n) for p, o, n in _fetch(q.ivr_options_over_time(scope, flt, tz), engine)}
+    over_time = q.ivr_options_over_time(scope, flt, tz, path=path)
+    found = {(_as_date(p), o): int(n) for p, o, n in _fetch(over_time, engine)}
     used = [o for o in q.IVR_OPTIONS if any(k[1] == o for k in found)]
     chart = pd.DataFrame([(p, o, found.get((p, o), 0)) for o in used for p in axis],
                          columns=["period", "option", "choices"])
@@ -524,17 +526,29 @@ def run_queue_satisfaction(scope, flt, tz, engine, path):
 RUNNERS.update({"queue-callbacks": run_queue_callbacks, "queue-satisfaction": run_queue_satisfaction})
 
 
+def _groups_expanded(scope: Scope, flt: ReportFilter, engine) -> tuple[Scope, ReportFilter]:
+    """Extension groups of the scope and of the filter as their members' extensions, read
+    once before the statements are built, so the builders get literal lists PostgreSQL
+    reads by index (data.scope.expand_groups)."""
+    if flt.groups:
+        chosen = expand_groups(flt.selection(), engine)
+        flt = flt.with_(extensions=tuple(sorted(chosen.extensions)), groups=tuple(sorted(chosen.groups)))
+    return expand_groups(scope, engine), flt
+
+
 def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine | None = None,
                tz: ZoneInfo | None = None, path: str | None = None) -> ReportResult:
     if report not in RUNNERS:
         raise ValueError(f"unknown report {report!r} (one of {', '.join(RUNNERS)})")
     tz = tz or get_settings().tz
-    out = RUNNERS[report](scope, flt, tz, engine, path)
+    run_scope, run_flt = _groups_expanded(scope, flt, engine)
+    out = RUNNERS[report](run_scope, run_flt, tz, engine, path)
     cols, df, chart, total, notes = out[:5]
-    if len(out) > 5:
-        flt = out[5]
+    used = path or ("aggregate" if q.uses_aggregates(report, run_scope, out[5] if len(out) > 5 else run_flt)
+                    else "facts")
+    if len(out) > 5:  # a runner may change by / interval; the result keeps the groups as asked
+        flt = out[5].with_(extensions=flt.extensions, groups=flt.groups)
     sections = out[6] if len(out) > 6 else []
-    used = path or ("aggregate" if q.uses_aggregates(report, scope, flt) else "facts")
     return ReportResult(report, flt, cols, df, chart, total, used, notes, sections)
 
 
@@ -629,7 +643,8 @@ def call_rows(result: ReportResult, scope: Scope, *, engine: Engine | None = Non
               limit: int | None = None):
     """The calls behind `result` (streamed, oldest first), start times in the PBX zone."""
     tz = tz or get_settings().tz
-    stmt = q.report_calls(result.report, scope, result.filter, tz)
+    scope, flt = _groups_expanded(scope, result.filter, engine)
+    stmt = q.report_calls(result.report, scope, flt, tz)
     if limit is not None:
         stmt = stmt.limit(limit)
     for row in db.stream_rows(stmt, engine):

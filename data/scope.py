@@ -57,6 +57,30 @@ class Scope:
         ) + mark
 
 
+def group_members(groups) -> sa.Select:
+    """(group name, member extension) of the named extension groups."""
+    g, m = s.extension_group, s.extension_group_member
+    return sa.select(g.c.name, m.c.extension).join(m, m.c.group_id == g.c.id).where(g.c.name.in_(sorted(groups)))
+
+
+def expand_groups(scope: Scope, engine=None) -> Scope:
+    """The same scope with its extension groups replaced by their member extensions, read
+    now (at execution time, before statements are built). A literal ``IN (...)`` list lets
+    PostgreSQL read the per-extension indexes; the group sub-select of ``_ext_in`` made it
+    filter every row of the range. A group without members (or unknown) stays a group: it
+    still matches nothing, and a filter by it still narrows to nothing."""
+    if scope.all or not scope.groups:
+        return scope
+    from data import db  # the one executor; imported here so the clause builders stay pure
+
+    members: dict[str, set[str]] = {}
+    for name, extension in db.fetch_all(group_members(scope.groups), engine):
+        members.setdefault(name, set()).add(str(extension))
+    return Scope(all=False, extensions=scope.extensions.union(*members.values()),
+                 groups=frozenset(g for g in scope.groups if g not in members), queues=scope.queues,
+                 mask_external=scope.mask_external)
+
+
 def _ext_in(column, scope: Scope):
     clauses = []
     if scope.extensions:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from data import schema as s
-from data.scope import Scope, call_clause, extension_clause, queue_clause
+from data.scope import Scope, call_clause, expand_groups, extension_clause, queue_clause
 
 # id, extension, peer_extension, queue
 CALLS = [
@@ -72,6 +72,20 @@ def test_group_scope_resolves_members(engine):
     with engine.begin() as conn:
         conn.execute(s.extension_group_member.insert().values(group_id=3, extension="102"))
     assert _seen(engine, Scope.of(groups=["empty"])) == [2]
+
+
+def test_expand_groups_lists_the_members(engine):
+    _load(engine)
+    assert expand_groups(Scope.of(groups=["support"]), engine) == Scope.of(extensions=["103"])
+    assert expand_groups(Scope.of(extensions=["101"], groups=["sales"], queues=["600"], mask_external=True),
+                         engine) == Scope.of(extensions=["101", "105", "999"], queues=["600"], mask_external=True)
+    # A group without members (or unknown) stays a group: it still matches nothing.
+    assert expand_groups(Scope.of(groups=["empty", "no-such-group", "support"]), engine) == Scope.of(
+        extensions=["103"], groups=["empty", "no-such-group"])
+    assert expand_groups(Scope.everything(), engine) == Scope.everything()
+    for scope in (Scope.of(groups=["support"]), Scope.of(groups=["sales"]), Scope.of(groups=["empty"]),
+                  Scope.of(extensions=["101"], groups=["sales"], queues=["600"])):
+        assert _seen(engine, expand_groups(scope, engine)) == _seen(engine, scope)
 
 
 def test_queue_scope(engine):

@@ -10,9 +10,11 @@ What it builds (SPEC §8)
   and go to IVRs, queues, ring groups, extensions or voicemail; outbound calls carry an
   outbound caller ID, a trunk and sometimes a PIN; internal calls connect two extensions.
   Queue calls (wait, position, outcome answered / abandoned / timeout / exit_key /
-  no_agents, abandonment growing with the wait), ring-no-answer attempts, call legs for
-  every extension that rang, IVR choices, callbacks, surveys, recordings, agent sessions
-  and pauses, SMS / WhatsApp chat sessions with messages and timelines.
+  no_agents, abandonment growing with the wait; a few answered ones blind-transferred to a
+  colleague of the queue, with a transfer leg and ``transferred_to`` on the call and the
+  queue call), ring-no-answer attempts, call legs for every extension that rang, IVR
+  choices, callbacks, surveys, recordings, agent sessions and pauses, SMS / WhatsApp chat
+  sessions with messages and timelines.
 - Aggregates: ``data.aggregates.refresh`` over the generated range, in the same
   transaction as the facts.
 
@@ -184,6 +186,9 @@ PAUSE_REASONS = ["Lunch", "Break", "Training", "Meeting"]
 QUEUE_OUTCOMES = np.array(["answered", "abandoned", "timeout", "exit_key", "no_agents"], dtype=object)
 Q_ANS, Q_ABAND, Q_TIMEOUT, Q_EXIT, Q_NOAGENTS = range(5)
 QUEUE_MAX_WAIT_S = 300
+# Share of answered queue calls (talking 40 s or more) the agent hands on to a colleague
+# of the same queue (a blind transfer: call.transferred_to, a transfer leg).
+TRANSFER_SHARE = 0.06
 CHAT_IN = ["Dobrý den, potřebuji poradit s objednávkou.", "Kdy mi přijde zásilka?",
            "Nefunguje mi přihlášení do aplikace.", "Můžete mi zavolat zpět?", "Děkuji, to je vše.",
            "Chtěl bych změnit tarif.", "Posílám číslo faktury 2026-0412.", "Je možné platit kartou?"]
@@ -306,7 +311,7 @@ class _Day:
         }
         for k in ("from_number", "from_name", "to_number", "to_name", "src_trunk", "dst_trunk", "did",
                   "outbound_cid", "caller_ip", "pin", "account_code", "extension", "peer_extension",
-                  "answered_by", "destination_type", "destination", "queue", "ring_group", "ivr"):
+                  "answered_by", "destination_type", "destination", "queue", "ring_group", "ivr", "transferred_to"):
             c[k] = _full(n, None)
         self.legs: list[dict] = []
         self.qcalls: list[dict] = []
@@ -559,14 +564,23 @@ class _Day:
         orig_pos = 1 + rng.poisson(mean_wait / 25.0)
         position = np.where(answered, 1, np.maximum(1, orig_pos - wait // 40))
         ring_at_agent = np.where(answered, np.minimum(wait, rng.integers(2, 9, m)), 0)
+        # Blind transfers: the agent talks `agent_talk`, the colleague rings `xfer_ring` and
+        # talks the rest; the call's talk time stays the caller's whole talk (as the CDR
+        # importer counts it), the queue call's the agent's part (as the queue_log says).
+        xr = self.xfer_rng
+        xfer = answered & (talk >= 40) & (xr.random(m) < TRANSFER_SHARE) & (k > 1)
+        colleague = mem[(agent_i + 1 + xr.integers(0, max(1, k - 1), m)) % k]
+        agent_talk = np.where(xfer, (talk * xr.uniform(0.3, 0.6, m)).astype(np.int64), talk)
+        xfer_ring = xr.integers(2, 7, m)
+        target = np.where(xfer, colleague, None)
 
         qi = self.qcount
         self.qcount += m
         self.qcalls.append({
             "call": calls, "queue": _full(m, number), "enter": enter, "exit": enter + wait, "wait": wait,
-            "outcome": QUEUE_OUTCOMES[outcome], "agent": agent, "talk": talk, "position": position,
+            "outcome": QUEUE_OUTCOMES[outcome], "agent": agent, "talk": agent_talk, "position": position,
             "orig_position": orig_pos, "exit_key": np.where(outcome == Q_EXIT, "1", None),
-            "caller": c["from_number"][calls], "qidx": np.arange(qi, qi + m),
+            "caller": c["from_number"][calls], "qidx": np.arange(qi, qi + m), "transferred_to": target,
         })
         # ring-no-answer attempts while waiting
         n_att = np.where(staffed, rng.poisson(np.minimum(2.0, wait / 30.0)), 0)
@@ -587,9 +601,16 @@ class _Day:
         sel = np.flatnonzero(answered)
         if len(sel):
             self._leg(calls[sel], agent[sel], None, "queue", number,
-                      c["pre_s"][calls][sel] + wait[sel] - ring_at_agent[sel], ring_at_agent[sel], talk[sel],
+                      c["pre_s"][calls][sel] + wait[sel] - ring_at_agent[sel], ring_at_agent[sel], agent_talk[sel],
                       np.ones(len(sel), bool), _full(len(sel), "answered"), seq=n_att[sel])
+        sel = np.flatnonzero(xfer)
+        if len(sel):
+            self._leg(calls[sel], colleague[sel], None, "transfer", colleague[sel],
+                      c["pre_s"][calls][sel] + wait[sel] + agent_talk[sel], xfer_ring[sel],
+                      talk[sel] - agent_talk[sel] - xfer_ring[sel], np.ones(len(sel), bool),
+                      _full(len(sel), "answered"), seq=n_att[sel] + 1)
         c["queue"][calls] = number
+        c["transferred_to"][calls] = target
         c["destination_type"][calls] = "queue"
         c["destination"][calls] = number
         c["pre_s"][calls] += wait
@@ -669,7 +690,7 @@ class _Day:
         }
         for k in ("from_number", "from_name", "to_number", "to_name", "src_trunk", "dst_trunk", "did",
                   "outbound_cid", "caller_ip", "pin", "account_code", "extension", "peer_extension",
-                  "answered_by", "destination_type", "destination", "queue", "ring_group", "ivr"):
+                  "answered_by", "destination_type", "destination", "queue", "ring_group", "ivr", "transferred_to"):
             t[k] = c[k]
         self.tables["call"] = t
         self.tables["call_leg"] = _cat(self.legs)
@@ -803,6 +824,7 @@ class _Day:
         }
 
     # initialised lazily by _queue
+    xfer_rng: np.random.Generator
     attempts: list
     surveys: list
     callbacks: list
@@ -811,6 +833,9 @@ class _Day:
 def _new_day(cfg, ctx, customers, clips) -> _Day:
     d = _Day(cfg, ctx, customers, cfg.with_audio, clips)
     d.attempts, d.surveys, d.callbacks, d.qcount = [], [], [], 0
+    # Transfers draw from their own stream: the day's other random draws (who calls when,
+    # waits, outcomes) are the same as before transfers were generated.
+    d.xfer_rng = np.random.default_rng([cfg.seed, ctx.day.toordinal(), 7])
     return d
 
 
@@ -853,7 +878,7 @@ def _rows_for_day(day_tables, ids: _Ids, rec_ctx) -> dict[str, dict[str, np.ndar
                              "src_trunk", "dst_trunk", "did", "outbound_cid", "caller_ip", "pin",
                              "account_code", "extension", "peer_extension", "answered_by",
                              "destination_type", "destination", "queue", "ring_group", "ivr",
-                             "has_recording")},
+                             "transferred_to", "has_recording")},
     }
     legs = day_tables.get("call_leg")
     if legs:
@@ -889,7 +914,7 @@ def _rows_for_day(day_tables, ids: _Ids, rec_ctx) -> dict[str, dict[str, np.ndar
             "call_uid": uid[qc["call"]], "queue": qc["queue"], "enter_utc": qc["enter"], "exit_utc": qc["exit"],
             "wait_s": qc["wait"], "outcome": qc["outcome"], "agent": qc["agent"], "talk_s": qc["talk"],
             "position": qc["position"], "orig_position": qc["orig_position"], "exit_key": qc["exit_key"],
-            "caller_number": qc["caller"], "transferred_to": _full(m, None),
+            "caller_number": qc["caller"], "transferred_to": qc["transferred_to"],
         }
     qa = day_tables.get("queue_attempt")
     if qa:

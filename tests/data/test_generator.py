@@ -147,6 +147,33 @@ def test_queue_rows(engine, generated):
     assert _scalar(engine, answered_legs) == _count(engine, qc, qc.c.outcome == "answered")
 
 
+def test_transfers(engine, generated):
+    """Some answered queue calls are handed on to a colleague of the queue: the call and its
+    queue call name the same target, another member than the agent, and a transfer leg by
+    that extension starts when the agent's leg ends and ends with the call's talk."""
+    from data.demo.generator import QUEUES
+
+    c, qc, leg = s.call, s.queue_call, s.call_leg
+    agent_leg = leg.alias("agent_leg")
+    rows = _rows(engine, sa.select(c.c.queue, c.c.answered_by, c.c.transferred_to, c.c.status, c.c.talk_s,
+                                   c.c.answer_utc, c.c.end_utc, qc.c.transferred_to, qc.c.talk_s, leg.c.start_utc,
+                                   leg.c.end_utc, leg.c.status, agent_leg.c.end_utc)
+                 .join(qc, qc.c.call_id == c.c.id)
+                 .join(leg, sa.and_(leg.c.call_id == c.c.id, leg.c.via_type == "transfer"))
+                 .join(agent_leg, sa.and_(agent_leg.c.call_id == c.c.id, agent_leg.c.via_type == "queue",
+                                          agent_leg.c.status == "answered"))
+                 .where(c.c.transferred_to.is_not(None)))
+    assert len(rows) == _count(engine, c, c.c.transferred_to.is_not(None)) > 0
+    assert _count(engine, leg, leg.c.via_type == "transfer") == len(rows)
+    for (queue, agent, target, status, talk, answer, end, qc_target, qc_talk, x_start, x_end, x_status,
+         agent_end) in rows:
+        members = QUEUES[queue][4]
+        assert status == "answered" and target == qc_target and target in members and target != agent
+        assert x_status == "answered" and x_start == agent_end and x_end == end
+        assert 0 < qc_talk < talk and (agent_end - answer).total_seconds() == qc_talk
+    assert _count(engine, qc, qc.c.transferred_to.is_not(None)) == len(rows)
+
+
 def test_recordings_match_files(engine, generated):
     c, r = s.call, s.recording
     root = Path(get_settings().recordings_dir)

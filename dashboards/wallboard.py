@@ -26,6 +26,8 @@ otherwise fail forever).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from urllib.parse import parse_qs
 
 import dash
@@ -181,20 +183,25 @@ def _metric(label: str, value: str, level: str, words: dict, *, big: bool = Fals
 
 
 RENDER_KEYS = ("waiting_amber", "waiting_red", "wait_amber", "wait_red", "sl_amber", "sl_red")
-_rendered: dict[tuple, tuple] = {}  # (id(snapshot), thresholds, lang) -> (snapshot, tiles)
+RENDER_KEEP_S = 10.0  # a snapshot is replaced every few seconds: older tiles are dead weight
+_rendered: dict[tuple, tuple] = {}  # (id(snapshot), thresholds, lang) -> (snapshot, tiles, made at)
+_rendered_lock = threading.Lock()
 
 
 def cached_tiles(snapshot, cfg: dict, lang: str):
     """render_tiles once per snapshot, thresholds and language: displays sharing a cached
-    snapshot share its tiles (building Dash components is most of a refresh's CPU)."""
+    snapshot share its tiles (building Dash components is most of a refresh's CPU). Entries
+    older than RENDER_KEEP_S are dropped on every insert, so memory stays flat."""
     key = (id(snapshot), tuple(cfg.get(k) for k in RENDER_KEYS), lang)
     hit = _rendered.get(key)
     if hit is not None and hit[0] is snapshot:
         return hit[1]
     tiles = render_tiles(snapshot, cfg, lang)
-    if len(_rendered) > 256:  # snapshots live seconds: forget the old ones wholesale
-        _rendered.clear()
-    _rendered[key] = (snapshot, tiles)
+    now = time.monotonic()
+    with _rendered_lock:
+        for k in [k for k, v in _rendered.items() if now - v[2] > RENDER_KEEP_S]:
+            del _rendered[k]
+        _rendered[key] = (snapshot, tiles, now)
     return tiles
 
 

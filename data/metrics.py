@@ -98,6 +98,7 @@ DEFINITIONS = {
     "extension_calls": N_("Extension statistics: a call counts for the extension that made or took it; an internal call counts for both of its extensions, so per-extension numbers can add up to more than the PBX total."),
     "pbx_calls": N_("PBX activity: each call counts once, whatever extensions it involved."),
     "did_dod": N_("DID: inbound calls per our called number. DOD: outbound calls per caller ID we presented."),
+    "ivr": N_("IVR: calls entered = calls that reached the IVR or chose an option in it (a call once per IVR); choices = every option chosen (a call choosing twice counts twice). Both count in the hour the call started, even when the choice was made after the hour or the day ended."),
 }
 
 

@@ -12,7 +12,8 @@ dash.register_page(__name__, path="/help/metrics")
 # (heading msgid, DEFINITIONS keys); a key not listed here is shown under the last heading,
 # so a new definition is never hidden.
 GROUPS = (
-    (N_("Calls"), ("calls", "answered", "failed", "talk_time", "avg_talk", "extension_calls", "pbx_calls", "did_dod")),
+    (N_("Calls"), ("calls", "answered", "failed", "talk_time", "avg_talk", "extension_calls", "pbx_calls", "did_dod",
+                    "ivr")),
     (N_("Queues"), ("offered", "short_abandon", "service_level", "abandon_rate", "asa", "abandoned_queue",
                     "avg_wait_all", "longest_wait")),
     (N_("Agents"), ("occupancy",)),

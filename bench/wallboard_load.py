@@ -213,11 +213,18 @@ async def display(i: int, base: str, token: str, queues: list[str], interval: fl
     async with aiohttp.ClientSession(base_url=base, timeout=timeout,
                                      cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         await asyncio.sleep(offset)
-        try:
-            async with session.get(f"/wallboard?token={token}&queues={','.join(queues)}") as resp:
-                await resp.read()
-        except Exception as exc:  # noqa: BLE001 — counted as an error below
-            results.samples.append(Sample(time.monotonic(), 0, False, f"open: {exc.__class__.__name__}"))
+        while time.monotonic() < stop_at:  # open the page (a display retries until it loads)
+            t0 = time.monotonic()
+            try:
+                async with session.get(f"/wallboard?token={token}&queues={','.join(queues)}") as resp:
+                    await resp.read()
+                    if resp.status == 200:
+                        break
+                    why = f"open: HTTP {resp.status}"
+            except Exception as exc:  # noqa: BLE001 — counted as an error
+                why = f"open: {exc.__class__.__name__}"
+            results.samples.append(Sample(t0, (time.monotonic() - t0) * 1000, False, why))
+            await asyncio.sleep(interval)
         n, next_at = 0, time.monotonic()
         while next_at < stop_at:
             n += 1

@@ -315,11 +315,6 @@ def main(argv=None) -> int:
     env = dict(os.environ, CALLBOARD_DATABASE_URL=args.database_url)
     server_pid = None
     try:
-        if not args.no_simulator:
-            procs.append(subprocess.Popen([sys.executable, "-m", "callboard.cli", "simulate", "--live",
-                                           "--min-calls-per-hour", "60", "--database-url", args.database_url],
-                                          cwd=ROOT, env=env, stdout=(logs / "simulator.log").open("ab"),
-                                          stderr=subprocess.STDOUT, start_new_session=True))
         token = args.token
         if token is None:
             from callboard.auth import display_tokens
@@ -335,7 +330,13 @@ def main(argv=None) -> int:
             procs.append(server)
             server_pid = server.pid
         wait_healthy(base)
-        time.sleep(3)  # let the simulator write its first flush
+        # After the server: both migrate the database on start, and two migrations at once race.
+        if not args.no_simulator:
+            procs.append(subprocess.Popen([sys.executable, "-m", "callboard.cli", "simulate", "--live",
+                                           "--min-calls-per-hour", "60", "--database-url", args.database_url],
+                                          cwd=ROOT, env=env, stdout=(logs / "simulator.log").open("ab"),
+                                          stderr=subprocess.STDOUT, start_new_session=True))
+        time.sleep(5)  # let the simulator write its first flush
 
         print(f"baselines ({args.baseline_repeat} runs each, in this process)...", flush=True)
         base_rows = baselines(args.database_url, queues, args.baseline_repeat)

@@ -66,6 +66,8 @@ _pages("extension-statistics", "scoped.extension-statistics", facts=True, scope=
 _pages("pbx-activity", "scoped.pbx-activity", facts=True, scope=GROUP_SCOPE, by="hour_of_day")
 _pages("did-dod", "scoped.did-dod", facts=True, scope=GROUP_SCOPE, by="day")
 _pages("queue-performance", "scoped.queue-performance", facts=True, scope=QUEUE_SCOPE, by="queue")
+_pages("ivr", "scoped.ivr", facts=True, scope=GROUP_SCOPE, by="day")
+_pages("ivr", "scoped-queue.ivr", facts=True, scope=QUEUE_SCOPE, by="day")
 
 
 def _local(ctx, col):

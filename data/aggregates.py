@@ -13,7 +13,8 @@ Rollups for long ranges are recomputed by the same refresh from ``agg_call_hour`
 every local day the range touches is recomputed whole) and ``agg_number_hour`` (per DID /
 outbound caller ID, from the facts) and ``agg_call_scope_hour`` (each call once with its
 extension, peer, queue and number, for restricted scopes; from the facts) and
-``agg_ivr_hour`` (IVR entries and choices by the hour the call started; from the facts).
+``agg_ivr_hour`` / ``agg_ivr_scope_hour`` (IVR entries and choices by the hour the call
+started, the latter also per extension, peer and queue; from the facts).
 
 Reports read these tables joined to ``time_hour`` (local day / hour / month) when the
 query only needs the aggregated dimensions; anything finer goes to the facts.
@@ -245,13 +246,16 @@ def agent_rows_select(start: datetime, end: datetime) -> sa.Select:
 
 
 IVR_COLS = ["bucket_utc", "source_id", "direction", "ivr", "option", "entries", "choices"]
+IVR_SCOPE_COLS = [*IVR_COLS[:5], "extension", "peer_extension", "queue", "entries", "choices"]
 
 
-def ivr_rows_select(start: datetime, end: datetime) -> sa.Select:
+def ivr_rows_select(start: datetime, end: datetime, *, by_scope: bool = False) -> sa.Select:
     """agg_ivr_hour from the facts, per hour of the CALL's start: the calls that entered
     each IVR (call.ivr, or a choice made in it; a call once per IVR) in the row with option
     '', and the choices per option of the calls started in the hour (a call choosing twice
-    counts twice) — a choice belongs to the hour its call started, wherever it was made."""
+    counts twice) — a choice belongs to the hour its call started, wherever it was made.
+    ``by_scope``: also per the call's extension, peer extension and queue ('' when none),
+    for agg_ivr_scope_hour."""
     c, ch = s.call, s.ivr_choice
     in_range = sa.and_(c.c.start_utc >= start, c.c.start_utc < end)
     by_call = sa.select(c.c.id.label("call_id"), c.c.ivr.label("ivr")).where(
@@ -260,20 +264,27 @@ def ivr_rows_select(start: datetime, end: datetime) -> sa.Select:
                  .select_from(ch.join(c, c.c.id == ch.c.call_id)).where(in_range))
     entered = sa.union(by_call, by_choice).subquery("ivr_entered")  # UNION: a call once per IVR
     bucket = hour_floor(c.c.start_utc)
-    entries = (sa.select(bucket.label("bucket_utc"), c.c.source_id, c.c.direction, entered.c.ivr,
-                         sa.literal("").label("option"), sa.func.count().label("entries"),
+    names = ("extension", "peer_extension", "queue") if by_scope else ()
+    scope_dims = [sa.func.coalesce(c.c[n], "") for n in names]
+    dims = [bucket.label("bucket_utc"), c.c.source_id, c.c.direction, *(d.label(n) for d, n in zip(scope_dims, names))]
+    keys = [bucket, c.c.source_id, c.c.direction, *scope_dims]
+    entries = (sa.select(*dims, entered.c.ivr, sa.literal("").label("option"), sa.func.count().label("entries"),
                          sa.literal(0).label("choices"))
                .select_from(entered.join(c, c.c.id == entered.c.call_id))
-               .group_by(bucket, c.c.source_id, c.c.direction, entered.c.ivr))
-    choices = (sa.select(bucket.label("bucket_utc"), c.c.source_id, c.c.direction, ch.c.ivr, ch.c.option,
-                         sa.literal(0).label("entries"), sa.func.count().label("choices"))
+               .group_by(*keys, entered.c.ivr))
+    choices = (sa.select(*dims, ch.c.ivr, ch.c.option, sa.literal(0).label("entries"),
+                         sa.func.count().label("choices"))
                .select_from(ch.join(c, c.c.id == ch.c.call_id)).where(in_range)
-               .group_by(bucket, c.c.source_id, c.c.direction, ch.c.ivr, ch.c.option))
+               .group_by(*keys, ch.c.ivr, ch.c.option))
     u = sa.union_all(entries, choices).subquery("ivr_rows")
-    return (sa.select(u.c.bucket_utc, u.c.source_id, u.c.direction, u.c.ivr, u.c.option,
-                      sa.func.sum(u.c.entries).label("entries"), sa.func.sum(u.c.choices).label("choices"))
-            .group_by(u.c.bucket_utc, u.c.source_id, u.c.direction, u.c.ivr, u.c.option))
+    out = [u.c[n] for n in (IVR_SCOPE_COLS if by_scope else IVR_COLS)[:-2]]
+    return (sa.select(*out, sa.func.sum(u.c.entries).label("entries"), sa.func.sum(u.c.choices).label("choices"))
+            .group_by(*out))
 
+
+def ivr_scope_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_ivr_scope_hour from the facts (ivr_rows_select per extension, peer and queue)."""
+    return ivr_rows_select(start, end, by_scope=True)
 
 _CALL_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "party",
               "calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
@@ -304,7 +315,8 @@ def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None
     for table, cols, select in ((s.agg_ring_group_hour, RING_GROUP_COLS, ring_group_rows_select),
                                 (s.agg_ring_group_member_hour, RING_MEMBER_COLS, ring_member_rows_select),
                                 (s.agg_agent_hour, AGENT_COLS, agent_rows_select),
-                                (s.agg_ivr_hour, IVR_COLS, ivr_rows_select)):
+                                (s.agg_ivr_hour, IVR_COLS, ivr_rows_select),
+                                (s.agg_ivr_scope_hour, IVR_SCOPE_COLS, ivr_scope_rows_select)):
         conn.execute(table.delete().where(table.c.bucket_utc >= start, table.c.bucket_utc < end))
         conn.execute(table.insert().from_select(cols, select(start, end)))
     # The day rollup is recomputed for every local day the range touches, whole.
@@ -340,7 +352,7 @@ def rebuild_all(conn: sa.Connection) -> None:
     lo, hi = fact_range(conn)
     for table in (s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_call_day, s.agg_number_hour,
                   s.agg_call_scope_hour, s.agg_ring_group_hour, s.agg_ring_group_member_hour,
-                  s.agg_agent_hour, s.agg_ivr_hour):
+                  s.agg_agent_hour, s.agg_ivr_hour, s.agg_ivr_scope_hour):
         conn.execute(table.delete())
     if lo is None:
         return

@@ -13,8 +13,8 @@ Each report has two paths with the same columns and, by construction of the aggr
   per call with extension, peer and queue, so a call both of whose extensions are in scope
   is counted once);
 - facts path: ``call`` (joined to ``time_hour`` for local buckets) — sub-hour buckets and
-  the reports no rollup holds (callbacks, surveys, missed) and restricted scopes of IVR
-  and ring groups (their rollups have no extension columns).
+  the reports no rollup holds (callbacks, surveys, missed) and restricted scopes of ring
+  groups (their rollups have no extension columns).
 
 Counting rules (see data.metrics.DEFINITIONS): calls belong to the hour they *started*
 in; per-extension numbers count an internal call for both extensions (owner + peer rows);
@@ -139,8 +139,10 @@ def uses_aggregates(report: str, scope: Scope, flt: ReportFilter) -> bool:
         return True
     if report == "extension-activity":
         return flt.interval in (60, 1440)
-    if report in ("ring-groups", "ivr"):  # these rollups have no extension / scope columns
+    if report == "ring-groups":  # the ring-group rollups have no extension / scope columns
         return scope.all and not flt.has_extension_filter
+    if report == "ivr":  # agg_ivr_hour, or agg_ivr_scope_hour for a scope / extension filter
+        return True
     if report == "queue-agents":  # agg_agent_hour has the agent and the queue: every filter applies
         return True
     return False
@@ -609,8 +611,9 @@ BUILDERS = {
 
 
 # --------------------------------------------------------------------------- ivr / ring-groups
-# Unrestricted scope without an extension filter: agg_ivr_hour / agg_ring_group_hour (no
-# extension columns). Otherwise the facts, where calls are narrowed as in pbx-activity:
+# IVR: agg_ivr_hour (unrestricted) or agg_ivr_scope_hour. Ring groups: agg_ring_group_hour
+# for an unrestricted view without an extension filter (no extension columns), else the
+# facts. On the facts path calls are narrowed as in pbx-activity:
 # the scope's calls (call_clause), the chosen directions and, with an extension filter, the
 # calls touching a chosen extension.
 
@@ -641,18 +644,25 @@ def _ivr_choices(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
     return ch.join(c, c.c.id == ch.c.call_id), _ivr_calls_where(scope, flt, tz)
 
 
-def _ivr_rollup(flt: ReportFilter, tz: ZoneInfo):
-    """agg_ivr_hour rows of the range and directions (unrestricted scope only)."""
+def _ivr_rollup(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
+    """Rollup rows of the range and directions: agg_ivr_hour for an unrestricted view,
+    else agg_ivr_scope_hour narrowed by call_clause on its extension / peer / queue columns
+    (as the facts path narrows `call`)."""
     start, end = flt.bounds(tz)
-    r = s.agg_ivr_hour
-    return r, sa.and_(r.c.bucket_utc >= start, r.c.bucket_utc < end, _direction_clause(r.c.direction, flt))
+    if scope.all and not flt.has_extension_filter:
+        r, narrowed = s.agg_ivr_hour, []
+    else:
+        r = s.agg_ivr_scope_hour
+        narrowed = _scope_rollup_where(scope, flt, r)
+    return r, sa.and_(r.c.bucket_utc >= start, r.c.bucket_utc < end, _direction_clause(r.c.direction, flt),
+                      *narrowed)
 
 
 def ivr_entered(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
     """Per IVR: calls started in the range that entered it — by call.ivr or by a choice made
     in it (a call once per IVR). Columns: ivr, calls. Aggregate path: agg_ivr_hour."""
     if _choose(path, uses_aggregates("ivr", scope, flt)) == "aggregate":
-        r, where = _ivr_rollup(flt, tz)
+        r, where = _ivr_rollup(scope, flt, tz)
         calls = sa.func.sum(r.c.entries)
         return (sa.select(r.c.ivr, calls.label("calls")).where(where, r.c.option == "")
                 .group_by(r.c.ivr).having(calls > 0).order_by(r.c.ivr))
@@ -669,7 +679,7 @@ def ivr_options(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | No
     """Per IVR and option: choices of the calls started in the range (a call choosing twice
     counts twice). Columns: ivr, option, choices. Aggregate path: agg_ivr_hour."""
     if _choose(path, uses_aggregates("ivr", scope, flt)) == "aggregate":
-        r, where = _ivr_rollup(flt, tz)
+        r, where = _ivr_rollup(scope, flt, tz)
         n = sa.func.sum(r.c.choices)
         return (sa.select(r.c.ivr, r.c.option, n.label("choices")).where(where)
                 .group_by(r.c.ivr, r.c.option).having(n > 0).order_by(r.c.ivr, r.c.option))
@@ -687,7 +697,7 @@ def ivr_options_over_time(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path
     th = s.time_hour
     period = (th.c.local_day if flt.by == "day" else th.c.local_month).label("period")
     if _choose(path, uses_aggregates("ivr", scope, flt)) == "aggregate":
-        r, where = _ivr_rollup(flt, tz)
+        r, where = _ivr_rollup(scope, flt, tz)
         n = sa.func.sum(r.c.choices)
         return (sa.select(period, r.c.option, n.label("choices"))
                 .select_from(r.join(th, th.c.bucket_utc == r.c.bucket_utc)).where(where)

@@ -213,16 +213,17 @@ def test_ivr_restricted_scope(ivr_pbx):
                                                 (date(2026, 5, 1), date(2026, 10, 31), (), "month"),
                                                 (date(2026, 1, 1), date(2026, 1, 31), (), "day")])
 def test_ivr_rollup_equals_the_facts(ivr_pbx, first, last, dirs, by):
-    """The unrestricted page reads agg_ivr_hour: the same table and chart as the facts."""
+    """The page reads agg_ivr_hour (unrestricted) or agg_ivr_scope_hour (a restricted scope,
+    an extension filter): the same table and chart as the facts."""
     flt = ReportFilter(first, last, directions=dirs, by=by)
-    auto = run_report("ivr", ALL, flt, engine=ivr_pbx, tz=TZ)
-    facts = run_report("ivr", ALL, flt, engine=ivr_pbx, tz=TZ, path="facts")
-    assert auto.path == "aggregate" and facts.path == "facts"
-    assert auto.df.to_dict("records") == facts.df.to_dict("records")
-    assert auto.chart.to_dict("records") == facts.chart.to_dict("records")
-    # Restricted scopes and an extension filter read the facts (the rollup has no extensions).
-    assert run_report("ivr", Scope.of(extensions=["101"]), flt, engine=ivr_pbx, tz=TZ).path == "facts"
-    assert run_report("ivr", ALL, flt.with_(extensions=("101",)), engine=ivr_pbx, tz=TZ).path == "facts"
+    for scope, f in ((ALL, flt), (Scope.of(extensions=["101"]), flt), (Scope.of(extensions=["102", "103"]), flt),
+                     (Scope.of(queues=["600"]), flt), (Scope.nothing(), flt), (ALL, flt.with_(extensions=("102",))),
+                     (Scope.of(extensions=["101", "102"]), flt.with_(extensions=("102", "103")))):
+        auto = run_report("ivr", scope, f, engine=ivr_pbx, tz=TZ)
+        facts = run_report("ivr", scope, f, engine=ivr_pbx, tz=TZ, path="facts")
+        assert auto.path == "aggregate" and facts.path == "facts"
+        assert auto.df.to_dict("records") == facts.df.to_dict("records"), scope
+        assert auto.chart.to_dict("records") == facts.chart.to_dict("records"), scope
 
 
 def test_ivr_rollup_rows(ivr_pbx):
@@ -240,6 +241,13 @@ def test_ivr_rollup_rows(ivr_pbx):
     assert rows[(datetime(2026, 5, 4, 8), "701", "")] == (1, 0)  # i3 enters 701 by its "0"
     assert sum(e for e, _ in rows.values()) == 9  # 700: i1 i2 i3 i5 i8; 701: i3 i4 i6 i7
     assert sum(n for _, n in rows.values()) == 17  # every choice once
+    sc = s.agg_ivr_scope_hour
+    with ivr_pbx.connect() as conn:
+        by_ext = conn.execute(sa.select(sc.c.extension, sa.func.sum(sc.c.entries), sa.func.sum(sc.c.choices))
+                              .group_by(sc.c.extension).order_by(sc.c.extension)).all()
+    # i3 (extension 102) entered 700 and 701 with two choices; i1 (101) one; i4 (103) nine;
+    # i2 i5 i6 i7 i8 have no extension ('').
+    assert [tuple(r) for r in by_ext] == [("", 5, 5), ("101", 1, 1), ("102", 2, 2), ("103", 1, 9)]
 
 
 def test_ivr_empty_range(ivr_pbx):

@@ -306,41 +306,56 @@ def import_asterisk_cdr(
     database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides CALLBOARD_DATABASE_URL."),
 ) -> None:
     """Import Asterisk CDRs. Re-importing adds nothing; a grown file imports only its new lines."""
-    from datetime import datetime as _dt
-
-    from callboard.settings import get_settings
     from data import db
     from data.importers.asterisk_cdr import import_cdr_file
-    from data.importers.base import ImportFailed
     from data.migrate import upgrade
 
     if (path is None) == (from_db is None):
         _echo_err("give either a CDR file or --from-db URL")
         raise typer.Exit(2)
-    if rejects is None and path is not None:
-        stamp = _dt.now().strftime("%Y%m%d-%H%M%S")
-        rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
+    if rejects is None:
+        rejects = _default_rejects(path)
+    upgrade(url=database_url)
+
+    def run():
+        if from_db is not None:
+            from data.importers.cdr_db import import_cdr_db
+
+            return import_cdr_db(db.get_engine(database_url), from_db, table=table, source=source,
+                                 source_tz=source_tz, rules=str(rules) if rules else None,
+                                 batch_rows=batch_lines, progress=progress)
+        return import_cdr_file(db.get_engine(database_url), path, source=source, source_tz=source_tz,
+                               rules=rules, rejects_path=rejects, batch_lines=batch_lines, progress=progress)
+
+    _run_import(run, path, follow=follow, interval=interval)
+
+
+def _default_rejects(path: Optional[Path]) -> Optional[Path]:
+    """CALLBOARD_FILES_DIR/rejects/<file>-<time>.rejects for a file import; None otherwise."""
+    from datetime import datetime as _dt
+
+    from callboard.settings import get_settings
+
+    if path is None:
+        return None
+    stamp = _dt.now().strftime("%Y%m%d-%H%M%S")
+    return get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
+
+
+def _run_import(run, path: Optional[Path], *, follow: bool, interval: float) -> None:
+    """Run an import once (or every `interval` seconds with --follow), printing the first
+    rejected lines with file:line and reason, and the summary; a failed import exits 2."""
+    from data.importers.base import ImportFailed
+
+    def report(stats) -> None:
+        for lineno, reason in stats.rejects[:20]:
+            _echo_err(f"{path or stats.path}:{'' if path else 'row '}{lineno}: {reason}")
+        if stats.lines_rejected > 20:
+            _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
+        if stats.lines_read or not follow:
+            typer.echo(stats.summary())
+
     try:
-        upgrade(url=database_url)
-
-        def run():
-            if from_db is not None:
-                from data.importers.cdr_db import import_cdr_db
-
-                return import_cdr_db(db.get_engine(database_url), from_db, table=table, source=source,
-                                     source_tz=source_tz, rules=str(rules) if rules else None,
-                                     batch_rows=batch_lines, progress=progress)
-            return import_cdr_file(db.get_engine(database_url), path, source=source, source_tz=source_tz,
-                                   rules=rules, rejects_path=rejects, batch_lines=batch_lines, progress=progress)
-
-        def report(stats) -> None:
-            for lineno, reason in stats.rejects[:20]:
-                _echo_err(f"{path or stats.path}:{'' if path else 'row '}{lineno}: {reason}")
-            if stats.lines_rejected > 20:
-                _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
-            if stats.lines_read or not follow:
-                typer.echo(stats.summary())
-
         if follow:
             from data.importers.base import follow as follow_loop
 
@@ -372,52 +387,30 @@ def import_queue_log(
     database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides CALLBOARD_DATABASE_URL."),
 ) -> None:
     """Import an Asterisk queue_log: queue calls, ring attempts, agent sessions and pauses."""
-    from datetime import datetime as _dt
-
-    from callboard.settings import get_settings
     from data import db
-    from data.importers.base import ImportFailed
     from data.importers.queue_log import import_queue_log_file
     from data.migrate import upgrade
 
     if (path is None) == (from_db is None):
         _echo_err("give either a queue_log file or --from-db URL")
         raise typer.Exit(2)
-    if rejects is None and path is not None:
-        stamp = _dt.now().strftime("%Y%m%d-%H%M%S")
-        rejects = get_settings().files_dir / "rejects" / f"{path.name}-{stamp}.rejects"
-    try:
-        upgrade(url=database_url)
+    if rejects is None:
+        rejects = _default_rejects(path)
+    upgrade(url=database_url)
 
-        def run():
-            if from_db is not None:
-                from data.importers.queue_log import import_queue_log_db
+    def run():
+        if from_db is not None:
+            from data.importers.queue_log import import_queue_log_db
 
-                return import_queue_log_db(db.get_engine(database_url), from_db, table=table, source=source,
-                                           source_tz=source_tz, batch_rows=batch_lines, progress=progress)
-            from data.live import apply_queue_log_events
+            return import_queue_log_db(db.get_engine(database_url), from_db, table=table, source=source,
+                                       source_tz=source_tz, batch_rows=batch_lines, progress=progress)
+        from data.live import apply_queue_log_events
 
-            return import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
-                                         batch_lines=batch_lines, progress=progress,
-                                         on_events=apply_queue_log_events if follow else None)
+        return import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
+                                     batch_lines=batch_lines, progress=progress,
+                                     on_events=apply_queue_log_events if follow else None)
 
-        def report(stats) -> None:
-            for lineno, reason in stats.rejects[:20]:
-                _echo_err(f"{path or stats.path}:{'' if path else 'row '}{lineno}: {reason}")
-            if stats.lines_rejected > 20:
-                _echo_err(f"... and {stats.lines_rejected - 20} more rejected lines")
-            if stats.lines_read or not follow:
-                typer.echo(stats.summary())
-
-        if follow:
-            from data.importers.base import follow as follow_loop
-
-            follow_loop(run, interval, on_stats=report)
-        else:
-            report(run())
-    except (ImportFailed, ValueError, OSError) as exc:
-        _echo_err(f"import failed: {exc}")
-        raise typer.Exit(2)
+    _run_import(run, path, follow=follow, interval=interval)
 
 
 @app.command()

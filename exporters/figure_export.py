@@ -92,19 +92,19 @@ class _ChromiumServer:
             raise ChartUnavailable(f"the chart took longer than {self.timeout_s:g} s") from None
 
     def stop(self) -> None:
-        """Kill the browser at once (a stuck one would not answer a polite close) and end
-        the loop thread."""
+        """Close the browser (a polite close, at most 2 s: a stuck one would not answer it),
+        kill it if it is still there, and end the loop thread."""
         proc = getattr(self.kaleido, "subprocess", None)
+        if self.kaleido is not None and self.loop is not None and self.loop.is_running():
+            try:
+                self._run(self.kaleido.close(), 2)
+            except Exception:  # noqa: BLE001 - best effort: killed below
+                pass
         if proc is not None and proc.poll() is None:
             try:
                 proc.kill()
                 proc.wait(5)
             except Exception:  # noqa: BLE001 - already gone / not ours to wait for
-                pass
-        if self.kaleido is not None and self.loop is not None and self.loop.is_running():
-            try:
-                self._run(self.kaleido.close(), 2)
-            except Exception:  # noqa: BLE001 - best effort: the process is dead already
                 pass
         if self.loop is not None and self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)

@@ -231,7 +231,7 @@ def _fields(columns: Sequence[CallColumn]) -> list[Field]:
     return out
 
 
-def _order_by(sort: Sequence[tuple[str, str]] | None) -> list:
+def _order_by(sort: Sequence[tuple[str, str]] | None, scope: Scope) -> list:
     order = []
     first_dir = "desc"
     for key, direction in sort or ():
@@ -239,7 +239,11 @@ def _order_by(sort: Sequence[tuple[str, str]] | None) -> list:
         direction = (direction or "").lower()
         if col is None or direction not in ("asc", "desc"):
             continue  # only whitelisted columns and directions
-        expr = col.sort_expr.desc() if direction == "desc" else col.sort_expr.asc()
+        # A masking scope sorts by what it sees: ordering by the full number would reveal
+        # the order of the hidden digits.
+        sort_expr = visible(col.sort_expr, scope)
+        sort_expr = getattr(sort_expr, "element", sort_expr)  # the label's expression
+        expr = sort_expr.desc() if direction == "desc" else sort_expr.asc()
         if col.sort_nullable:
             expr = expr.nulls_last()
         if not order:
@@ -272,7 +276,7 @@ def list_calls(
     # visible(): external numbers come out masked for a masking scope (data.privacy).
     selected = [c.id, c.has_recording] + [visible(c[f.name], scope) for f in _fields(cols)
                                           if f.name not in ("id", "has_recording")]
-    stmt = sa.select(*selected).where(*filter_clauses(scope, filt)).order_by(*_order_by(sort))
+    stmt = sa.select(*selected).where(*filter_clauses(scope, filt)).order_by(*_order_by(sort, scope))
     offset = max(0, int(offset or 0))
     if offset:
         stmt = stmt.offset(offset)

@@ -271,3 +271,23 @@ def test_transferred_to_is_listed_sorted_and_masked_when_external(db_url):
     assert targets(masked) == [("c8", "103"), ("c7", "+420731••••66")]
     assert db.fetch_all(get_call(masked, ids["c7"]))[0].transferred_to == "+420731••••66"
     assert db.fetch_all(get_call(ALL, ids["c7"]))[0].transferred_to == "+420731555666"
+
+
+def test_a_masking_scope_sorts_by_the_masked_number(db_url):
+    # Real order: +420777100055 < +420777900011; masked they read +420777••••55 and
+    # +420777••••11, so sorting what the user sees puts c10 first. Sorting by the full
+    # numbers would put c9 first and reveal the order of the hidden digits.
+    day = (TRANSFERS_DAY[0], TRANSFERS_DAY[1])
+    rows = [dict(call_uid=uid, start_utc=day[0].replace(hour=h), end_utc=day[0].replace(hour=h, minute=1),
+                 direction="inbound", status="no_answer", from_number=number, to_number="100", extension="101",
+                 duration_s=60, ring_s=60, talk_s=0)
+            for uid, h, number in (("c9", 8, "+420777100055"), ("c10", 9, "+420777900011"))]
+    insert_calls(rows)
+    filt = CallFilter(start_utc=day[0], end_utc=day[1])
+
+    def order(scope):
+        return [r.call_uid for r in db.fetch_all(list_calls(scope, filt, ["start", "call_uid", "from"],
+                                                            sort=[("from", "asc")]))]
+
+    assert order(ALL) == ["c9", "c10"]
+    assert order(Scope(all=True, mask_external=True)) == ["c10", "c9"]

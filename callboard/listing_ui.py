@@ -1,16 +1,72 @@
-"""Pieces shared by the listing pages (records, recordings, chats): the period preset that
-fills the date picker, and comma-separated list inputs."""
+"""Pieces shared by the listing pages (records, recordings, chats): the period controls and
+the preset that fills the date picker, the filter controls -> URL callback, the filter's
+validation message, and comma-separated list inputs.
+
+Each page keeps its own ids under one prefix (``rec``, ``recs``, ``chat``) and its own
+params class (callboard.records_params.RecordsQuery, callboard.chats_params.ChatsQuery);
+callbacks are access-checked by that output-id prefix (callboard.auth.policy).
+"""
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, no_update
+from collections.abc import Callable, Sequence
 
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, no_update
+
+from callboard.i18n import translator
+from callboard.settings import get_settings
 from data.periods import PRESETS, preset_days, today_local
+from data.queries.calls import InvalidFilter
 
 
 def split_items(text) -> tuple[str, ...]:
     """'101, 102;103' -> ('101', '102', '103')."""
     return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
+
+
+def text_value(value) -> str:
+    """A text input's value as the query field: trimmed, '' when empty."""
+    return str(value or "").strip()
+
+
+def choices_value(value) -> tuple:
+    """A multi-select dropdown's value as the query field."""
+    return tuple(value or ())
+
+
+def choice_value(value) -> str:
+    """A single-select dropdown's value as the query field."""
+    return value or ""
+
+
+def filter_or_error(query_cls, params: dict | None, lang: str):
+    """(filter, None) for valid URL parameters, else (None, the translated message)."""
+    try:
+        return query_cls.from_params(params or {}).to_filter(get_settings().tz), None
+    except InvalidFilter as exc:
+        return None, translator(lang)(exc.msgid, **exc.params)
+
+
+def period_controls(prefix: str, q, lang: str, **date_picker_options) -> list[dbc.Col]:
+    """The "Period" preset dropdown and the "Days" picker (`{prefix}-preset`, `{prefix}-dates`)
+    showing the days of `q` (a params object with preset/date_from/date_to/day_range)."""
+    _ = translator(lang)
+    try:
+        first, last = q.day_range(today_local())
+    except InvalidFilter:
+        first = last = None
+    return [
+        dbc.Col([dbc.Label(_("Period"), html_for=f"{prefix}-preset"),
+                 dcc.Dropdown(id=f"{prefix}-preset", options=[{"label": _(v), "value": k} for k, v in PRESETS.items()],
+                              value=q.preset, clearable=False)], md=2),
+        dbc.Col([dbc.Label(_("Days")),
+                 dcc.DatePickerRange(id=f"{prefix}-dates", display_format="YYYY-MM-DD", first_day_of_week=1,
+                                     start_date=(q.date_from or (first.isoformat() if first else None)),
+                                     end_date=(q.date_to or (last.isoformat() if last else None)),
+                                     disabled=q.preset != "custom", minimum_nights=0,
+                                     **date_picker_options)], md="auto"),
+    ]
 
 
 def register_preset_dates(prefix: str) -> None:
@@ -28,3 +84,50 @@ def register_preset_dates(prefix: str) -> None:
             return False, no_update, no_update
         first, last = preset_days(preset, today_local())
         return True, first.isoformat(), last.isoformat()
+
+
+def register_filters_to_url(
+    prefix: str,
+    query_cls,
+    fields: Sequence[tuple[str, str, Callable]],
+    *,
+    extra_outputs: Sequence[Output] = (),
+    extra_values: Callable[[dict, str], tuple] | None = None,
+) -> None:
+    """Filter controls -> `{prefix}-query` store (the page's URL parameters), the page URL
+    (`{prefix}-location.search`, no reload) and the validation message (`{prefix}-error`).
+
+    The period (`{prefix}-preset`, `{prefix}-dates`) is common; `fields` lists the rest as
+    (query field, control id, how the control's value becomes the field). `extra_values(params,
+    lang)` gives `extra_outputs` for a changed query (e.g. download links); when the query did
+    not change they and the URL stay as they are.
+    """
+
+    @callback(
+        Output(f"{prefix}-query", "data"),
+        Output(f"{prefix}-location", "search"),
+        Output(f"{prefix}-error", "children"),
+        Output(f"{prefix}-error", "is_open"),
+        *extra_outputs,
+        Input(f"{prefix}-preset", "value"),
+        Input(f"{prefix}-dates", "start_date"),
+        Input(f"{prefix}-dates", "end_date"),
+        *(Input(control_id, "value") for _field, control_id, _convert in fields),
+        State(f"{prefix}-query", "data"),
+        State("lang", "value"),
+        prevent_initial_call=True,
+    )
+    def _apply_filters(preset, start_date, end_date, *values):
+        *values, current, lang = values
+        q = query_cls.from_params(current or {}).with_(
+            preset=preset if preset in PRESETS else "today",
+            date_from=(start_date or "")[:10] if preset == "custom" else "",
+            date_to=(end_date or "")[:10] if preset == "custom" else "",
+            **{field: convert(value) for (field, _id, convert), value in zip(fields, values)},
+        )
+        params = q.to_params()
+        _filt, error = filter_or_error(query_cls, params, lang)
+        if params == (current or {}):
+            return (no_update, no_update, error, bool(error), *(no_update for _o in extra_outputs))
+        extra = extra_values(params, lang) if extra_values else ()
+        return (params, q.to_search(), error, bool(error), *extra)

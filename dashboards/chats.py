@@ -16,13 +16,19 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from callboard.chats_params import ChatsQuery
 from callboard.features import chats_enabled
 from callboard.formatting import fmt_local_datetime, fmt_number, tz_label
-from callboard.listing_ui import register_preset_dates, split_items
+from callboard.listing_ui import (
+    choices_value,
+    filter_or_error,
+    period_controls,
+    register_filters_to_url,
+    register_preset_dates,
+    split_items,
+    text_value,
+)
 from callboard.i18n import translator
-from callboard.records_params import PRESETS
 from callboard.routes import CHATS_CSV_PATH, current_scope
 from callboard.settings import get_settings
 from data import db
-from data.queries.calls import InvalidFilter
 from data.queries.chats import (
     CHANNEL_LABELS,
     COLUMNS,
@@ -35,7 +41,6 @@ from data.queries.chats import (
     session_events,
     session_messages,
 )
-from data.periods import today_local
 
 PATH = "/chats"
 dash.register_page(__name__, path=PATH)
@@ -43,14 +48,8 @@ dash.register_page(__name__, path=PATH)
 BLOCK = 100
 
 
-_today = today_local
-
-
 def _filter_or_error(params: dict | None, lang: str):
-    try:
-        return ChatsQuery.from_params(params or {}).to_filter(get_settings().tz), None
-    except InvalidFilter as exc:
-        return None, translator(lang)(exc.msgid, **exc.params)
+    return filter_or_error(ChatsQuery, params, lang)
 
 
 def _label(labels: dict, value, _) -> str:
@@ -106,21 +105,10 @@ def layout(lang: str = "en", **query):
         return _not_configured(lang)
     q = ChatsQuery.from_params(query)
     params = q.to_params()
-    try:
-        first, last = q.day_range(_today())
-    except InvalidFilter:
-        first = last = None
     _filt, error = _filter_or_error(params, lang)
     filters = dbc.Row(
         [
-            dbc.Col([dbc.Label(_("Period"), html_for="chat-preset"),
-                     dcc.Dropdown(id="chat-preset", options=[{"label": _(v), "value": k} for k, v in PRESETS.items()],
-                                  value=q.preset, clearable=False)], md=2),
-            dbc.Col([dbc.Label(_("Days")),
-                     dcc.DatePickerRange(id="chat-dates", display_format="YYYY-MM-DD", first_day_of_week=1,
-                                         start_date=(q.date_from or (first.isoformat() if first else None)),
-                                         end_date=(q.date_to or (last.isoformat() if last else None)),
-                                         disabled=q.preset != "custom", minimum_nights=0)], md="auto"),
+            *period_controls("chat", q, lang),
             dbc.Col([dbc.Label(_("Channel type")),
                      dcc.Dropdown(id="chat-channel", options=_channel_options(lang), value=list(q.channels),
                                   multi=True, placeholder=_("All"))], md=2),
@@ -176,46 +164,16 @@ def layout(lang: str = "en", **query):
     )
 
 
-register_preset_dates('chat')
-
-
-_items = split_items
-
-
-@callback(
-    Output("chat-query", "data"),
-    Output("chat-location", "search"),
-    Output("chat-error", "children"),
-    Output("chat-error", "is_open"),
-    Output("chat-download", "href"),
-    Output("chat-download-excel", "href"),
-    Input("chat-preset", "value"),
-    Input("chat-dates", "start_date"),
-    Input("chat-dates", "end_date"),
-    Input("chat-channel", "value"),
-    Input("chat-status", "value"),
-    Input("chat-number", "value"),
-    Input("chat-agent", "value"),
-    State("chat-query", "data"),
-    State("lang", "value"),
-    prevent_initial_call=True,
+register_preset_dates("chat")
+register_filters_to_url(
+    "chat", ChatsQuery,
+    (("channels", "chat-channel", choices_value),
+     ("statuses", "chat-status", choices_value),
+     ("number", "chat-number", text_value),
+     ("agents", "chat-agent", split_items)),
+    extra_outputs=(Output("chat-download", "href"), Output("chat-download-excel", "href")),
+    extra_values=lambda params, lang: (_download_href(params, lang), _download_href(params, lang, True)),
 )
-def _apply_filters(preset, start_date, end_date, channels, statuses, number, agents, current, lang):
-    q = ChatsQuery.from_params(current or {}).with_(
-        preset=preset if preset in PRESETS else "today",
-        date_from=(start_date or "")[:10] if preset == "custom" else "",
-        date_to=(end_date or "")[:10] if preset == "custom" else "",
-        channels=tuple(channels or ()),
-        statuses=tuple(statuses or ()),
-        number=(number or "").strip(),
-        agents=_items(agents),
-    )
-    params = q.to_params()
-    _filt, error = _filter_or_error(params, lang)
-    if params == (current or {}):
-        return no_update, no_update, error, bool(error), no_update, no_update
-    return (params, q.to_search(), error, bool(error), _download_href(params, lang),
-            _download_href(params, lang, True))
 
 
 clientside_callback(

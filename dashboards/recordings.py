@@ -22,17 +22,24 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from callboard import recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
-from callboard.listing_ui import register_preset_dates, split_items
+from callboard.listing_ui import (
+    choices_value,
+    filter_or_error,
+    period_controls,
+    register_filters_to_url,
+    register_preset_dates,
+    split_items,
+    text_value,
+)
 from callboard.i18n import N_, translator
-from callboard.records_params import PRESETS, RecordsQuery
+from callboard.records_params import RecordsQuery
 from callboard.routes import current_scope
 from callboard.settings import get_settings
 from data import db
 from data import recordings as rec
 from data import schema as s
-from data.queries.calls import DIRECTION_LABELS, InvalidFilter
+from data.queries.calls import DIRECTION_LABELS
 from data.queries.recordings import SORTS, count_recordings, get_recording, list_recordings
-from data.periods import today_local
 
 PATH = "/recordings"
 dash.register_page(__name__, path=PATH)
@@ -52,14 +59,8 @@ GRID_COLUMNS = (
 )
 
 
-_today = today_local
-
-
 def _filter_or_error(params: dict | None, lang: str):
-    try:
-        return RecordsQuery.from_params(params or {}).to_filter(get_settings().tz), None
-    except InvalidFilter as exc:
-        return None, translator(lang)(exc.msgid, **exc.params)
+    return filter_or_error(RecordsQuery, params, lang)
 
 
 def _size(n: int | None, lang: str) -> str:
@@ -114,23 +115,12 @@ def layout(lang: str = "en", **query):
                                    color="info", id="recs-disabled")], id="recordings-page")
     q = RecordsQuery.from_params(query)
     params = q.to_params()
-    try:
-        first, last = q.day_range(_today())
-    except InvalidFilter:
-        first = last = None
     _filt, error = _filter_or_error(params, lang)
     groups = sorted(set(_group_names()) | set(q.groups))
 
     filters = dbc.Row(
         [
-            dbc.Col([dbc.Label(_("Period"), html_for="recs-preset"),
-                     dcc.Dropdown(id="recs-preset", options=[{"label": _(v), "value": k} for k, v in PRESETS.items()],
-                                  value=q.preset, clearable=False)], md=2),
-            dbc.Col([dbc.Label(_("Days")),
-                     dcc.DatePickerRange(id="recs-dates", display_format="YYYY-MM-DD", first_day_of_week=1,
-                                         start_date=(q.date_from or (first.isoformat() if first else None)),
-                                         end_date=(q.date_to or (last.isoformat() if last else None)),
-                                         disabled=q.preset != "custom", minimum_nights=0)], md="auto"),
+            *period_controls("recs", q, lang),
             dbc.Col([dbc.Label(_("Number contains"), html_for="recs-number"),
                      dbc.Input(id="recs-number", value=q.number, debounce=True, type="text",
                                placeholder=_("e.g. 777"))], md=2),
@@ -187,52 +177,18 @@ def layout(lang: str = "en", **query):
     )
 
 
-register_preset_dates('recs')
-
-
-_items = split_items
-
-
-@callback(
-    Output("recs-query", "data"),
-    Output("recs-location", "search"),
-    Output("recs-error", "children"),
-    Output("recs-error", "is_open"),
-    Input("recs-preset", "value"),
-    Input("recs-dates", "start_date"),
-    Input("recs-dates", "end_date"),
-    Input("recs-number", "value"),
-    Input("recs-ext", "value"),
-    Input("recs-dir", "value"),
-    Input("recs-group", "value"),
-    Input("recs-trunk", "value"),
-    Input("recs-did", "value"),
-    Input("recs-dmin", "value"),
-    Input("recs-dmax", "value"),
-    State("recs-query", "data"),
-    State("lang", "value"),
-    prevent_initial_call=True,
+register_preset_dates("recs")
+register_filters_to_url(
+    "recs", RecordsQuery,
+    (("number", "recs-number", text_value),
+     ("extensions", "recs-ext", split_items),
+     ("directions", "recs-dir", choices_value),
+     ("groups", "recs-group", choices_value),
+     ("trunks", "recs-trunk", split_items),
+     ("dids", "recs-did", split_items),
+     ("dmin", "recs-dmin", text_value),
+     ("dmax", "recs-dmax", text_value)),
 )
-def _apply_filters(preset, start_date, end_date, number, ext, dirs, groups, trunk, did, dmin, dmax, current, lang):
-    old = RecordsQuery.from_params(current or {})
-    q = old.with_(
-        preset=preset if preset in PRESETS else "today",
-        date_from=(start_date or "")[:10] if preset == "custom" else "",
-        date_to=(end_date or "")[:10] if preset == "custom" else "",
-        number=(number or "").strip(),
-        extensions=_items(ext),
-        directions=tuple(dirs or ()),
-        groups=tuple(groups or ()),
-        trunks=_items(trunk),
-        dids=_items(did),
-        dmin=str(dmin or "").strip(),
-        dmax=str(dmax or "").strip(),
-    )
-    params = q.to_params()
-    _filt, error = _filter_or_error(params, lang)
-    if params == (current or {}):
-        return no_update, no_update, error, bool(error)
-    return params, q.to_search(), error, bool(error)
 
 
 clientside_callback(

@@ -23,11 +23,19 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from callboard import access
 from callboard import recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
-from callboard.listing_ui import register_preset_dates, split_items
+from callboard.listing_ui import (
+    choice_value,
+    choices_value,
+    filter_or_error,
+    period_controls,
+    register_filters_to_url,
+    register_preset_dates,
+    split_items,
+    text_value,
+)
 from callboard.i18n import N_, translator
-from callboard.records_params import PRESETS, RecordsQuery
+from callboard.records_params import RecordsQuery
 from callboard.routes import RECORDS_CSV_PATH, current_scope, format_sort
-from callboard.settings import get_settings
 from data import db
 from data import schema as s
 from data.queries.calls import (
@@ -40,14 +48,12 @@ from data.queries.calls import (
     SECONDARY_COLUMNS,
     STATUS_LABELS,
     VIA_LABELS,
-    InvalidFilter,
     call_legs,
     count_calls,
     get_call,
     list_calls,
     unknown_extensions,
 )
-from data.periods import today_local
 
 PATH = "/records"
 dash.register_page(__name__, path=PATH)
@@ -58,15 +64,9 @@ REC_OPTIONS = {"": N_("Any"), "yes": N_("With recording"), "no": N_("Without rec
 
 # --------------------------------------------------------------------------- helpers
 
-_today = today_local
-
-
 def _filter_or_error(params: dict | None, lang: str):
     """(CallFilter, None) or (None, translated message)."""
-    try:
-        return RecordsQuery.from_params(params or {}).to_filter(get_settings().tz), None
-    except InvalidFilter as exc:
-        return None, translator(lang)(exc.msgid, **exc.params)
+    return filter_or_error(RecordsQuery, params, lang)
 
 
 def _column_defs(lang: str, shown: list[str] | None) -> list[dict]:
@@ -141,10 +141,6 @@ def layout(lang: str = "en", **query):
     _ = translator(lang)
     q = RecordsQuery.from_params(query)
     params = q.to_params()
-    try:
-        first, last = q.day_range(_today())
-    except InvalidFilter:
-        first = last = None
     _filt, error = _filter_or_error(params, lang)
     groups = _group_names()
 
@@ -153,15 +149,8 @@ def layout(lang: str = "en", **query):
 
     filters = dbc.Row(
         [
-            dbc.Col([dbc.Label(_("Period"), html_for="rec-preset"),
-                     dcc.Dropdown(id="rec-preset", options=opt(PRESETS), value=q.preset, clearable=False)], md=2),
-            dbc.Col([dbc.Label(_("Days")),
-                     dcc.DatePickerRange(id="rec-dates", display_format="YYYY-MM-DD", first_day_of_week=1,
-                                         start_date=(q.date_from or (first.isoformat() if first else None)),
-                                         end_date=(q.date_to or (last.isoformat() if last else None)),
-                                         disabled=q.preset != "custom", minimum_nights=0,
-                                         start_date_placeholder_text=_("First day"),
-                                         end_date_placeholder_text=_("Last day"))], md="auto"),
+            *period_controls("rec", q, lang, start_date_placeholder_text=_("First day"),
+                             end_date_placeholder_text=_("Last day")),
             dbc.Col([dbc.Label(_("Number contains"), html_for="rec-number"),
                      dbc.Input(id="rec-number", value=q.number, debounce=True, type="text",
                                placeholder=_("e.g. 777"))], md=2),
@@ -265,57 +254,20 @@ def layout(lang: str = "en", **query):
 
 # --------------------------------------------------------------------------- callbacks
 
-register_preset_dates('rec')
-
-
-_items = split_items
-
-
-@callback(
-    Output("rec-query", "data"),
-    Output("rec-location", "search"),
-    Output("rec-error", "children"),
-    Output("rec-error", "is_open"),
-    Input("rec-preset", "value"),
-    Input("rec-dates", "start_date"),
-    Input("rec-dates", "end_date"),
-    Input("rec-number", "value"),
-    Input("rec-ext", "value"),
-    Input("rec-group", "value"),
-    Input("rec-status", "value"),
-    Input("rec-dir", "value"),
-    Input("rec-rec", "value"),
-    Input("rec-trunk", "value"),
-    Input("rec-did", "value"),
-    Input("rec-dmin", "value"),
-    Input("rec-dmax", "value"),
-    State("rec-query", "data"),
-    State("lang", "value"),
-    prevent_initial_call=True,
+register_preset_dates("rec")
+register_filters_to_url(
+    "rec", RecordsQuery,
+    (("number", "rec-number", text_value),
+     ("extensions", "rec-ext", split_items),
+     ("groups", "rec-group", choices_value),
+     ("statuses", "rec-status", choices_value),
+     ("directions", "rec-dir", choices_value),
+     ("recording", "rec-rec", choice_value),
+     ("trunks", "rec-trunk", split_items),
+     ("dids", "rec-did", split_items),
+     ("dmin", "rec-dmin", text_value),
+     ("dmax", "rec-dmax", text_value)),
 )
-def _apply_filters(preset, start_date, end_date, number, ext, groups, statuses, dirs, rec, trunk, did, dmin, dmax,
-                   current, lang):
-    old = RecordsQuery.from_params(current or {})
-    q = old.with_(
-        preset=preset if preset in PRESETS else "today",
-        date_from=(start_date or "")[:10] if preset == "custom" else "",
-        date_to=(end_date or "")[:10] if preset == "custom" else "",
-        number=(number or "").strip(),
-        extensions=_items(ext),
-        trunks=_items(trunk),
-        dids=_items(did),
-        dmin=str(dmin or "").strip(),
-        dmax=str(dmax or "").strip(),
-        groups=tuple(groups or ()),
-        statuses=tuple(statuses or ()),
-        directions=tuple(dirs or ()),
-        recording=rec or "",
-    )
-    params = q.to_params()
-    _filt, error = _filter_or_error(params, lang)
-    if params == (current or {}):
-        return no_update, no_update, error, bool(error)
-    return params, q.to_search(), error, bool(error)
 
 
 # Filter changed: drop the grid's cached blocks, so it asks for rows again.

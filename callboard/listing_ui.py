@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, no_update
+import sqlalchemy as sa
+from dash import Input, Output, State, callback, clientside_callback, dcc, no_update
 
 from callboard.i18n import translator
 from callboard.settings import get_settings
+from data import db
+from data import schema as s
 from data.periods import PRESETS, preset_days, today_local
 from data.queries.calls import InvalidFilter
 
@@ -38,6 +41,47 @@ def choices_value(value) -> tuple:
 def choice_value(value) -> str:
     """A single-select dropdown's value as the query field."""
     return value or ""
+
+
+# The call-filter controls the records and recordings pages share (callboard.records_params):
+# (RecordsQuery field, control id after "<prefix>-", how the control's value becomes the field).
+CALL_FILTER_FIELDS = (
+    ("number", "number", text_value),
+    ("extensions", "ext", split_items),
+    ("groups", "group", choices_value),
+    ("directions", "dir", choices_value),
+    ("trunks", "trunk", split_items),
+    ("dids", "did", split_items),
+    ("dmin", "dmin", text_value),
+    ("dmax", "dmax", text_value),
+)
+
+
+def group_names() -> list[str]:
+    """Extension-group names for the group filter."""
+    try:
+        return [r[0] for r in db.fetch_all(sa.select(s.extension_group.c.name).order_by(s.extension_group.c.name))]
+    except Exception:  # an unreachable database shows up in the grid; the filter just lacks groups
+        return []
+
+
+def call_filter_controls(prefix: str, q, lang: str) -> dict[str, dbc.Col]:
+    """The text controls of CALL_FILTER_FIELDS for `q` (a RecordsQuery), by id suffix; the page
+    places them (and its own dropdowns) in its filter row."""
+    _ = translator(lang)
+
+    def text(suffix: str, label: str, value: str, md: int = 2, **options) -> dbc.Col:
+        return dbc.Col([dbc.Label(label, html_for=f"{prefix}-{suffix}"),
+                        dbc.Input(id=f"{prefix}-{suffix}", value=value, debounce=True, type="text", **options)], md=md)
+
+    return {
+        "number": text("number", _("Number contains"), q.number, placeholder=_("e.g. 777")),
+        "ext": text("ext", _("Extensions"), ", ".join(q.extensions), placeholder=_("e.g. 101, 102")),
+        "trunk": text("trunk", _("Trunks"), ", ".join(q.trunks)),
+        "did": text("did", _("DIDs"), ", ".join(q.dids)),
+        "dmin": text("dmin", _("Duration from (s)"), q.dmin, md=1, inputMode="numeric"),
+        "dmax": text("dmax", _("to (s)"), q.dmax, md=1, inputMode="numeric"),
+    }
 
 
 def filter_or_error(query_cls, params: dict | None, lang: str):
@@ -98,7 +142,7 @@ def register_filters_to_url(
     (`{prefix}-location.search`, no reload) and the validation message (`{prefix}-error`).
 
     The period (`{prefix}-preset`, `{prefix}-dates`) is common; `fields` lists the rest as
-    (query field, control id, how the control's value becomes the field). `extra_values(params,
+    (query field, control id after "{prefix}-", how the control's value becomes the field). `extra_values(params,
     lang)` gives `extra_outputs` for a changed query (e.g. download links); when the query did
     not change they and the URL stay as they are.
     """
@@ -112,7 +156,7 @@ def register_filters_to_url(
         Input(f"{prefix}-preset", "value"),
         Input(f"{prefix}-dates", "start_date"),
         Input(f"{prefix}-dates", "end_date"),
-        *(Input(control_id, "value") for _field, control_id, _convert in fields),
+        *(Input(f"{prefix}-{suffix}", "value") for _field, suffix, _convert in fields),
         State(f"{prefix}-query", "data"),
         State("lang", "value"),
         prevent_initial_call=True,
@@ -131,3 +175,34 @@ def register_filters_to_url(
             return (no_update, no_update, error, bool(error), *(no_update for _o in extra_outputs))
         extra = extra_values(params, lang) if extra_values else ()
         return (params, q.to_search(), error, bool(error), *extra)
+
+
+def register_grid_purge(prefix: str, output: Output, value_js: str = "null") -> None:
+    """A changed filter (`{prefix}-query`) drops `{prefix}-grid`'s cached blocks, so it asks for
+    rows again; `output` gets `value_js`."""
+    clientside_callback(
+        """
+        function (query) {
+            const api = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi("%s-grid");
+            if (api) { api.purgeInfiniteCache(); }
+            return %s;
+        }
+        """ % (prefix, value_js),
+        output,
+        Input(f"{prefix}-query", "data"),
+        prevent_initial_call=True,
+    )
+
+
+def fetch_block(request: dict, params: dict | None, total: dict | None, block: int,
+                list_stmt: Callable, count_stmt: Callable):
+    """The rows of the block AG Grid's infinite model asks for (`list_stmt(offset=, limit=)`)
+    and the filter's row count as the `{prefix}-total` store: counted (`count_stmt()`) on the
+    first block or for other parameters, else reused. -> (rows, total)"""
+    start = max(0, int(request.get("startRow") or 0))
+    end = max(start + 1, int(request.get("endRow") or start + block))
+    rows = db.fetch_all(list_stmt(offset=start, limit=end - start))
+    key = repr(sorted((params or {}).items()))
+    if start == 0 or not total or total.get("key") != key:
+        total = {"key": key, "count": int(db.fetch_scalar(count_stmt()) or 0)}
+    return rows, total

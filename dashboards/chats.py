@@ -11,20 +11,12 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callboard.chats_params import ChatsQuery
 from callboard.features import chats_enabled
 from callboard.formatting import fmt_local_datetime, fmt_number, tz_label
-from callboard.listing_ui import (
-    choices_value,
-    filter_or_error,
-    period_controls,
-    register_filters_to_url,
-    register_preset_dates,
-    split_items,
-    text_value,
-)
+from callboard import listing_ui
 from callboard.i18n import translator
 from callboard.routes import CHATS_CSV_PATH, current_scope
 from callboard.settings import get_settings
@@ -49,7 +41,7 @@ BLOCK = 100
 
 
 def _filter_or_error(params: dict | None, lang: str):
-    return filter_or_error(ChatsQuery, params, lang)
+    return listing_ui.filter_or_error(ChatsQuery, params, lang)
 
 
 def _label(labels: dict, value, _) -> str:
@@ -108,7 +100,7 @@ def layout(lang: str = "en", **query):
     _filt, error = _filter_or_error(params, lang)
     filters = dbc.Row(
         [
-            *period_controls("chat", q, lang),
+            *listing_ui.period_controls("chat", q, lang),
             dbc.Col([dbc.Label(_("Channel type")),
                      dcc.Dropdown(id="chat-channel", options=_channel_options(lang), value=list(q.channels),
                                   multi=True, placeholder=_("All"))], md=2),
@@ -164,30 +156,17 @@ def layout(lang: str = "en", **query):
     )
 
 
-register_preset_dates("chat")
-register_filters_to_url(
+listing_ui.register_preset_dates("chat")
+listing_ui.register_filters_to_url(
     "chat", ChatsQuery,
-    (("channels", "chat-channel", choices_value),
-     ("statuses", "chat-status", choices_value),
-     ("number", "chat-number", text_value),
-     ("agents", "chat-agent", split_items)),
+    (("channels", "channel", listing_ui.choices_value),
+     ("statuses", "status", listing_ui.choices_value),
+     ("number", "number", listing_ui.text_value),
+     ("agents", "agent", listing_ui.split_items)),
     extra_outputs=(Output("chat-download", "href"), Output("chat-download-excel", "href")),
     extra_values=lambda params, lang: (_download_href(params, lang), _download_href(params, lang, True)),
 )
-
-
-clientside_callback(
-    """
-    function (query) {
-        const api = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi("chat-grid");
-        if (api) { api.purgeInfiniteCache(); }
-        return null;
-    }
-    """,
-    Output("chat-total", "data", allow_duplicate=True),
-    Input("chat-query", "data"),
-    prevent_initial_call=True,
-)
+listing_ui.register_grid_purge("chat", Output("chat-total", "data", allow_duplicate=True))
 
 
 @callback(
@@ -208,13 +187,10 @@ def _get_rows(request, params, total, lang):
         return {"rowData": [], "rowCount": 0}, None, "", False
     _ = translator(lang)
     sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or [] if m.get("colId") in COLUMNS]
-    start = max(0, int(request.get("startRow") or 0))
-    end = max(start + 1, int(request.get("endRow") or start + BLOCK))
     scope = current_scope()
-    rows = db.fetch_all(list_sessions(scope, filt, sort=sort, offset=start, limit=end - start))
-    key = repr(sorted((params or {}).items()))
-    if start == 0 or not total or total.get("key") != key:
-        total = {"key": key, "count": int(db.fetch_scalar(count_sessions(scope, filt)) or 0)}
+    rows, total = listing_ui.fetch_block(request, params, total, BLOCK,
+                                         lambda **page: list_sessions(scope, filt, sort=sort, **page),
+                                         lambda: count_sessions(scope, filt))
     count = total["count"]
     return ({"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total,
             _("{count} chat sessions", count=fmt_number(count, lang)), count == 0)

@@ -17,27 +17,16 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import sqlalchemy as sa
-from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from callboard import recording_ui
+from callboard import listing_ui, recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
-from callboard.listing_ui import (
-    choices_value,
-    filter_or_error,
-    period_controls,
-    register_filters_to_url,
-    register_preset_dates,
-    split_items,
-    text_value,
-)
 from callboard.i18n import N_, translator
 from callboard.records_params import RecordsQuery
 from callboard.routes import current_scope
 from callboard.settings import get_settings
 from data import db
 from data import recordings as rec
-from data import schema as s
 from data.queries.calls import DIRECTION_LABELS
 from data.queries.recordings import SORTS, count_recordings, get_recording, list_recordings
 
@@ -60,7 +49,7 @@ GRID_COLUMNS = (
 
 
 def _filter_or_error(params: dict | None, lang: str):
-    return filter_or_error(RecordsQuery, params, lang)
+    return listing_ui.filter_or_error(RecordsQuery, params, lang)
 
 
 def _size(n: int | None, lang: str) -> str:
@@ -89,13 +78,6 @@ def _row(r, lang: str) -> dict:
     }
 
 
-def _group_names() -> list[str]:
-    try:
-        return [r[0] for r in db.fetch_all(sa.select(s.extension_group.c.name).order_by(s.extension_group.c.name))]
-    except Exception:  # an unreachable database shows up in the grid; the filter just lacks groups
-        return []
-
-
 def _column_defs(lang: str) -> list[dict]:
     _ = translator(lang)
     defs = []
@@ -116,17 +98,13 @@ def layout(lang: str = "en", **query):
     q = RecordsQuery.from_params(query)
     params = q.to_params()
     _filt, error = _filter_or_error(params, lang)
-    groups = sorted(set(_group_names()) | set(q.groups))
-
+    groups = sorted(set(listing_ui.group_names()) | set(q.groups))
+    controls = listing_ui.call_filter_controls("recs", q, lang)
     filters = dbc.Row(
         [
-            *period_controls("recs", q, lang),
-            dbc.Col([dbc.Label(_("Number contains"), html_for="recs-number"),
-                     dbc.Input(id="recs-number", value=q.number, debounce=True, type="text",
-                               placeholder=_("e.g. 777"))], md=2),
-            dbc.Col([dbc.Label(_("Extensions"), html_for="recs-ext"),
-                     dbc.Input(id="recs-ext", value=", ".join(q.extensions), debounce=True, type="text",
-                               placeholder=_("e.g. 101, 102"))], md=2),
+            *listing_ui.period_controls("recs", q, lang),
+            controls["number"],
+            controls["ext"],
             dbc.Col([dbc.Label(_("Communication type")),
                      dcc.Dropdown(id="recs-dir", options=[{"label": _(v), "value": k}
                                                           for k, v in DIRECTION_LABELS.items()],
@@ -135,14 +113,10 @@ def layout(lang: str = "en", **query):
                      dcc.Dropdown(id="recs-group", options=[{"label": g, "value": g} for g in groups],
                                   value=list(q.groups), multi=True, placeholder=_("All"))], md=2,
                     style={} if groups else {"display": "none"}),
-            dbc.Col([dbc.Label(_("Trunks"), html_for="recs-trunk"),
-                     dbc.Input(id="recs-trunk", value=", ".join(q.trunks), debounce=True, type="text")], md=2),
-            dbc.Col([dbc.Label(_("DIDs"), html_for="recs-did"),
-                     dbc.Input(id="recs-did", value=", ".join(q.dids), debounce=True, type="text")], md=2),
-            dbc.Col([dbc.Label(_("Duration from (s)"), html_for="recs-dmin"),
-                     dbc.Input(id="recs-dmin", value=q.dmin, debounce=True, type="text", inputMode="numeric")], md=1),
-            dbc.Col([dbc.Label(_("to (s)"), html_for="recs-dmax"),
-                     dbc.Input(id="recs-dmax", value=q.dmax, debounce=True, type="text", inputMode="numeric")], md=1),
+            controls["trunk"],
+            controls["did"],
+            controls["dmin"],
+            controls["dmax"],
         ],
         className="g-2 mb-2 align-items-end",
     )
@@ -177,32 +151,9 @@ def layout(lang: str = "en", **query):
     )
 
 
-register_preset_dates("recs")
-register_filters_to_url(
-    "recs", RecordsQuery,
-    (("number", "recs-number", text_value),
-     ("extensions", "recs-ext", split_items),
-     ("directions", "recs-dir", choices_value),
-     ("groups", "recs-group", choices_value),
-     ("trunks", "recs-trunk", split_items),
-     ("dids", "recs-did", split_items),
-     ("dmin", "recs-dmin", text_value),
-     ("dmax", "recs-dmax", text_value)),
-)
-
-
-clientside_callback(
-    """
-    function (query) {
-        const api = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi("recs-grid");
-        if (api) { api.purgeInfiniteCache(); }
-        return null;
-    }
-    """,
-    Output("recs-total", "data", allow_duplicate=True),
-    Input("recs-query", "data"),
-    prevent_initial_call=True,
-)
+listing_ui.register_preset_dates("recs")
+listing_ui.register_filters_to_url("recs", RecordsQuery, listing_ui.CALL_FILTER_FIELDS)
+listing_ui.register_grid_purge("recs", Output("recs-total", "data", allow_duplicate=True))
 
 
 @callback(
@@ -223,13 +174,10 @@ def _get_rows(request, params, total, lang):
         return {"rowData": [], "rowCount": 0}, None, "", False
     _ = translator(lang)
     sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or [] if m.get("colId") in SORTS]
-    start = max(0, int(request.get("startRow") or 0))
-    end = max(start + 1, int(request.get("endRow") or start + BLOCK))
     scope = current_scope()
-    rows = db.fetch_all(list_recordings(scope, filt, sort=sort, offset=start, limit=end - start))
-    key = repr(sorted((params or {}).items()))
-    if start == 0 or not total or total.get("key") != key:
-        total = {"key": key, "count": int(db.fetch_scalar(count_recordings(scope, filt)) or 0)}
+    rows, total = listing_ui.fetch_block(request, params, total, BLOCK,
+                                         lambda **page: list_recordings(scope, filt, sort=sort, **page),
+                                         lambda: count_recordings(scope, filt))
     count = total["count"]
     return ({"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total,
             _("{count} recordings", count=fmt_number(count, lang)), count == 0)

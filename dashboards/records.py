@@ -17,27 +17,15 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import sqlalchemy as sa
-from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callboard import access
-from callboard import recording_ui
+from callboard import listing_ui, recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
-from callboard.listing_ui import (
-    choice_value,
-    choices_value,
-    filter_or_error,
-    period_controls,
-    register_filters_to_url,
-    register_preset_dates,
-    split_items,
-    text_value,
-)
 from callboard.i18n import N_, translator
 from callboard.records_params import RecordsQuery
 from callboard.routes import RECORDS_CSV_PATH, current_scope, format_sort
 from data import db
-from data import schema as s
 from data.queries.calls import (
     COLUMN_LIST,
     COLUMNS,
@@ -66,7 +54,7 @@ REC_OPTIONS = {"": N_("Any"), "yes": N_("With recording"), "no": N_("Without rec
 
 def _filter_or_error(params: dict | None, lang: str):
     """(CallFilter, None) or (None, translated message)."""
-    return filter_or_error(RecordsQuery, params, lang)
+    return listing_ui.filter_or_error(RecordsQuery, params, lang)
 
 
 def _column_defs(lang: str, shown: list[str] | None) -> list[dict]:
@@ -119,13 +107,6 @@ def _row(r, lang: str) -> dict:
     }
 
 
-def _group_names() -> list[str]:
-    try:
-        return [r[0] for r in db.fetch_all(sa.select(s.extension_group.c.name).order_by(s.extension_group.c.name))]
-    except Exception:  # an unreachable database shows up in the grid; the filter just lacks groups
-        return []
-
-
 def _download_href(params: dict | None, columns: list[str] | None, lang: str, excel: bool = False,
                    sort: list | None = None) -> str:
     """The CSV of this view: its filter, the chosen columns and the grid's sort order."""
@@ -142,21 +123,18 @@ def layout(lang: str = "en", **query):
     q = RecordsQuery.from_params(query)
     params = q.to_params()
     _filt, error = _filter_or_error(params, lang)
-    groups = _group_names()
+    groups = listing_ui.group_names()
+    controls = listing_ui.call_filter_controls("rec", q, lang)
 
     def opt(labels: dict) -> list[dict]:
         return [{"label": _(v), "value": k} for k, v in labels.items()]
 
     filters = dbc.Row(
         [
-            *period_controls("rec", q, lang, start_date_placeholder_text=_("First day"),
-                             end_date_placeholder_text=_("Last day")),
-            dbc.Col([dbc.Label(_("Number contains"), html_for="rec-number"),
-                     dbc.Input(id="rec-number", value=q.number, debounce=True, type="text",
-                               placeholder=_("e.g. 777"))], md=2),
-            dbc.Col([dbc.Label(_("Extensions"), html_for="rec-ext"),
-                     dbc.Input(id="rec-ext", value=", ".join(q.extensions), debounce=True, type="text",
-                               placeholder=_("e.g. 101, 102"))], md=2),
+            *listing_ui.period_controls("rec", q, lang, start_date_placeholder_text=_("First day"),
+                                        end_date_placeholder_text=_("Last day")),
+            controls["number"],
+            controls["ext"],
             dbc.Col([dbc.Label(_("Extension groups")),
                      dcc.Dropdown(id="rec-group", options=[{"label": g, "value": g} for g in groups],
                                   value=list(q.groups), multi=True, placeholder=_("All"))], md=2,
@@ -169,14 +147,10 @@ def layout(lang: str = "en", **query):
                                   placeholder=_("All"))], md=2),
             dbc.Col([dbc.Label(_("Recording")),
                      dcc.Dropdown(id="rec-rec", options=opt(REC_OPTIONS), value=q.recording, clearable=False)], md=2),
-            dbc.Col([dbc.Label(_("Trunks"), html_for="rec-trunk"),
-                     dbc.Input(id="rec-trunk", value=", ".join(q.trunks), debounce=True, type="text")], md=2),
-            dbc.Col([dbc.Label(_("DIDs"), html_for="rec-did"),
-                     dbc.Input(id="rec-did", value=", ".join(q.dids), debounce=True, type="text")], md=2),
-            dbc.Col([dbc.Label(_("Duration from (s)"), html_for="rec-dmin"),
-                     dbc.Input(id="rec-dmin", value=q.dmin, debounce=True, type="text", inputMode="numeric")], md=1),
-            dbc.Col([dbc.Label(_("to (s)"), html_for="rec-dmax"),
-                     dbc.Input(id="rec-dmax", value=q.dmax, debounce=True, type="text", inputMode="numeric")], md=1),
+            controls["trunk"],
+            controls["did"],
+            controls["dmin"],
+            controls["dmax"],
         ],
         className="g-2 mb-2 align-items-end",
         id="rec-filters",
@@ -254,35 +228,14 @@ def layout(lang: str = "en", **query):
 
 # --------------------------------------------------------------------------- callbacks
 
-register_preset_dates("rec")
-register_filters_to_url(
+listing_ui.register_preset_dates("rec")
+listing_ui.register_filters_to_url(
     "rec", RecordsQuery,
-    (("number", "rec-number", text_value),
-     ("extensions", "rec-ext", split_items),
-     ("groups", "rec-group", choices_value),
-     ("statuses", "rec-status", choices_value),
-     ("directions", "rec-dir", choices_value),
-     ("recording", "rec-rec", choice_value),
-     ("trunks", "rec-trunk", split_items),
-     ("dids", "rec-did", split_items),
-     ("dmin", "rec-dmin", text_value),
-     ("dmax", "rec-dmax", text_value)),
+    (*listing_ui.CALL_FILTER_FIELDS,
+     ("statuses", "status", listing_ui.choices_value),
+     ("recording", "rec", listing_ui.choice_value)),
 )
-
-
-# Filter changed: drop the grid's cached blocks, so it asks for rows again.
-clientside_callback(
-    """
-    function (query) {
-        const api = window.dash_ag_grid && dash_ag_grid.getApi && dash_ag_grid.getApi("rec-grid");
-        if (api) { api.purgeInfiniteCache(); }
-        return Date.now();
-    }
-    """,
-    Output("rec-purged", "data"),
-    Input("rec-query", "data"),
-    prevent_initial_call=True,
-)
+listing_ui.register_grid_purge("rec", Output("rec-purged", "data"), "Date.now()")
 
 
 @callback(
@@ -307,15 +260,10 @@ def _get_rows(request, params, total, current_sort, lang):
     if filt is None:
         return {"rowData": [], "rowCount": 0}, None, "", False, no_update, sort_out
     _ = translator(lang)
-    start = max(0, int(request.get("startRow") or 0))
-    end = max(start + 1, int(request.get("endRow") or start + BLOCK))
     scope = current_scope()
-    rows = db.fetch_all(list_calls(scope, filt, list(COLUMNS), sort=sort, offset=start,
-                                   limit=end - start))
-    key = repr(sorted((params or {}).items()))
-    if start == 0 or not total or total.get("key") != key:
-        count = int(db.fetch_scalar(count_calls(scope, filt)) or 0)
-        total = {"key": key, "count": count}
+    rows, total = listing_ui.fetch_block(request, params, total, BLOCK,
+                                         lambda **page: list_calls(scope, filt, list(COLUMNS), sort=sort, **page),
+                                         lambda: count_calls(scope, filt))
     count = total["count"]
     label = _("{count} calls", count=fmt_number(count, lang))
     empty = no_update

@@ -15,6 +15,8 @@ import dash_bootstrap_components as dbc
 import sqlalchemy as sa
 from dash import Input, Output, State, callback, clientside_callback, dcc, no_update
 
+from callboard.access import current_scope
+from callboard.formatting import fmt_number
 from callboard.i18n import translator
 from callboard.settings import get_settings
 from data import db
@@ -206,3 +208,37 @@ def fetch_block(request: dict, params: dict | None, total: dict | None, block: i
     if start == 0 or not total or total.get("key") != key:
         total = {"key": key, "count": int(db.fetch_scalar(count_stmt()) or 0)}
     return rows, total
+
+
+def register_grid_rows(prefix: str, query_cls, block: int, sorts, list_stmt: Callable, count_stmt: Callable,
+                       row: Callable, count_label: Callable) -> None:
+    """`{prefix}-grid`'s blocks (AG Grid infinite model) for the filter in `{prefix}-query`, in
+    the user's scope: `list_stmt(scope, filt, sort=, offset=, limit=)`, `count_stmt(scope, filt)`,
+    `row(r, lang)` -> the cells, `count_label(_, count_text)` -> `{prefix}-count`;
+    `{prefix}-empty` opens when nothing matches. Sorting only by columns in `sorts`."""
+
+    @callback(
+        Output(f"{prefix}-grid", "getRowsResponse"),
+        Output(f"{prefix}-total", "data"),
+        Output(f"{prefix}-count", "children"),
+        Output(f"{prefix}-empty", "is_open"),
+        Input(f"{prefix}-grid", "getRowsRequest"),
+        State(f"{prefix}-query", "data"),
+        State(f"{prefix}-total", "data"),
+        State("lang", "value"),
+    )
+    def _get_rows(request, params, total, lang):
+        if not request:
+            return no_update, no_update, no_update, no_update
+        filt, _error = filter_or_error(query_cls, params, lang)
+        if filt is None:
+            return {"rowData": [], "rowCount": 0}, None, "", False
+        _ = translator(lang)
+        sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or [] if m.get("colId") in sorts]
+        scope = current_scope()
+        rows, total = fetch_block(request, params, total, block,
+                                  lambda **page: list_stmt(scope, filt, sort=sort, **page),
+                                  lambda: count_stmt(scope, filt))
+        count = total["count"]
+        return ({"rowData": [row(r, lang) for r in rows], "rowCount": count}, total,
+                count_label(_, fmt_number(count, lang)), count == 0)

@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callboard.chats_params import ChatsQuery
 from callboard.features import chats_enabled
-from callboard.formatting import fmt_local_datetime, fmt_number, tz_label
+from callboard.formatting import fmt_local_datetime, tz_label
 from callboard import listing_ui
 from callboard.i18n import translator
 from callboard.routes import CHATS_CSV_PATH, current_scope
@@ -169,31 +169,10 @@ listing_ui.register_filters_to_url(
 listing_ui.register_grid_purge("chat", Output("chat-total", "data", allow_duplicate=True))
 
 
-@callback(
-    Output("chat-grid", "getRowsResponse"),
-    Output("chat-total", "data"),
-    Output("chat-count", "children"),
-    Output("chat-empty", "is_open"),
-    Input("chat-grid", "getRowsRequest"),
-    State("chat-query", "data"),
-    State("chat-total", "data"),
-    State("lang", "value"),
+listing_ui.register_grid_rows(
+    "chat", ChatsQuery, BLOCK, COLUMNS, list_sessions, count_sessions, _row,
+    lambda _, count: _("{count} chat sessions", count=count),
 )
-def _get_rows(request, params, total, lang):
-    if not request:
-        return no_update, no_update, no_update, no_update
-    filt, _error = _filter_or_error(params, lang)
-    if filt is None:
-        return {"rowData": [], "rowCount": 0}, None, "", False
-    _ = translator(lang)
-    sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or [] if m.get("colId") in COLUMNS]
-    scope = current_scope()
-    rows, total = listing_ui.fetch_block(request, params, total, BLOCK,
-                                         lambda **page: list_sessions(scope, filt, sort=sort, **page),
-                                         lambda: count_sessions(scope, filt))
-    count = total["count"]
-    return ({"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total,
-            _("{count} chat sessions", count=fmt_number(count, lang)), count == 0)
 
 
 def _thread(session_id: int, lang: str):

@@ -156,31 +156,10 @@ listing_ui.register_filters_to_url("recs", RecordsQuery, listing_ui.CALL_FILTER_
 listing_ui.register_grid_purge("recs", Output("recs-total", "data", allow_duplicate=True))
 
 
-@callback(
-    Output("recs-grid", "getRowsResponse"),
-    Output("recs-total", "data"),
-    Output("recs-count", "children"),
-    Output("recs-empty", "is_open"),
-    Input("recs-grid", "getRowsRequest"),
-    State("recs-query", "data"),
-    State("recs-total", "data"),
-    State("lang", "value"),
+listing_ui.register_grid_rows(
+    "recs", RecordsQuery, BLOCK, SORTS, list_recordings, count_recordings, _row,
+    lambda _, count: _("{count} recordings", count=count),
 )
-def _get_rows(request, params, total, lang):
-    if not request:
-        return no_update, no_update, no_update, no_update
-    filt, _error = _filter_or_error(params, lang)
-    if filt is None:
-        return {"rowData": [], "rowCount": 0}, None, "", False
-    _ = translator(lang)
-    sort = [(m.get("colId"), m.get("sort")) for m in request.get("sortModel") or [] if m.get("colId") in SORTS]
-    scope = current_scope()
-    rows, total = listing_ui.fetch_block(request, params, total, BLOCK,
-                                         lambda **page: list_recordings(scope, filt, sort=sort, **page),
-                                         lambda: count_recordings(scope, filt))
-    count = total["count"]
-    return ({"rowData": [_row(r, lang) for r in rows], "rowCount": count}, total,
-            _("{count} recordings", count=fmt_number(count, lang)), count == 0)
 
 
 @callback(

@@ -48,6 +48,14 @@ def sign_in(page, username, password):
     page.click("#auth-submit")
 
 
+def choose(page, control_id, value):
+    """Pick `value` in a Dash 4 dropdown: open it and click that option (Playwright waits for
+    it; typing into the search box could race the popover opening on a busy machine)."""
+    page.click(f"#{control_id}")
+    page.locator(".dash-dropdown-option", has=page.locator(f"input[value='{value}']")).click()
+    page.keyboard.press("Escape")
+
+
 def heading_is(page, text):
     page.wait_for_function("([sel, t]) => document.querySelector(sel)?.innerText === t", arg=[HEADING, text])
     page.wait_for_function(DASH_IDLE_JS, polling=50)
@@ -106,9 +114,7 @@ def test_admin_creates_and_revokes_a_display_token(anonymous_page, report_browse
     sign_in(admin, "anna", "anna-password")
     heading_is(admin, "Display tokens")
     admin.fill("#dtok-name", "Hall")
-    admin.click("#dtok-queues")
-    admin.keyboard.type("600")
-    admin.keyboard.press("Enter")
+    choose(admin, "dtok-queues", "600")
     admin.click("#dtok-create")
     address = admin.inner_text("#dtok-url")
     assert address.startswith("http") and "/wallboard?token=" in address
@@ -137,13 +143,9 @@ def test_admin_adds_a_user_gives_a_scope_and_finds_it_in_the_audit_log(anonymous
     page.fill("#admin-new-password", "mia-password")
     page.click("#admin-add")
     page.wait_for_function("() => document.querySelector('#admin-users-result')?.innerText === 'The user mia was added.'")
-    page.click("#admin-user")
-    page.keyboard.type("mia")
-    page.keyboard.press("Enter")
+    choose(page, "admin-user", "mia")
     page.wait_for_function("() => document.querySelector('#admin-role')?.value === 'manager'")
-    page.click("#admin-queues")
-    page.keyboard.type("600")
-    page.keyboard.press("Enter")
+    choose(page, "admin-queues", "600")
     page.click("#admin-save")
     page.wait_for_function("() => document.querySelector('#admin-users-table')?.innerText.includes('queues: 600')")
     row = page.locator("#admin-users-table tr", has_text="mia").inner_text()

@@ -7,8 +7,17 @@ process, so peak memory (ru_maxrss) is that run's alone. Printed per run: wall t
 lines/s, lines per CPU-second (this process plus its PostgreSQL backends: the VM is shared,
 CPU time is the steadier number) and peak RSS, with ratios:
 
-- vs previous: the import with every index maintained row by row (``bulk_load=False``), the
-  path before the bulk mode (data/importers/bulk.py) — the naive baseline;
+- the import as it runs by default: worker processes parse and build the batches
+  (data/importers/parallel.py), this process streams them with binary COPY, indexes and
+  foreign keys are built once at the end (data/importers/bulk.py) and the aggregates are
+  refreshed once at the end by two connections;
+- serial: the same in one process (a reader thread) with the aggregates refreshed after
+  every batch — the import before the worker processes;
+- floor: the database's share of the import alone, with the rows already built (binary
+  COPY of the finished calls and legs, the indexes and foreign keys, the aggregates): what
+  an import could approach if parsing and building cost nothing;
+- vs previous: the import with every index maintained row by row, in one process, the
+  aggregates after every batch (``bulk_load=False``) — the naive baseline;
 - vs bare COPY: PostgreSQL reading the same file with COPY into an UNLOGGED table of text
   columns (no parsing of times, no grouping, no indexes): the floor for any import.
 """
@@ -46,12 +55,18 @@ def run_one(kind: str, path: str, dbname: str) -> dict:
     url = f"{SERVER}/{dbname}"
     upgrade(url)
     engine = db.get_engine(url)
+    dumps = _floor_setup(engine, path) if kind == "floor-cdr" else None
     with engine.connect() as conn:
         pids = list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
                                  {"d": dbname}).scalars())
     cpu_pg0 = _backend_cpu_s(pids)
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    def children_cpu() -> float:  # the worker processes, once they have exited
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    wall0, cpu0, child0 = time.perf_counter(), time.process_time(), children_cpu()
     lines = calls = 0
+    phases: dict[str, float] = {}
     if kind in ("bare-cdr", "bare-qlog"):
         raw = engine.raw_connection()
         try:
@@ -70,24 +85,81 @@ def run_one(kind: str, path: str, dbname: str) -> dict:
             raw.commit()
         finally:
             raw.close()
-    elif kind in ("cdr", "cdr-previous"):
+    elif kind in ("cdr", "cdr-serial", "cdr-previous"):
         from data.importers.asterisk_cdr import import_cdr_file
 
-        stats = import_cdr_file(engine, path, source_tz="Europe/Prague", bulk_load=(kind == "cdr"))
+        opts = {"cdr": {},
+                "cdr-serial": {"workers": 0, "defer_aggregates": False},
+                "cdr-previous": {"workers": 0, "defer_aggregates": False, "bulk_load": False}}[kind]
+        stats = import_cdr_file(engine, path, source_tz="Europe/Prague", **opts)
         lines, calls = stats.lines_read, stats.calls_added
+    elif kind == "floor-cdr":
+        from data import aggregates
+        from data.importers import bulk
+        from data.importers.asterisk_cdr import _pg_copy_binary
+        from data import schema as s
+
+        t = time.perf_counter()
+        with engine.begin() as conn:
+            for table, data in dumps.items():
+                _pg_copy_binary(conn, s.metadata.tables[table], tuple(c.name for c in s.metadata.tables[table].c),
+                                [data[19:-2]])  # the dump without its signature and trailer
+            lo, hi = conn.execute(sa.select(sa.func.min(s.call.c.start_utc), sa.func.max(s.call.c.start_utc))).one()
+            aggregates.mark_pending(conn, lo, hi)
+        phases["load rows"] = time.perf_counter() - t
+        t = time.perf_counter()
+        bulk.restore(engine)
+        phases["indexes + foreign keys"] = time.perf_counter() - t
+        t = time.perf_counter()
+        aggregates.refresh_pending(engine, rebuild_indexes=True)
+        phases["aggregates"] = time.perf_counter() - t
+        with engine.connect() as conn:
+            lines = conn.execute(sa.text("SELECT count(*) FROM call_leg")).scalar()
+            calls = conn.execute(sa.text("SELECT count(*) FROM call")).scalar()
     elif kind == "qlog":
         from data.importers.queue_log import import_queue_log_file
 
         stats = import_queue_log_file(engine, path)
         lines, calls = stats.lines_read, stats.calls_added
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    cpu_workers = children_cpu() - child0
     with engine.connect() as conn:
         pids = list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
                                  {"d": dbname}).scalars())
     cpu_pg = max(0.0, _backend_cpu_s(pids) - cpu_pg0)
     engine.dispose()
-    return {"kind": kind, "lines": lines, "calls": calls, "wall_s": wall, "python_cpu_s": cpu, "pg_cpu_s": cpu_pg,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"kind": kind, "lines": lines, "calls": calls, "wall_s": wall, "python_cpu_s": cpu + cpu_workers,
+            "worker_cpu_s": cpu_workers, "pg_cpu_s": cpu_pg,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "phases": phases}
+
+
+def _floor_setup(engine, path: str) -> dict[str, bytes]:
+    """For the floor run: import the file (not timed), keep its calls and legs as binary COPY
+    dumps, and empty the database again with the indexes dropped as a bulk import does. The
+    timed part then does only the database's share of an import: load the finished rows,
+    build the indexes and foreign keys, refresh the aggregates."""
+    from data.importers import bulk
+    from data.importers.asterisk_cdr import import_cdr_file
+
+    import_cdr_file(engine, path, source_tz="Europe/Prague")
+    dumps = {}
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for table in ("call", "call_leg"):
+            buf = bytearray()
+            with cur.copy(f"COPY {table} TO STDOUT (FORMAT BINARY)") as cp:
+                for chunk in cp:
+                    buf += chunk
+            dumps[table] = bytes(buf)
+        agg = [r[0] for r in cur.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'agg_%'")]
+        cur.execute(f"TRUNCATE call, call_leg, {', '.join(agg)} CASCADE")
+        raw.commit()
+    finally:
+        raw.close()
+    bulk.drop(engine, keep_start_index=False)
+    return dumps
 
 
 def measure(kind: str, path: str) -> dict:
@@ -123,18 +195,20 @@ def main() -> None:
     if not qlog.exists():
         generate_queue_log(str(qlog), args.lines)
 
-    plan = [("bare-cdr", cdr), ("cdr", cdr)] + ([] if args.skip_previous else [("cdr-previous", cdr)])
+    plan = [("bare-cdr", cdr), ("floor-cdr", cdr), ("cdr", cdr), ("cdr-serial", cdr)] + ([] if args.skip_previous else [("cdr-previous", cdr)])
     plan += [("bare-qlog", qlog), ("qlog", qlog)]
     res = {}
     for kind, path in plan:
         print(f"running {kind} on {path} ...", file=sys.stderr, flush=True)
         res[kind] = measure(kind, str(path))
 
-    names = {"bare-cdr": "Master.csv: bare COPY (bare SQL)", "cdr": "Master.csv: import (bulk mode)",
+    names = {"bare-cdr": "Master.csv: bare COPY (bare SQL)", "cdr": "Master.csv: import (default)",
+             "cdr-serial": "Master.csv: import, one process (serial)",
+             "floor-cdr": "Master.csv: database share only (rows prebuilt)",
              "cdr-previous": "Master.csv: import, indexes row by row (previous)",
              "bare-qlog": "queue_log: bare COPY (bare SQL)", "qlog": "queue_log: import"}
     print(f"\n{'run':52} {'lines':>9} {'calls':>8} {'wall s':>7} {'lines/s':>9} {'py CPU s':>8} {'pg CPU s':>8} "
-          f"{'lines/CPU-s':>11} {'peak MB':>8} {'vs previous':>11} {'vs bare':>8}")
+          f"{'lines/CPU-s':>11} {'peak MB':>8} {'worker MB':>9} {'vs previous':>11} {'vs bare':>8}")
     for kind, r in res.items():
         lps = r["lines"] / r["wall_s"]
         cpu = r["python_cpu_s"] + r["pg_cpu_s"]
@@ -143,9 +217,14 @@ def main() -> None:
         vs_prev = f"{prev['wall_s'] / r['wall_s']:.2f}x" if prev and kind != "cdr-previous" else "-"
         vs_bare = f"{r['wall_s'] / bare['wall_s']:.1f}x" if not kind.startswith("bare") else "1.0x"
         print(f"{names[kind]:52} {r['lines']:>9,} {r['calls']:>8,} {r['wall_s']:>7.1f} {lps:>9,.0f} "
-              f"{r['python_cpu_s']:>8.1f} {r['pg_cpu_s']:>8.1f} {r['lines'] / cpu if cpu else 0:>11,.0f} {r['peak_rss_mb']:>8.0f} {vs_prev:>11} {vs_bare:>8}")
+              f"{r['python_cpu_s']:>8.1f} {r['pg_cpu_s']:>8.1f} {r['lines'] / cpu if cpu else 0:>11,.0f} {r['peak_rss_mb']:>8.0f} "
+              f"{r.get('worker_peak_rss_mb', 0) if r.get('worker_cpu_s') else 0:>9.0f} {vs_prev:>11} {vs_bare:>8}")
+    for kind, r in res.items():
+        if r.get("phases"):
+            print(f"  {names[kind]}: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["phases"].items()))
     print("\nvs previous = previous wall / this wall (higher is better); vs bare = this wall / bare COPY wall."
-          "\nOn a shared VM compare lines/CPU-s (this process + its PostgreSQL backends): wall time follows the load.")
+          "\nOn a shared VM compare lines/CPU-s (this process, its worker processes and its PostgreSQL backends):"
+          " wall time follows the load. py CPU s includes the workers; worker MB = the largest worker's peak RSS.")
     if not args.keep_files:
         cdr.unlink(missing_ok=True)
         qlog.unlink(missing_ok=True)

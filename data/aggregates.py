@@ -22,7 +22,7 @@ query only needs the aggregated dimensions; anything finer goes to the facts.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -292,34 +292,58 @@ _QUEUE_COLS = ["bucket_utc", "source_id", "queue", "outcome", "calls", "short_ab
                "within_sl", "wait_s", "wait_max_s", "talk_s"]
 
 
-def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None:
-    """Recompute every aggregate hour overlapping [start_utc, end_utc] from the facts."""
+def _refresh_steps():
+    """(table, columns, select(start, end)) of every hourly aggregate, the largest first."""
+    return [
+        (s.agg_call_scope_hour, SCOPE_COLS, scope_rows_select),
+        (s.agg_call_hour, _CALL_COLS, _call_rows_select),
+        (s.agg_queue_hour, _QUEUE_COLS, _queue_rows_select),
+        (s.agg_call_total_hour, _TOTAL_COLS, _total_rows_select),
+        (s.agg_number_hour, _NUMBER_COLS, _number_rows_select),
+        (s.agg_ring_group_hour, RING_GROUP_COLS, ring_group_rows_select),
+        (s.agg_ring_group_member_hour, RING_MEMBER_COLS, ring_member_rows_select),
+        (s.agg_agent_hour, AGENT_COLS, agent_rows_select),
+        (s.agg_ivr_hour, IVR_COLS, ivr_rows_select),
+        (s.agg_ivr_scope_hour, IVR_SCOPE_COLS, ivr_scope_rows_select),
+    ]
+
+
+def _hour_range(start_utc: datetime, end_utc: datetime) -> tuple[datetime, datetime]:
     # Both ends inclusive: the hour holding end_utc is recomputed even when end_utc falls
     # exactly on an hour boundary (a call starting at 09:00:00 when end_utc = 09:00:00).
-    start, end = floor_hour(start_utc), floor_hour(end_utc) + HOUR
+    return floor_hour(start_utc), floor_hour(end_utc) + HOUR
+
+
+def refresh(conn: sa.Connection, start_utc: datetime, end_utc: datetime, *, part: int | None = None,
+            rebuild_indexes: bool = False) -> None:
+    """Recompute every aggregate hour overlapping [start_utc, end_utc] from the facts.
+
+    `part` 0 or 1 does only half of the work (the largest table, or everything else), so two
+    connections can share a large refresh (refresh_pending). `rebuild_indexes` (PostgreSQL,
+    for a range holding most of the table): drop each table's secondary indexes, insert,
+    and build them again, in the same transaction (292k scope rows: 8.4 s with the indexes
+    maintained row by row, 3.7 s so; readers of that table wait meanwhile)."""
     if end_utc < start_utc:
         return
-    tz = get_settings().tz
-    a, aq, at, an = s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_number_hour
-    conn.execute(a.delete().where(a.c.bucket_utc >= start, a.c.bucket_utc < end))
-    conn.execute(a.insert().from_select(_CALL_COLS, _call_rows_select(start, end)))
-    conn.execute(aq.delete().where(aq.c.bucket_utc >= start, aq.c.bucket_utc < end))
-    conn.execute(aq.insert().from_select(_QUEUE_COLS, _queue_rows_select(start, end)))
-    conn.execute(at.delete().where(at.c.bucket_utc >= start, at.c.bucket_utc < end))
-    conn.execute(at.insert().from_select(_TOTAL_COLS, _total_rows_select(start, end)))
-    conn.execute(an.delete().where(an.c.bucket_utc >= start, an.c.bucket_utc < end))
-    conn.execute(an.insert().from_select(_NUMBER_COLS, _number_rows_select(start, end)))
-    sc = s.agg_call_scope_hour
-    conn.execute(sc.delete().where(sc.c.bucket_utc >= start, sc.c.bucket_utc < end))
-    conn.execute(sc.insert().from_select(SCOPE_COLS, scope_rows_select(start, end)))
-    for table, cols, select in ((s.agg_ring_group_hour, RING_GROUP_COLS, ring_group_rows_select),
-                                (s.agg_ring_group_member_hour, RING_MEMBER_COLS, ring_member_rows_select),
-                                (s.agg_agent_hour, AGENT_COLS, agent_rows_select),
-                                (s.agg_ivr_hour, IVR_COLS, ivr_rows_select),
-                                (s.agg_ivr_scope_hour, IVR_SCOPE_COLS, ivr_scope_rows_select)):
+    start, end = _hour_range(start_utc, end_utc)
+    steps = _refresh_steps()
+    if part is not None:
+        steps = steps[:1] if part == 0 else steps[1:]
+    rebuild_indexes = rebuild_indexes and conn.dialect.name == "postgresql"
+    for table, cols, select in steps:
+        secondary = sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: ix.name)
+        if rebuild_indexes:
+            for ix in secondary:
+                conn.execute(sa.schema.DropIndex(ix, if_exists=True))
         conn.execute(table.delete().where(table.c.bucket_utc >= start, table.c.bucket_utc < end))
         conn.execute(table.insert().from_select(cols, select(start, end)))
+        if rebuild_indexes:
+            for ix in secondary:
+                conn.execute(sa.schema.CreateIndex(ix, if_not_exists=True))
+    if part == 0:
+        return
     # The day rollup is recomputed for every local day the range touches, whole.
+    tz = get_settings().tz
     first_day = utc_to_local(start, tz).date()
     last_day = utc_to_local(end - HOUR, tz).date()
     day_start, day_end = local_day_bounds_utc(first_day, last_day, tz)
@@ -357,3 +381,73 @@ def rebuild_all(conn: sa.Connection) -> None:
     if lo is None:
         return
     refresh(conn, lo, hi + HOUR)
+
+
+# --------------------------------------------------------------------------- deferred refresh
+
+# A large import refreshes the aggregates once at its end instead of after every batch. The
+# hours still to refresh are recorded here in the same transaction as each batch, so an
+# import that dies half-way leaves its hours marked, and the next import (or the scheduler)
+# refreshes them: the aggregates never silently stay behind the facts.
+PENDING_KEY = "aggregates.pending"
+# A pending range at least this long is refreshed by two connections at once.
+PARALLEL_REFRESH_MIN = timedelta(days=2)
+
+
+def _pending_row(conn: sa.Connection):
+    kv = s.settings_kv
+    return conn.execute(sa.select(kv.c.value).where(kv.c.key == PENDING_KEY).with_for_update()).scalar()
+
+
+def mark_pending(conn: sa.Connection, start_utc: datetime, end_utc: datetime) -> None:
+    """Record that the hours of [start_utc, end_utc] need a refresh (widening what is recorded)."""
+    kv = s.settings_kv
+    value = _pending_row(conn)
+    lo, hi = start_utc.isoformat(), end_utc.isoformat()
+    if value is None:
+        conn.execute(kv.insert().values(key=PENDING_KEY, value={"lo": lo, "hi": hi}))
+        return
+    if value["lo"] <= lo and value["hi"] >= hi:
+        return
+    conn.execute(kv.update().where(kv.c.key == PENDING_KEY)
+                 .values(value={"lo": min(lo, value["lo"]), "hi": max(hi, value["hi"])}))
+
+
+def pending(conn: sa.Connection) -> tuple[datetime, datetime] | None:
+    kv = s.settings_kv
+    value = conn.execute(sa.select(kv.c.value).where(kv.c.key == PENDING_KEY)).scalar()
+    if value is None:
+        return None
+    return datetime.fromisoformat(value["lo"]), datetime.fromisoformat(value["hi"])
+
+
+def refresh_pending(engine: sa.Engine, *, rebuild_indexes: bool = False) -> tuple[datetime, datetime] | None:
+    """Refresh the hours a deferred import left marked, if any; returns the range refreshed.
+    `rebuild_indexes`: see refresh() (a bulk import, larger than what was stored)."""
+    with engine.connect() as conn:
+        if pending(conn) is None:
+            return None
+    with engine.begin() as conn:
+        value = _pending_row(conn)  # locked: a second caller waits, then finds nothing
+        if value is None:
+            return None
+        lo, hi = datetime.fromisoformat(value["lo"]), datetime.fromisoformat(value["hi"])
+        if engine.dialect.name != "postgresql" or hi - lo < PARALLEL_REFRESH_MIN:
+            refresh(conn, lo, hi, rebuild_indexes=rebuild_indexes)
+        else:
+            # Two connections, one for the largest table and one for the rest (half the time
+            # on two cores). Each commits on its own; the mark, still locked here, goes only
+            # once both have: after a failure the whole range is refreshed again.
+            from concurrent.futures import ThreadPoolExecutor
+
+            def run(part: int) -> None:
+                with engine.begin() as c:
+                    if rebuild_indexes:
+                        c.exec_driver_sql("SET LOCAL maintenance_work_mem TO '256MB'")
+                    refresh(c, lo, hi, part=part, rebuild_indexes=rebuild_indexes)
+
+            with ThreadPoolExecutor(2) as pool:
+                for f in [pool.submit(run, p) for p in (0, 1)]:
+                    f.result()
+        conn.execute(s.settings_kv.delete().where(s.settings_kv.c.key == PENDING_KEY))
+    return lo, hi

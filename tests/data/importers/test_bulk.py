@@ -22,7 +22,8 @@ def _objects(engine) -> set[str]:
     with engine.connect() as conn:
         return set(conn.execute(sa.text(
             "SELECT indexname FROM pg_indexes WHERE tablename IN ('call', 'call_leg') "
-            "UNION ALL SELECT conname FROM pg_constraint WHERE conrelid = 'call_leg'::regclass")).scalars())
+            "UNION ALL SELECT conname FROM pg_constraint WHERE conrelid IN ('call_leg'::regclass, 'call'::regclass)"
+        )).scalars())
 
 
 def test_bulk_load_equals_row_by_row_and_rebuilds_everything(pg_only_url):
@@ -46,7 +47,7 @@ def test_restore_after_an_interrupted_bulk_load(pg_only_url):
     before = _objects(engine)
     bulk.drop(engine)  # as if the import died right after dropping
     dropped = before - _objects(engine)
-    assert "ix_call_to_number" in dropped and "fk_call_leg_call_id_call" in dropped
+    assert {"ix_call_to_number", "fk_call_leg_call_id_call", "fk_call_source_id_source"} <= dropped
     assert "ix_call_start_utc" not in dropped and "uq_call_source_id_call_uid" not in dropped
     # The next import (even a small one) puts everything back first.
     import_cdr_file(engine, FIX / "csv16_local.csv")
@@ -59,3 +60,13 @@ def test_small_imports_never_use_bulk_mode(pg_only_url):
     with engine.connect() as conn:
         assert not bulk.worth_it(conn, bulk.BULK_MIN_LINES - 1)
         assert bulk.worth_it(conn, bulk.BULK_MIN_LINES)  # empty tables
+
+
+def test_a_load_that_refreshes_at_the_end_drops_the_start_index_too_and_gets_it_back(pg_only_url):
+    engine = db.get_engine(pg_only_url)
+    before = _objects(engine)
+    bulk.drop(engine, keep_start_index=False)
+    dropped = before - _objects(engine)
+    assert "ix_call_start_utc" in dropped and "ix_call_leg_call_id" not in dropped
+    assert bulk.restore(engine) == len(dropped)
+    assert _objects(engine) == before

@@ -22,7 +22,7 @@ query only needs the aggregated dimensions; anything finer goes to the facts.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -404,13 +404,14 @@ def mark_pending(conn: sa.Connection, start_utc: datetime, end_utc: datetime) ->
     kv = s.settings_kv
     value = _pending_row(conn)
     lo, hi = start_utc.isoformat(), end_utc.isoformat()
+    # "at": when an import last added to the range; the scheduler leaves a range alone
+    # while it is being added to (see refresh_pending's older_than).
+    at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
     if value is None:
-        conn.execute(kv.insert().values(key=PENDING_KEY, value={"lo": lo, "hi": hi}))
-        return
-    if value["lo"] <= lo and value["hi"] >= hi:
+        conn.execute(kv.insert().values(key=PENDING_KEY, value={"lo": lo, "hi": hi, "at": at}))
         return
     conn.execute(kv.update().where(kv.c.key == PENDING_KEY)
-                 .values(value={"lo": min(lo, value["lo"]), "hi": max(hi, value["hi"])}))
+                 .values(value={"lo": min(lo, value["lo"]), "hi": max(hi, value["hi"]), "at": at}))
 
 
 def pending(conn: sa.Connection) -> tuple[datetime, datetime] | None:
@@ -421,11 +422,20 @@ def pending(conn: sa.Connection) -> tuple[datetime, datetime] | None:
     return datetime.fromisoformat(value["lo"]), datetime.fromisoformat(value["hi"])
 
 
-def refresh_pending(engine: sa.Engine, *, rebuild_indexes: bool = False) -> tuple[datetime, datetime] | None:
+def refresh_pending(engine: sa.Engine, *, rebuild_indexes: bool = False,
+                    older_than: timedelta | None = None) -> tuple[datetime, datetime] | None:
     """Refresh the hours a deferred import left marked, if any; returns the range refreshed.
-    `rebuild_indexes`: see refresh() (a bulk import, larger than what was stored)."""
+    `rebuild_indexes`: see refresh() (a bulk import, larger than what was stored).
+    `older_than` (the scheduler): only a range no import has added to for that long — one
+    an import that died left behind, not one a running import is still adding to."""
+    kv = s.settings_kv
     with engine.connect() as conn:
-        if pending(conn) is None:
+        value = conn.execute(sa.select(kv.c.value).where(kv.c.key == PENDING_KEY)).scalar()
+    if value is None:
+        return None
+    if older_than is not None and value.get("at"):
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        if datetime.fromisoformat(value["at"]) > now - older_than:
             return None
     with engine.begin() as conn:
         value = _pending_row(conn)  # locked: a second caller waits, then finds nothing

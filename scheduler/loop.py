@@ -8,7 +8,7 @@ next tick starts from what the database says, so nothing is lost or repeated.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from callboard.settings import get_settings
 from data.timebuckets import utc_to_local
@@ -35,10 +35,21 @@ def _retention(now: datetime) -> None:
     log.info("retention: %s", result)
 
 
+# A large import refreshes the aggregates at its end; hours it marked and then left for this
+# long (it died) are refreshed here, so reports do not stay behind the facts until the next
+# import.
+ABANDONED_AGGREGATES_AFTER = timedelta(minutes=15)
+
+
 def tick(now: datetime, state: dict) -> None:
     worker = state.setdefault("worker", worker_id())
     for o in run_due(now, worker=worker):
         log.info("%s %s%s", o.run_key, o.status, f": {o.error}" if o.error else "")
+    from data import aggregates, db
+
+    done = aggregates.refresh_pending(db.get_engine(), older_than=ABANDONED_AGGREGATES_AFTER)
+    if done is not None:
+        log.info("aggregates refreshed for %s .. %s (left pending by an import that stopped)", *done)
     day = retention_due(now, state.get("retention_day"), get_settings().tz)
     if day is not None:
         state["retention_day"] = day

@@ -174,3 +174,21 @@ def test_the_cli_runs_workers_from_its_own_process(pg_only_url, tmp_path):
     assert out.returncode == 0, out.stderr
     assert f"calls added {len(expected['calls'])}" in out.stdout + out.stderr
     assert snapshot(engine) == expected
+
+
+def test_the_scheduler_leaves_a_range_being_added_to_and_refreshes_an_abandoned_one(engine):
+    from datetime import datetime, timedelta
+
+    kv = s.settings_kv
+    with engine.begin() as conn:
+        aggregates.mark_pending(conn, datetime(2026, 3, 2, 9), datetime(2026, 3, 2, 10))
+    # An import added to it just now: it may still be running.
+    assert aggregates.refresh_pending(engine, older_than=timedelta(minutes=15)) is None
+    with engine.begin() as conn:
+        value = dict(conn.execute(sa.select(kv.c.value).where(kv.c.key == aggregates.PENDING_KEY)).scalar())
+        value["at"] = (datetime.utcnow() - timedelta(minutes=16)).isoformat()
+        conn.execute(kv.update().where(kv.c.key == aggregates.PENDING_KEY).values(value=value))
+    assert aggregates.refresh_pending(engine, older_than=timedelta(minutes=15)) == \
+        (datetime(2026, 3, 2, 9), datetime(2026, 3, 2, 10))
+    with engine.connect() as conn:
+        assert aggregates.pending(conn) is None

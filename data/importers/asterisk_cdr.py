@@ -38,6 +38,7 @@ from __future__ import annotations
 import array
 import collections
 import csv
+import gc
 import hashlib
 import io
 import itertools
@@ -1249,14 +1250,27 @@ class _BlockWorker:
 _WORKER: _BlockWorker | None = None
 
 
+_BLOCKS_DONE = 0
+
+
 def _init_block_worker(*args) -> None:
     global _WORKER
     _WORKER = _BlockWorker(*args)
+    # As in the importing process (base.gc_paused): the collector's passes over the
+    # millions of short-lived objects cost a third of a worker's CPU (5.4 -> 3.5 s per 200k
+    # lines) and nothing here needs it; a full pass every 20 blocks keeps any stray cycle
+    # from piling up over a long file.
+    gc.disable()
 
 
 def prepare_block(job: tuple) -> BlockResult:
     """Worker entry point: parse a block of lines and build its calls (no database)."""
-    return _WORKER.prepare(job)
+    global _BLOCKS_DONE
+    res = _WORKER.prepare(job)
+    _BLOCKS_DONE += 1
+    if _BLOCKS_DONE % 20 == 0 and not gc.isenabled():
+        gc.collect()
+    return res
 
 
 # ----------------------------------------------------------------------------- the import

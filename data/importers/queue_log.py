@@ -48,6 +48,8 @@ from data.importers.base import (
 
 KIND = "queue-log"
 DEFAULT_BATCH_LINES = 50_000
+# From this many new lines on, the aggregates are refreshed once at the end of the import.
+LARGE_IMPORT_LINES = 200_000
 
 CALL_EVENTS = {"ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABANDON", "EXITWITHTIMEOUT",
                "EXITEMPTY", "EXITWITHKEY", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER", "RINGNOANSWER",
@@ -197,7 +199,11 @@ def _chunks(seq, n):
         yield seq[i : i + n]
 
 
-def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats: ImportStats) -> None:
+def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats: ImportStats, *,
+                refresh: bool = True):
+    """The batch's queue calls, attempts, agent sessions and pauses, merged with what is
+    stored; with `refresh` the aggregates of the hours touched too. Returns those hours'
+    (first, last) start, or (None, None)."""
     qc_t, qa_t = s.queue_call, s.queue_attempt
     call_events = [e for e in events if e.event in CALL_EVENTS]
     agent_events = [e for e in events if e.event in AGENT_EVENTS]
@@ -330,8 +336,11 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
     stats.cdr_calls_updated += changed
     enters = [d["enter_utc"] for d in new_qcs] + [d["enter_utc"] for d in dirty.values()]
     enters += [t for t in (first, last) if t is not None] + [d["enter_utc"] for d in closed]
-    if enters:
+    if not enters:
+        return None, None
+    if refresh:
         aggregates.refresh(conn, min(enters), max(enters))
+    return min(enters), max(enters)
 
 
 def _close_at_restarts(conn: sa.Connection, source_id: int, restarts: list[datetime]) -> list[dict]:
@@ -481,10 +490,13 @@ def import_queue_log_file(
     batch_lines: int = DEFAULT_BATCH_LINES,
     progress: bool = False,
     on_events=None,
+    defer_aggregates: bool | None = None,
 ) -> ImportStats:
     """Import (the new part of) an Asterisk queue_log file; ImportFailed writes nothing.
     on_events(conn, source_id, events): called in each batch's transaction (``--follow``
-    drives the live state with data.live.apply_queue_log_events)."""
+    drives the live state with data.live.apply_queue_log_events).
+    `defer_aggregates`: refresh the aggregates once at the end (each batch marks its hours
+    pending, see data.aggregates.mark_pending); None = for 200,000 new lines or more."""
     import hashlib
 
     path = Path(path)
@@ -506,6 +518,10 @@ def import_queue_log_file(
         source_id, position, lineno = start_file_import(engine, fh, size, source, KIND, location, stats)
         if source_id is None:
             return stats
+        aggregates.refresh_pending(engine)  # what an import that died left behind
+        if defer_aggregates is None:
+            line_bytes = max(1, sum(len(x) + 1 for x in sample) // max(1, len(sample)))
+            defer_aggregates = (size - position) // line_bytes >= LARGE_IMPORT_LINES
         rejects = RejectWriter(rejects_path, str(path), stats)
         bar = None
         if progress:
@@ -540,7 +556,8 @@ def import_queue_log_file(
                     except BadLine as exc:
                         bad.append((lineno, str(exc), raw))
                 if count >= batch_lines:
-                    _commit(engine, source_id, events, stats, location, fp(position), position, lineno, on_events)
+                    _commit(engine, source_id, events, stats, location, fp(position), position, lineno, on_events,
+                            defer_aggregates)
                     stats.lines_read += count
                     for b in bad:
                         rejects.reject(*b)
@@ -550,7 +567,8 @@ def import_queue_log_file(
                         bar.update(nbytes)
                         nbytes = 0
             if count:
-                _commit(engine, source_id, events, stats, location, fp(position), position, lineno, on_events)
+                _commit(engine, source_id, events, stats, location, fp(position), position, lineno, on_events,
+                            defer_aggregates)
                 stats.lines_read += count
                 for b in bad:
                     rejects.reject(*b)
@@ -558,14 +576,19 @@ def import_queue_log_file(
             rejects.close()
             if bar is not None:
                 bar.close()
+        if defer_aggregates:
+            aggregates.refresh_pending(engine)
     return stats
 
 
-def _commit(engine, source_id, events, stats, location, fp, position, lineno, on_events=None) -> None:
+def _commit(engine, source_id, events, stats, location, fp, position, lineno, on_events=None,
+            defer_aggregates: bool = False) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # see asterisk_cdr._commit
-        write_batch(conn, source_id, events, stats)
+        lo, hi = write_batch(conn, source_id, events, stats, refresh=not defer_aggregates)
+        if defer_aggregates and lo is not None:
+            aggregates.mark_pending(conn, lo, hi)
         if on_events is not None:
             on_events(conn, source_id, events)
         save_state(conn, source_id, KIND, location, fp, position, lineno)

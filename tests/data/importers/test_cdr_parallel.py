@@ -192,3 +192,24 @@ def test_the_scheduler_leaves_a_range_being_added_to_and_refreshes_an_abandoned_
         (datetime(2026, 3, 2, 9), datetime(2026, 3, 2, 10))
     with engine.connect() as conn:
         assert aggregates.pending(conn) is None
+
+
+@pytest.mark.parametrize("name", ["queue_log", "queue_log_outcomes"])
+def test_a_queue_log_with_deferred_aggregates_gives_what_per_batch_refreshes_give(engine, name):
+    from data.importers.queue_log import import_queue_log_file
+
+    def queue_rows():
+        with engine.connect() as conn:
+            return sorted(tuple(v for k, v in r._mapping.items() if k not in ("id", "call_id"))
+                          for r in conn.execute(sa.select(s.queue_call)))
+
+    import_cdr_file(engine, FIX / "csv21_queue_outcomes.csv", source_tz="Europe/Prague", workers=0)
+    import_queue_log_file(engine, FIX / name, defer_aggregates=False)
+    expected = snapshot(engine), queue_rows()
+    _wipe(engine)
+    import_cdr_file(engine, FIX / "csv21_queue_outcomes.csv", source_tz="Europe/Prague", workers=0)
+    import_queue_log_file(engine, FIX / name, defer_aggregates=True, batch_lines=3)
+    assert (snapshot(engine), queue_rows()) == expected
+    assert expected[1], "the fixture produced queue calls"
+    with engine.connect() as conn:
+        assert aggregates.pending(conn) is None

@@ -33,9 +33,52 @@ import sys
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from bench.make_master_csv import _backend_cpu_s
 
 SERVER = os.environ.get("CALLBOARD_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1")
+# A FreePBX-style `cdr` table on MariaDB/MySQL for the --from-db rows (created and filled
+# from the generated Master.csv by LOAD DATA, not timed); empty = skip those rows.
+MYSQL_SERVER = os.environ.get("CALLBOARD_BENCH_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
+MYSQL_DB = "callboard_bench_cdr"
+CDR_TABLE_COLUMNS = (
+    "calldate DATETIME NOT NULL, clid VARCHAR(80), src VARCHAR(80), dst VARCHAR(80), dcontext VARCHAR(80), "
+    "channel VARCHAR(80), dstchannel VARCHAR(80), lastapp VARCHAR(80), lastdata VARCHAR(80), "
+    "duration INT, billsec INT, disposition VARCHAR(45), amaflags INT, accountcode VARCHAR(20), "
+    "uniqueid VARCHAR(32), userfield VARCHAR(255), did VARCHAR(50), recordingfile VARCHAR(255), "
+    "cnum VARCHAR(80), outbound_cnum VARCHAR(80), linkedid VARCHAR(32), peeraccount VARCHAR(80), sequence INT, "
+    "KEY (calldate)")
+
+
+def _mysql_fill(path: Path, lines: int) -> bool:
+    """The MariaDB cdr table holding the Master.csv's rows (loaded once); False without a server."""
+    if not MYSQL_SERVER:
+        return False
+    import pymysql
+
+    u = sa.engine.make_url(MYSQL_SERVER)
+    try:
+        conn = pymysql.connect(host=u.host, port=u.port or 3306, user=u.username, password=u.password or "",
+                               local_infile=True)
+    except pymysql.err.OperationalError as exc:
+        print(f"no MariaDB/MySQL at {MYSQL_SERVER} ({exc}): --from-db rows skipped", file=sys.stderr)
+        return False
+    with conn:
+        cur = conn.cursor()
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {MYSQL_DB}")
+        cur.execute(f"USE {MYSQL_DB}")
+        cur.execute(f"CREATE TABLE IF NOT EXISTS cdr ({CDR_TABLE_COLUMNS}) ENGINE=InnoDB")
+        cur.execute("SELECT count(*) FROM cdr")
+        if cur.fetchone()[0] != lines:
+            cur.execute("TRUNCATE cdr")
+            cur.execute(
+                f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE cdr FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"'"
+                " ESCAPED BY '' LINES TERMINATED BY '\n' (accountcode, src, dst, dcontext, clid, channel, dstchannel,"
+                " lastapp, lastdata, @start, @answer, @end, duration, billsec, disposition, amaflags, uniqueid,"
+                " userfield, peeraccount, linkedid, sequence) SET calldate = @start")
+            conn.commit()
+    return True
 
 
 def _admin(sql: str) -> None:
@@ -116,6 +159,18 @@ def run_one(kind: str, path: str, dbname: str) -> dict:
         with engine.connect() as conn:
             lines = conn.execute(sa.text("SELECT count(*) FROM call_leg")).scalar()
             calls = conn.execute(sa.text("SELECT count(*) FROM call")).scalar()
+    elif kind == "bare-mysql":
+        src = sa.create_engine(f"{MYSQL_SERVER}/{MYSQL_DB}")
+        with src.connect() as sconn:
+            result = sconn.execution_options(stream_results=True, yield_per=50_000).execute(sa.text("SELECT * FROM cdr"))
+            for part in result.partitions(50_000):
+                lines += len(part)
+        src.dispose()
+    elif kind == "cdr-mysql":
+        from data.importers.cdr_db import import_cdr_db
+
+        stats = import_cdr_db(engine, f"{MYSQL_SERVER}/{MYSQL_DB}", source_tz="Europe/Prague")
+        lines, calls = stats.lines_read, stats.calls_added
     elif kind == "qlog":
         from data.importers.queue_log import import_queue_log_file
 
@@ -196,6 +251,8 @@ def main() -> None:
         generate_queue_log(str(qlog), args.lines)
 
     plan = [("bare-cdr", cdr), ("floor-cdr", cdr), ("cdr", cdr), ("cdr-serial", cdr)] + ([] if args.skip_previous else [("cdr-previous", cdr)])
+    if _mysql_fill(cdr, args.lines):
+        plan += [("bare-mysql", cdr), ("cdr-mysql", cdr)]
     plan += [("bare-qlog", qlog), ("qlog", qlog)]
     res = {}
     for kind, path in plan:
@@ -206,14 +263,16 @@ def main() -> None:
              "cdr-serial": "Master.csv: import, one process (serial)",
              "floor-cdr": "Master.csv: database share only (rows prebuilt)",
              "cdr-previous": "Master.csv: import, indexes row by row (previous)",
+             "bare-mysql": "MariaDB cdr table: reading the rows (bare SQL)",
+             "cdr-mysql": "MariaDB cdr table: import --from-db",
              "bare-qlog": "queue_log: bare COPY (bare SQL)", "qlog": "queue_log: import"}
     print(f"\n{'run':52} {'lines':>9} {'calls':>8} {'wall s':>7} {'lines/s':>9} {'py CPU s':>8} {'pg CPU s':>8} "
           f"{'lines/CPU-s':>11} {'peak MB':>8} {'worker MB':>9} {'vs previous':>11} {'vs bare':>8}")
     for kind, r in res.items():
         lps = r["lines"] / r["wall_s"]
         cpu = r["python_cpu_s"] + r["pg_cpu_s"]
-        prev = res.get("cdr-previous") if kind.startswith("cdr") else None
-        bare = res["bare-cdr" if "cdr" in kind else "bare-qlog"]
+        prev = res.get("cdr-previous") if kind.startswith("cdr") and kind != "cdr-mysql" else None
+        bare = res["bare-mysql" if "mysql" in kind else "bare-cdr" if "cdr" in kind else "bare-qlog"]
         vs_prev = f"{prev['wall_s'] / r['wall_s']:.2f}x" if prev and kind != "cdr-previous" else "-"
         vs_bare = f"{r['wall_s'] / bare['wall_s']:.1f}x" if not kind.startswith("bare") else "1.0x"
         print(f"{names[kind]:52} {r['lines']:>9,} {r['calls']:>8,} {r['wall_s']:>7.1f} {lps:>9,.0f} "

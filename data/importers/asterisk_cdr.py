@@ -1297,6 +1297,54 @@ def _sample(fh, n: int = SAMPLE_LINES) -> list[str]:
     return out
 
 
+# From this many new lines (or rows) on, an import is large: worker processes, aggregates
+# refreshed once at the end, and (when larger than what is stored) bulk mode.
+LARGE_IMPORT_LINES = bulk.BULK_MIN_LINES
+
+
+class LoadPlan:
+    """How an import of `incoming` new lines writes, around its batches (a context manager):
+
+    - first, what an import that died left behind is put right: indexes a bulk load dropped
+      are built, aggregate hours it left pending are refreshed;
+    - `bulk`: PostgreSQL indexes and foreign keys dropped now and built once at the end
+      (data.importers.bulk; None = when the import is larger than what is stored);
+    - `defer`: aggregates refreshed once at the end instead of in every batch (each batch
+      marks its hours pending; None = for a large import). Not after a failure: the marks
+      stay, and the next import or the scheduler refreshes them;
+    - `known`: the calls this import writes (KnownCalls), so only possible repeats are
+      looked up."""
+
+    def __init__(self, engine: sa.Engine, source_id: int, incoming: int, stats: ImportStats, *,
+                 bulk_load: bool | None = None, defer_aggregates: bool | None = None) -> None:
+        self.engine, self.source_id, self.incoming, self.stats = engine, source_id, incoming, stats
+        self._bulk_load, self._defer = bulk_load, defer_aggregates
+        self.bulk = self.defer = False
+        self.known: KnownCalls | None = None
+
+    def __enter__(self) -> "LoadPlan":
+        engine = self.engine
+        bulk.restore(engine)
+        aggregates.refresh_pending(engine)
+        pg = engine.dialect.name == "postgresql"
+        with engine.connect() as conn:
+            want_bulk = self._bulk_load if self._bulk_load is not None else bulk.worth_it(conn, self.incoming)
+            self.known = KnownCalls(complete=not _source_has_calls(conn, self.source_id))
+        self.bulk = bool(want_bulk and pg)
+        self.defer = self._defer if self._defer is not None else self.incoming >= LARGE_IMPORT_LINES
+        if self.bulk:
+            bulk.drop(engine, keep_start_index=not self.defer)
+            self.stats.bulk_load = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.bulk:
+            bulk.restore(self.engine)
+        if self.defer and exc_type is None:
+            aggregates.refresh_pending(self.engine, rebuild_indexes=self.bulk)
+        return False
+
+
 @gc_paused()
 def import_cdr_file(
     engine: sa.Engine,
@@ -1368,56 +1416,41 @@ def import_cdr_file(
             from tqdm import tqdm
 
             bar = tqdm(total=size - position, unit="B", unit_scale=True, desc=path.name, leave=False)
-        # A previous bulk load that died leaves indexes to rebuild, and a deferred import
-        # hours to refresh; a large one starts one.
-        bulk.restore(engine)
-        aggregates.refresh_pending(engine)
         pg = engine.dialect.name == "postgresql"
         line_bytes = max(1, sum(len(x) + 1 for x in sample) // max(1, len(sample)))
         incoming = (size - position) // line_bytes
-        large = incoming >= bulk.BULK_MIN_LINES
-        with engine.connect() as conn:
-            bulk_mode = bulk_load if bulk_load is not None else bulk.worth_it(conn, incoming)
-        defer = defer_aggregates if defer_aggregates is not None else large
         if workers is None:
-            workers = parallel.default_workers() if large else 0
+            workers = parallel.default_workers() if incoming >= LARGE_IMPORT_LINES else 0
         if not pg:
             workers = 0  # SQLite gets built rows, which are not worth sending between processes
-        if bulk_mode and pg:
-            bulk.drop(engine, keep_start_index=not defer)
-            stats.bulk_load = True
         try:
-            fh.seek(0)
-            head = fh.read(FINGERPRINT_BYTES)
-            with engine.connect() as conn:
-                known = KnownCalls(complete=not _source_has_calls(conn, source_id))
-            meta: collections.deque = collections.deque()
-            results = parallel.ordered_map(
-                prepare_block, _read_blocks(fh, position, lineno, batch_lines, meta,
-                                            _id_reserver(engine) if pg else None), workers=workers,
-                initializer=_init_block_worker, initargs=(layout, str(tz), rules, source_id, pg))
-            if prefetch and workers == 0:
-                # Reading and parsing the next batch overlaps with the database writing this one.
-                results = _prefetch(results)
-            for res in results:
-                block, block_lineno, end_position, end_lineno = meta.popleft()
-                _commit_block(engine, source_id, res, block, block_lineno, parser, rules, stats, location,
-                              _fp(head, end_position), end_position, end_lineno, defer, known)
-                stats.lines_read += res.lines
-                stats.blank_lines += res.blank
-                for lno, reason, raw in res.bad:  # after the commit: a failed batch is read again next time
-                    rejects.reject(lno, reason, raw)
-                rejects.flush()
-                if bar is not None:
-                    bar.update(res.nbytes)
+            with LoadPlan(engine, source_id, incoming, stats, bulk_load=bulk_load,
+                          defer_aggregates=defer_aggregates) as plan:
+                fh.seek(0)
+                head = fh.read(FINGERPRINT_BYTES)
+                meta: collections.deque = collections.deque()
+                results = parallel.ordered_map(
+                    prepare_block, _read_blocks(fh, position, lineno, batch_lines, meta,
+                                                _id_reserver(engine) if pg else None), workers=workers,
+                    initializer=_init_block_worker, initargs=(layout, str(tz), rules, source_id, pg))
+                if prefetch and workers == 0:
+                    # Reading and parsing the next batch overlaps with the database writing this one.
+                    results = _prefetch(results)
+                for res in results:
+                    block, block_lineno, end_position, end_lineno = meta.popleft()
+                    _commit_block(engine, source_id, res, block, block_lineno, parser, rules, stats, location,
+                                  _fp(head, end_position), end_position, end_lineno, plan)
+                    stats.lines_read += res.lines
+                    stats.blank_lines += res.blank
+                    for lno, reason, raw in res.bad:  # after the commit: a failed batch is read again next time
+                        rejects.reject(lno, reason, raw)
+                    rejects.flush()
+                    if bar is not None:
+                        bar.update(res.nbytes)
         finally:
             rejects.close()
             if bar is not None:
                 bar.close()
-            if bulk_mode:
-                bulk.restore(engine)
-        if defer:
-            aggregates.refresh_pending(engine, rebuild_indexes=bool(bulk_mode and pg))
     return stats
 
 
@@ -1452,20 +1485,28 @@ def _id_reserver(engine: sa.Engine) -> Callable[[int], tuple[int, int]]:
 
 
 def _commit_block(engine, source_id, res: BlockResult, block, block_lineno, parser, rules, stats, location, fp,
-                  position, lineno, defer: bool, known: KnownCalls | None = None) -> None:
+                  position, lineno, plan: LoadPlan) -> None:
+    def write(conn):
+        if res.encoded:
+            return write_encoded_batch(conn, source_id, res, block, block_lineno, parser, rules, stats,
+                                       refresh=not plan.defer, known=plan.known)
+        if res.prepared is not None:
+            return write_batch(conn, source_id, [l for g in res.prepared.groups.values() for l in g], rules,
+                               stats, res.prepared, refresh=not plan.defer, known=plan.known)
+        return None, None
+
+    _commit_batch(engine, write, stats, source_id, location, fp, position, lineno, plan.defer)
+
+
+def _commit_batch(engine, write, stats, source_id, location, fp, position, lineno, defer: bool) -> None:
+    """One batch in one transaction: write(conn) -> the (lo, hi) start times it changed,
+    their hours marked pending when the aggregates are deferred, the import position."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # The batch and its import position commit together, so a batch lost in an OS
             # crash is simply read again: no need to wait for the WAL flush.
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        if res.encoded:
-            lo, hi = write_encoded_batch(conn, source_id, res, block, block_lineno, parser, rules, stats,
-                                         refresh=not defer, known=known)
-        elif res.prepared is not None:
-            lo, hi = write_batch(conn, source_id, [l for g in res.prepared.groups.values() for l in g], rules,
-                                 stats, res.prepared, refresh=not defer, known=known)
-        else:
-            lo = hi = None
+        lo, hi = write(conn)
         if defer and lo is not None:
             aggregates.mark_pending(conn, lo, hi + timedelta(seconds=1))
         save_state(conn, source_id, KIND, location, fp, position, lineno)
@@ -1523,12 +1564,8 @@ def _fp(head: bytes, position: int) -> str:
     return f"{len(part)}:{_h.sha256(part).hexdigest()}"
 
 
-def _commit(engine, source_id, legs, rules, stats, location, fp, position, lineno, prepared=None) -> None:
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # The batch and its import position commit together, so a batch lost in an OS
-            # crash is simply read again: no need to wait for the WAL flush.
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        write_batch(conn, source_id, legs, rules, stats, prepared)
-        save_state(conn, source_id, KIND, location, fp, position, lineno)
-    stats.batches += 1
+def _commit(engine, source_id, legs, rules, stats, location, fp, position, lineno, plan: LoadPlan) -> None:
+    """A batch of parsed legs (the --from-db import)."""
+    _commit_batch(engine, lambda conn: write_batch(conn, source_id, legs, rules, stats, refresh=not plan.defer,
+                                                   known=plan.known),
+                  stats, source_id, location, fp, position, lineno, plan.defer)

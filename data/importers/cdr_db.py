@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from data.importers.asterisk_cdr import KIND, RowParser, _commit, header_layout
+from data.importers.asterisk_cdr import KIND, LoadPlan, RowParser, _commit, header_layout
 from data.importers.base import ImportFailed, ImportStats, ensure_source, find_source, gc_paused, get_state
 from data.importers.rules import Rules, load_rules
 
@@ -111,8 +111,12 @@ def import_cdr_db(
             from tqdm import tqdm
 
             bar = tqdm(unit=" rows", desc=table, leave=False)
+        with src_engine.connect() as sconn:
+            # Large tables are written like large files (LoadPlan: bulk mode, aggregates once
+            # at the end); counting the new rows costs one index scan on the PBX's side.
+            incoming = sconn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar()
         try:
-            with src_engine.connect() as sconn:
+            with src_engine.connect() as sconn, LoadPlan(engine, source_id, incoming, stats) as plan:
                 result = sconn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
                 idx = [names.index(c.name) for c in cdr.columns]
                 key_i = names.index(key_col.name) if key_col is not None else None
@@ -134,7 +138,7 @@ def import_cdr_db(
                             legs.append(parser._leg(values, done))
                         except ValueError as exc:
                             bad.append((done, str(exc)))
-                    _commit(engine, source_id, legs, rules, stats, location, "db", position, done)
+                    _commit(engine, source_id, legs, rules, stats, location, "db", position, done, plan)
                     stats.lines_read += len(part)
                     for rowno, reason in bad:
                         stats.lines_rejected += 1

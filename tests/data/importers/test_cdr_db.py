@@ -135,3 +135,23 @@ def test_from_db_missing_driver_is_a_clear_error(engine):
         with pytest.raises(ImportFailed, match="driver is not installed|cannot open") as err:
             import_cdr_db(engine, url)
         assert "secret" not in str(err.value)
+
+
+def test_a_large_table_is_written_like_a_large_file_with_the_same_result(engine, tmp_path, monkeypatch):
+    """Bulk mode (PostgreSQL) and the aggregates once at the end, as for 200k+ rows: same
+    calls, legs and aggregates as the per-batch path, nothing left pending."""
+    from data import aggregates
+    from data.importers import asterisk_cdr, bulk
+    from tests.data.importers.test_cdr_parallel import _wipe, snapshot
+
+    url = freepbx_cdr_db(tmp_path)
+    import_cdr_db(engine, url, source_tz="Europe/Prague", batch_rows=2)
+    expected = snapshot(engine)
+    _wipe(engine)
+    monkeypatch.setattr(asterisk_cdr, "LARGE_IMPORT_LINES", 1)
+    monkeypatch.setattr(bulk, "BULK_MIN_LINES", 1)
+    st = import_cdr_db(engine, url, source_tz="Europe/Prague", batch_rows=2)
+    assert st.bulk_load == (engine.dialect.name == "postgresql")
+    assert snapshot(engine) == expected and expected["calls"]
+    with engine.connect() as conn:
+        assert aggregates.pending(conn) is None

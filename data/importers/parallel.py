@@ -37,7 +37,7 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int,
     """fn(job) for every job, in order. With workers == 0 everything runs here (after
     initializer(*initargs)); otherwise in a pool of that many processes, which is shut
     down when the generator is closed or fails. An exception in a worker is raised here,
-    at its job's place in the order."""
+    at its job's place in the order; a worker process that dies raises BrokenProcessPool."""
     if workers <= 0:
         if initializer is not None:
             initializer(*initargs)
@@ -45,8 +45,14 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int,
             yield fn(job)
         return
     depth = depth or workers + 1
-    ctx = multiprocessing.get_context("spawn")
-    pool = ctx.Pool(workers, initializer=initializer, initargs=initargs)
+    # ProcessPoolExecutor rather than multiprocessing.Pool: a worker that dies (killed for
+    # memory, a crash in a C extension) fails the pending jobs with BrokenProcessPool
+    # instead of leaving the importer waiting forever.
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=initializer, initargs=initargs)
+    ok = False
     try:
         pending: deque = deque()
         it = iter(jobs)
@@ -58,11 +64,10 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int,
                 except StopIteration:
                     exhausted = True
                     break
-                pending.append(pool.apply_async(fn, (job,)))
+                pending.append(pool.submit(fn, job))
             if not pending:
                 break
-            yield pending.popleft().get()
-        pool.close()
-        pool.join()
+            yield pending.popleft().result()
+        ok = True
     finally:
-        pool.terminate()
+        pool.shutdown(wait=ok, cancel_futures=not ok)

@@ -213,3 +213,21 @@ def test_a_queue_log_with_deferred_aggregates_gives_what_per_batch_refreshes_giv
     assert expected[1], "the fixture produced queue calls"
     with engine.connect() as conn:
         assert aggregates.pending(conn) is None
+
+
+def _die_on_three(x: int) -> int:
+    if x == 3:
+        import os
+
+        os._exit(9)  # as if the kernel killed the worker for memory
+    return x
+
+
+def test_a_worker_that_dies_fails_the_import_instead_of_hanging_it():
+    from concurrent.futures.process import BrokenProcessPool
+
+    got = []
+    with pytest.raises(BrokenProcessPool):
+        for v in parallel.ordered_map(_die_on_three, range(8), workers=2, depth=2):
+            got.append(v)
+    assert got == [0, 1, 2][:len(got)] and len(got) <= 3

@@ -1031,8 +1031,8 @@ def _kept_rows(blob: bytes, ends, keep: list[bool]) -> list[memoryview]:
     return parts
 
 
-def write_encoded_batch(conn: sa.Connection, source_id: int, res: BlockResult, block: bytes, block_lineno: int,
-                        parser: RowParser, rules: Rules, stats: ImportStats, *, refresh: bool = True,
+def write_encoded_batch(conn: sa.Connection, source_id: int, res: BlockResult, reread: Callable[[int], Leg],
+                        rules: Rules, stats: ImportStats, *, refresh: bool = True,
                         known: KnownCalls | None = None):
     """write_batch for a block prepared and encoded by a worker (PostgreSQL): new calls and
     their legs are streamed as they came, with ids; calls already stored are read again
@@ -1049,7 +1049,6 @@ def write_encoded_batch(conn: sa.Connection, source_id: int, res: BlockResult, b
     stored: dict = {}
     if existing:
         stored = _stored_legs(conn, [r.id for r in existing.values()])
-        lines = decode_block(block)
         offsets = list(itertools.accumulate(nlegs, initial=0))
         keep = [True] * len(uids)
         for i, uid in enumerate(uids):
@@ -1059,7 +1058,7 @@ def write_encoded_batch(conn: sa.Connection, source_id: int, res: BlockResult, b
             keep[i] = False
             group = []
             for j in res.leg_line[offsets[i]:offsets[i + 1]]:
-                leg = parser.leg(lines[j], block_lineno + j + 1)
+                leg = reread(j)
                 leg.uid = uid
                 group.append(leg)
             merged = _merge_existing(source_id, uid, ex, stored.get(ex.id, []), group, rules, stats)
@@ -1208,6 +1207,28 @@ class _BlockWorker:
 
         legs = self.parser.parse_batch(linenos, texts, reject)
         res.bad = bad
+        return self._build(res, legs, lineno, call_id, leg_id)
+
+    def prepare_rows(self, job: tuple) -> BlockResult:
+        """job: (rows of a CDR table as lists of text values, row number before them, first
+        reserved call id, first reserved leg id) — the --from-db import's batches."""
+        rows, rowno, call_id, leg_id = job
+        res = BlockResult()
+        res.nbytes, res.lines, res.blank = 0, len(rows), 0
+        legs, bad = [], []
+        make = self.parser._leg
+        for j, values in enumerate(rows):
+            try:
+                legs.append(make(values[:], rowno + j + 1))  # _leg extends its row: keep the batch's as read
+            except ValueError as exc:  # BadLine, or a value no field accepts
+                bad.append((rowno + j + 1, str(exc), b""))
+        res.bad = bad
+        return self._build(res, legs, rowno, call_id, leg_id)
+
+    def _build(self, res: BlockResult, legs: list[Leg], lineno: int, call_id: int | None,
+               leg_id: int | None) -> BlockResult:
+        """Group the legs into calls and build them; encoded, their rows for COPY (leg_line:
+        leg.lineno - lineno - 1, the index of its line or row in the batch)."""
         prepared = Prepared(self.source_id, legs, self.rules) if legs else None
         res.duplicates = prepared.duplicates if prepared else 0
         res.uids = list(prepared.groups) if prepared else []
@@ -1261,6 +1282,11 @@ def _init_block_worker(*args) -> None:
     # lines) and nothing here needs it; a full pass every 20 blocks keeps any stray cycle
     # from piling up over a long file.
     gc.disable()
+
+
+def prepare_rows(job: tuple) -> BlockResult:
+    """Worker entry point for a batch of CDR table rows (see _BlockWorker.prepare_rows)."""
+    return _WORKER.prepare_rows(job)
 
 
 def prepare_block(job: tuple) -> BlockResult:
@@ -1486,16 +1512,29 @@ def _id_reserver(engine: sa.Engine) -> Callable[[int], tuple[int, int]]:
 
 def _commit_block(engine, source_id, res: BlockResult, block, block_lineno, parser, rules, stats, location, fp,
                   position, lineno, plan: LoadPlan) -> None:
+    lines: list[str] = []
+
+    def reread(j: int) -> Leg:  # leg j's line again (a call found stored: rare)
+        if not lines:
+            lines.extend(decode_block(block))
+        return parser.leg(lines[j], block_lineno + j + 1)
+
+    _commit_batch(engine, _batch_writer(source_id, res, reread, rules, stats, plan), stats, source_id, location,
+                  fp, position, lineno, plan.defer)
+
+
+def _batch_writer(source_id, res: BlockResult, reread: Callable[[int], Leg], rules, stats, plan: LoadPlan):
+    """write(conn) for _commit_batch: a prepared batch, encoded (PostgreSQL) or built rows."""
     def write(conn):
         if res.encoded:
-            return write_encoded_batch(conn, source_id, res, block, block_lineno, parser, rules, stats,
+            return write_encoded_batch(conn, source_id, res, reread, rules, stats,
                                        refresh=not plan.defer, known=plan.known)
         if res.prepared is not None:
             return write_batch(conn, source_id, [l for g in res.prepared.groups.values() for l in g], rules,
                                stats, res.prepared, refresh=not plan.defer, known=plan.known)
         return None, None
 
-    _commit_batch(engine, write, stats, source_id, location, fp, position, lineno, plan.defer)
+    return write
 
 
 def _commit_batch(engine, write, stats, source_id, location, fp, position, lineno, defer: bool) -> None:
@@ -1564,8 +1603,11 @@ def _fp(head: bytes, position: int) -> str:
     return f"{len(part)}:{_h.sha256(part).hexdigest()}"
 
 
-def _commit(engine, source_id, legs, rules, stats, location, fp, position, lineno, plan: LoadPlan) -> None:
-    """A batch of parsed legs (the --from-db import)."""
-    _commit_batch(engine, lambda conn: write_batch(conn, source_id, legs, rules, stats, refresh=not plan.defer,
-                                                   known=plan.known),
-                  stats, source_id, location, fp, position, lineno, plan.defer)
+def commit_rows(engine, source_id, res: BlockResult, rows: list[list[str]], rowno: int, parser: RowParser, rules,
+                stats, location, fp, position, lineno, plan: LoadPlan) -> None:
+    """A batch of CDR table rows prepared by prepare_rows (the --from-db import)."""
+    def reread(j: int) -> Leg:
+        return parser._leg(list(rows[j]), rowno + j + 1)
+
+    _commit_batch(engine, _batch_writer(source_id, res, reread, rules, stats, plan), stats, source_id, location,
+                  fp, position, lineno, plan.defer)

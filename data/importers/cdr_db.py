@@ -10,12 +10,23 @@ ends, so an earlier start can arrive later) and the re-read rows are skipped as 
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from data.importers.asterisk_cdr import KIND, LoadPlan, RowParser, _commit, header_layout
+from data.importers import asterisk_cdr, parallel
+from data.importers.asterisk_cdr import (
+    KIND,
+    LoadPlan,
+    RowParser,
+    _id_reserver,
+    _init_block_worker,
+    commit_rows,
+    header_layout,
+    prepare_rows,
+)
 from data.importers.base import ImportFailed, ImportStats, ensure_source, find_source, gc_paused, get_state
 from data.importers.rules import Rules, load_rules
 
@@ -115,37 +126,53 @@ def import_cdr_db(
             # Large tables are written like large files (LoadPlan: bulk mode, aggregates once
             # at the end); counting the new rows costs one index scan on the PBX's side.
             incoming = sconn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar()
+        pg = engine.dialect.name == "postgresql"
+        # Large tables: parsing and building run in worker processes (as for files) while
+        # this process reads the next rows from the PBX and writes the batches.
+        workers = parallel.default_workers() if pg and incoming >= asterisk_cdr.LARGE_IMPORT_LINES else 0
+        reserve = _id_reserver(engine) if pg else None
+        idx = [names.index(c.name) for c in cdr.columns]
+        key_i = names.index(key_col.name) if key_col is not None else None
+        time_i = names.index(time_col.name)
+        meta: deque = deque()
+
+        def jobs(result):
+            nonlocal position, done
+            for part in result.partitions(batch_rows):
+                first = done
+                rows = []
+                for row in part:
+                    done += 1
+                    rows.append([_text(row[i]) for i in idx])
+                    if key_i is not None:
+                        position = max(position, int(row[key_i]))
+                    else:
+                        t = row[time_i]
+                        if isinstance(t, datetime):
+                            if t.tzinfo is not None:
+                                t = t.astimezone(timezone.utc).replace(tzinfo=None)
+                            position = max(position, int((t - EPOCH).total_seconds()))
+                meta.append((rows, first, position, done))
+                call_id, leg_id = reserve(len(rows)) if reserve is not None else (None, None)
+                yield rows, first, call_id, leg_id
+
         try:
             with src_engine.connect() as sconn, LoadPlan(engine, source_id, incoming, stats) as plan:
                 result = sconn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
-                idx = [names.index(c.name) for c in cdr.columns]
-                key_i = names.index(key_col.name) if key_col is not None else None
-                time_i = names.index(time_col.name)
-                for part in result.partitions(batch_rows):
-                    legs, bad = [], []
-                    for row in part:
-                        done += 1
-                        values = [_text(row[i]) for i in idx]
-                        if key_i is not None:
-                            position = max(position, int(row[key_i]))
-                        else:
-                            t = row[time_i]
-                            if isinstance(t, datetime):
-                                if t.tzinfo is not None:
-                                    t = t.astimezone(timezone.utc).replace(tzinfo=None)
-                                position = max(position, int((t - EPOCH).total_seconds()))
-                        try:
-                            legs.append(parser._leg(values, done))
-                        except ValueError as exc:
-                            bad.append((done, str(exc)))
-                    _commit(engine, source_id, legs, rules, stats, location, "db", position, done, plan)
-                    stats.lines_read += len(part)
-                    for rowno, reason in bad:
+                results = parallel.ordered_map(prepare_rows, jobs(result), workers=workers,
+                                               initializer=_init_block_worker,
+                                               initargs=(layout, str(tz), rules, source_id, pg))
+                for res in results:
+                    rows, first, pos, upto = meta.popleft()
+                    commit_rows(engine, source_id, res, rows, first, parser, rules, stats, location, "db", pos, upto,
+                                plan)
+                    stats.lines_read += res.lines
+                    for rowno, reason, _ in res.bad:
                         stats.lines_rejected += 1
                         if len(stats.rejects) < 1000:
                             stats.rejects.append((rowno, reason))
                     if bar is not None:
-                        bar.update(len(part))
+                        bar.update(res.lines)
         finally:
             if bar is not None:
                 bar.close()

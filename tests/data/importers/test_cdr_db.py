@@ -138,8 +138,8 @@ def test_from_db_missing_driver_is_a_clear_error(engine):
 
 
 def test_a_large_table_is_written_like_a_large_file_with_the_same_result(engine, tmp_path, monkeypatch):
-    """Bulk mode (PostgreSQL) and the aggregates once at the end, as for 200k+ rows: same
-    calls, legs and aggregates as the per-batch path, nothing left pending."""
+    """Worker processes and bulk mode (PostgreSQL), the aggregates once at the end, as for
+    200k+ rows: same calls, legs and aggregates as the per-batch path, nothing pending."""
     from data import aggregates
     from data.importers import asterisk_cdr, bulk
     from tests.data.importers.test_cdr_parallel import _wipe, snapshot
@@ -150,7 +150,18 @@ def test_a_large_table_is_written_like_a_large_file_with_the_same_result(engine,
     _wipe(engine)
     monkeypatch.setattr(asterisk_cdr, "LARGE_IMPORT_LINES", 1)
     monkeypatch.setattr(bulk, "BULK_MIN_LINES", 1)
+    from data.importers import parallel
+
+    used = []
+    real_map = parallel.ordered_map
+
+    def spy(*args, **kwargs):
+        used.append(kwargs["workers"])
+        return real_map(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "ordered_map", spy)
     st = import_cdr_db(engine, url, source_tz="Europe/Prague", batch_rows=2)
+    assert used == [parallel.default_workers() if engine.dialect.name == "postgresql" else 0]
     assert st.bulk_load == (engine.dialect.name == "postgresql")
     assert snapshot(engine) == expected and expected["calls"]
     with engine.connect() as conn:

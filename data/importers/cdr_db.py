@@ -37,6 +37,8 @@ EPOCH = datetime(1970, 1, 1)
 def _text(v) -> str:
     if v is None:
         return ""
+    if type(v) is str:
+        return v
     if isinstance(v, datetime):
         return v.isoformat(sep=" ")
     if isinstance(v, date):
@@ -106,11 +108,16 @@ def import_cdr_db(
         position = int(state["position"]) if state else 0
         done = int(state["lines"]) if state else 0
         stats.resumed_at = position
+        # Every column as text (the database formats it: faster than the driver making
+        # Python datetimes and numbers for us to format again), plus the key or time column
+        # as it is, for the position.
+        tracked = key_col if key_col is not None else time_col
+        columns = [sa.cast(c, sa.String).label(f"c{i}") for i, c in enumerate(cdr.columns)] + [tracked.label("pos")]
         if key_col is not None:
-            stmt = sa.select(cdr).where(key_col > position).order_by(key_col)
+            stmt = sa.select(*columns).where(key_col > position).order_by(key_col)
         else:
             since = EPOCH + timedelta(seconds=position) - overlap if position else None
-            stmt = sa.select(cdr).order_by(time_col)
+            stmt = sa.select(*columns).order_by(time_col)
             if since is not None:
                 stmt = stmt.where(time_col >= since)
 
@@ -131,9 +138,7 @@ def import_cdr_db(
         # this process reads the next rows from the PBX and writes the batches.
         workers = parallel.default_workers() if pg and incoming >= asterisk_cdr.LARGE_IMPORT_LINES else 0
         reserve = _id_reserver(engine) if pg else None
-        idx = [names.index(c.name) for c in cdr.columns]
-        key_i = names.index(key_col.name) if key_col is not None else None
-        time_i = names.index(time_col.name)
+        ncols = len(names)
         meta: deque = deque()
 
         def jobs(result):
@@ -143,11 +148,11 @@ def import_cdr_db(
                 rows = []
                 for row in part:
                     done += 1
-                    rows.append([_text(row[i]) for i in idx])
-                    if key_i is not None:
-                        position = max(position, int(row[key_i]))
+                    rows.append([_text(v) for v in row[:ncols]])
+                    if key_col is not None:
+                        position = max(position, int(row[ncols]))
                     else:
-                        t = row[time_i]
+                        t = row[ncols]
                         if isinstance(t, datetime):
                             if t.tzinfo is not None:
                                 t = t.astimezone(timezone.utc).replace(tzinfo=None)

@@ -166,3 +166,37 @@ def test_a_large_table_is_written_like_a_large_file_with_the_same_result(engine,
     assert snapshot(engine) == expected and expected["calls"]
     with engine.connect() as conn:
         assert aggregates.pending(conn) is None
+
+
+def test_from_a_postgresql_cdr_table_with_time_zone(pg_only_url):
+    """cdr_pgsql: calldate is `timestamp with time zone`, read as text ('...+00'); the zone
+    in the value wins over --source-tz. An id column makes the next import continue."""
+    from data import db
+
+    engine = db.get_engine(pg_only_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS cdr_pgsql")
+        conn.exec_driver_sql(
+            "CREATE TABLE cdr_pgsql (id serial PRIMARY KEY, calldate timestamptz NOT NULL, clid text, src text, "
+            "dst text, dcontext text, channel text, dstchannel text, lastapp text, lastdata text, "
+            "duration integer, billsec integer, disposition text, amaflags integer, accountcode text, "
+            "uniqueid text, userfield text, linkedid text)")
+        conn.exec_driver_sql(
+            "INSERT INTO cdr_pgsql (calldate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, "
+            "duration, billsec, disposition, amaflags, accountcode, uniqueid, userfield, linkedid) VALUES "
+            "('2026-05-04 09:00:00+02', '\"Anna\" <0601111111>', '0601111111', '0212345670', 'from-trunk', "
+            "'PJSIP/provider-00000001', 'PJSIP/101-00000002', 'Dial', 'PJSIP/101', 40, 30, 'ANSWERED', 3, '', "
+            "'1777878000.1', '', '1777878000.1')")
+    try:
+        st = import_cdr_db(engine, pg_only_url, table="cdr_pgsql",
+                           source_tz="America/New_York")
+        assert (st.lines_read, st.calls_added, st.lines_rejected) == (1, 1, 0)
+        call = calls(engine)["1777878000.1"]
+        assert (call.start_utc, call.answer_utc, call.end_utc) == (D(2026, 5, 4, 7), D(2026, 5, 4, 7, 0, 10),
+                                                                   D(2026, 5, 4, 7, 0, 40))
+        assert (call.direction, call.status, call.extension, call.from_name) == ("inbound", "answered", "101", "Anna")
+        again = import_cdr_db(engine, pg_only_url, table="cdr_pgsql", source_tz="America/New_York")
+        assert (again.lines_read, again.calls_added) == (0, 0)
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS cdr_pgsql")

@@ -1473,6 +1473,8 @@ def import_cdr_file(
                     rejects.flush()
                     if bar is not None:
                         bar.update(res.nbytes)
+                if bar is not None and (plan.bulk or plan.defer):
+                    bar.set_description(f"{path.name}: building indexes and aggregates")
         finally:
             rejects.close()
             if bar is not None:

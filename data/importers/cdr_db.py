@@ -178,6 +178,8 @@ def import_cdr_db(
                             stats.rejects.append((rowno, reason))
                     if bar is not None:
                         bar.update(res.lines)
+                if bar is not None and (plan.bulk or plan.defer):
+                    bar.set_description(f"{table}: building indexes and aggregates")
         finally:
             if bar is not None:
                 bar.close()

@@ -852,8 +852,9 @@ def pg_reserve_ids(conn: sa.Connection, table: str, n: int) -> int:
 
 class Prepared:
     """A batch's legs grouped into calls and built as if every call were new: the part of
-    the work that needs no database, done by the reader thread while the database is busy
-    with the previous batch (write_batch rebuilds the few calls that turn out to be stored)."""
+    the work that needs no database, done by a worker process or the reader thread while
+    the database is busy with the previous batch (the writer rebuilds the few calls that
+    turn out to be stored)."""
 
     __slots__ = ("groups", "built", "duplicates")
 

@@ -31,10 +31,12 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # Vocabularies, written down once. Importers map their sources onto these.
 DIRECTIONS = ("inbound", "outbound", "internal")
 CALL_STATUSES = ("answered", "no_answer", "busy", "failed", "voicemail", "abandoned", "congestion")
-HANGUP_BY = ("caller", "callee", "system")
+HANGUP_BY = ("caller", "callee", "agent", "system")  # agent: a queue agent (queue_log COMPLETEAGENT)
 DESTINATION_TYPES = ("extension", "queue", "ring_group", "ivr", "voicemail", "external", "other")
 LEG_STATUSES = ("answered", "no_answer", "busy", "failed", "cancelled", "rejected")
-QUEUE_OUTCOMES = ("answered", "abandoned", "timeout", "exit_key", "no_agents", "full", "unknown")
+# waiting: entered, no exit yet (open at the end of the data); unknown: ended by a PBX restart
+# without an exit. An answered queue call with no exit_utc is still talking.
+QUEUE_OUTCOMES = ("answered", "abandoned", "timeout", "exit_key", "no_agents", "full", "waiting", "unknown")
 ATTEMPT_RESULTS = ("ring_no_answer", "ring_cancelled", "unavailable")
 IVR_OPTIONS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "timeout", "invalid")
 CALLBACK_STATUSES = ("requested", "completed", "failed")
@@ -258,10 +260,14 @@ queue_call = sa.Table(
     sa.Column("queue", sa.String(32), nullable=False),
     sa.Column("enter_utc", sa.DateTime, nullable=False),
     sa.Column("exit_utc", sa.DateTime),
-    sa.Column("wait_s", sa.Integer, nullable=False, server_default="0"),
+    # NULL: not known (yet) — wait of a caller still waiting, talk of a call still talking at
+    # the end of the data or cut by a PBX restart; averages leave them out (migration 0011).
+    sa.Column("wait_s", sa.Integer, server_default="0"),
     sa.Column("outcome", sa.String(12), nullable=False),
     sa.Column("agent", sa.String(64)),  # answering agent (extension)
-    sa.Column("talk_s", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("talk_s", sa.Integer, server_default="0"),
+    sa.Column("connect_utc", sa.DateTime),  # when the agent answered (CONNECT)
+    sa.Column("hangup_by", sa.String(10)),  # COMPLETEAGENT: agent, COMPLETECALLER / ABANDON: caller
     sa.Column("position", sa.Integer),  # position at exit
     sa.Column("orig_position", sa.Integer),  # position at entry
     sa.Column("exit_key", sa.String(4)),
@@ -273,6 +279,26 @@ queue_call = sa.Table(
     # Every incremental aggregate refresh reads the queue passes of a few hours; without it
     # PostgreSQL scans all of queue_call each time (~1-3 s on 4M rows; migration 0007).
     sa.Index("ix_queue_call_enter", "enter_utc"),
+)
+
+# What the CDR alone said about a call whose values the queue_log overlay changed
+# (data.importers.queue_link): the overlay is always computed from these, never from its own
+# output, so it is idempotent and the same in either import order (migration 0011).
+call_cdr_view = sa.Table(
+    "call_cdr_view",
+    metadata,
+    sa.Column("call_id", BigId, sa.ForeignKey("call.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("answer_utc", sa.DateTime),
+    sa.Column("ring_s", sa.Integer, nullable=False),
+    sa.Column("talk_s", sa.Integer, nullable=False),
+    sa.Column("answered_by", sa.String(32)),
+    sa.Column("extension", sa.String(32)),
+    sa.Column("hangup_by", sa.String(10)),
+    sa.Column("queue", sa.String(32)),
+    sa.Column("destination_type", sa.String(16)),
+    sa.Column("destination", sa.String(64)),
+    sa.Column("transferred_to", sa.String(64)),
 )
 
 # Ring-no-answer (and cancelled) attempts to agents while a caller waited in a queue.
@@ -718,6 +744,10 @@ agg_queue_hour = sa.Table(
     sa.Column("wait_s", sa.BigInteger, nullable=False),
     sa.Column("wait_max_s", sa.Integer, nullable=False),
     sa.Column("talk_s", sa.BigInteger, nullable=False),
+    # Calls whose talk is known (the divisor of average talk) and calls with no exit yet
+    # (still waiting / still talking) — migration 0011.
+    sa.Column("talked", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("open_calls", sa.Integer, nullable=False, server_default="0"),
 )
 
 

@@ -32,6 +32,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         routing_callback_inputs={"lang": Input("lang", "value")},
     )
     app.layout = shell.layout
+    # A body larger than this is answered 413 before it is read (Werkzeug checks the
+    # Content-Length; `callboard serve` then closes the connection instead of draining it).
+    app.server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    if settings.proxy_hops == 0:
+        from callboard.auth.web import warn_forwarded_without_proxy_hops
+
+        app.server.before_request(warn_forwarded_without_proxy_hops)
     shell.register_callbacks(app)
     routes.register(app.server)  # file downloads (CSV of call records)
     auth_guard.install(app)  # login, roles, CSRF and security headers on every request

@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8050, description="Port the web server listens on.")
     workers: int = Field(default=2, description="Worker processes of `callboard serve` (gunicorn).")
+    threads: int = Field(
+        default=8,
+        description="Threads per worker process of `callboard serve`: requests answered at once by one "
+        "worker. A request reaches a thread only once it has arrived whole, so slow clients hold none.",
+    )
+    request_header_timeout_s: float = Field(
+        default=10.0,
+        description="`callboard serve`: a client must send a request's headers within this many seconds "
+        "(of connecting, or of its next request's first byte); slower ones get 408 and are disconnected.",
+    )
+    request_body_timeout_s: float = Field(
+        default=30.0,
+        description="`callboard serve`: a request's body must arrive within this many seconds after its "
+        "headers; a slower client gets 408 and is disconnected.",
+    )
+    max_request_mb: float = Field(
+        default=4.0,
+        description="Largest request body accepted, in MB (Flask's MAX_CONTENT_LENGTH): a larger one is "
+        "answered 413 without being read.",
+    )
     secret_key: str = Field(
         default="",
         description="Secret used to sign sessions, CSRF tokens and emailed links. Empty: a random one is "
@@ -125,6 +145,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 1024 * 1024)
 
     @property
     def is_sqlite(self) -> bool:

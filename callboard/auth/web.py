@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import math
 import secrets
+import threading
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -18,6 +20,23 @@ from callboard.auth.users import UserError, set_password
 from callboard.i18n import translator
 from data import db
 from data import schema as s
+
+
+log = logging.getLogger(__name__)
+_forwarded_warned = threading.Event()
+
+
+def warn_forwarded_without_proxy_hops() -> None:
+    """Once per process (app.create_app installs it when CALLBOARD_PROXY_HOPS is 0): requests
+    carry X-Forwarded-For, so they come through a proxy, and every client has the proxy's
+    address — the sign-in throttle, which blocks an address after 20 failures, would then
+    block everybody behind it at once."""
+    if not _forwarded_warned.is_set() and "X-Forwarded-For" in request.headers:
+        _forwarded_warned.set()
+        log.warning("requests carry X-Forwarded-For but CALLBOARD_PROXY_HOPS=0: every client is seen with the "
+                    "proxy's address %s, so 20 failed sign-ins from anybody block all sign-ins through it. Set "
+                    "CALLBOARD_PROXY_HOPS to the number of proxies in front of Callboard (1 behind nginx).",
+                    request.remote_addr)
 
 
 def safe_next(value: str | None) -> str:

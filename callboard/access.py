@@ -56,6 +56,11 @@ def is_admin() -> bool:
     return bool(user and user.is_admin)
 
 
+def is_display() -> bool:
+    """Whether a wall display's token (not a user) is asking."""
+    return current_user() is None and _g("callboard_display") is not None
+
+
 def can_delete() -> bool:
     """Deleting calls and recordings is the administrator's."""
     return is_admin()

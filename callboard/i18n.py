@@ -20,7 +20,8 @@ BABEL_LOCALES = {"en": "en_GB", "cs": "cs_CZ"}
 
 
 def normalize_lang(lang: str | None) -> str:
-    lang = (lang or "").lower()[:2]
+    # Not a string (a number from a hand-made callback body): the default, not a crash.
+    lang = (lang if isinstance(lang, str) else "").lower()[:2]
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 

@@ -5,10 +5,14 @@
 - Principal: a user from the session cookie (callboard.auth.sessions), else a wall
   display from its token (``?token=`` on a /wallboard page, then the HttpOnly display
   cookie set from it), else nobody.
-- Decision: callboard.auth.policy for the Flask endpoint, the Dash page (by path — for
-  the page GET and for Dash's page-router callback) or the Dash callback (by output id).
-  Nobody → page GETs redirect to /login?next=..., everything else answers 401; a user
-  below the level → 403.
+- Decision: callboard.auth.policy for the Flask endpoint, the Dash page (by path) or the
+  Dash callback (by the outputs registered under the body's ``output``; the page router by
+  the page Dash will render from the pathname at the position Dash reads it). A callback
+  body that is not what Dash's renderer sends for that callback (other ids, order, count,
+  outputs; callboard.auth.callback_bodies) answers 400 with the reason. Nobody → page GETs
+  redirect to /login?next=..., everything else answers 401 (a callback before its body is
+  read); a user below the level → 403. Every page's layout checks its own level too
+  (``_check_page_levels``).
 - CSRF: every POST/PUT/PATCH/DELETE (Dash callbacks included) must carry the token bound
   to its credential (HMAC of the session id / display token with the app secret) in the
   ``X-CSRFToken`` header or a ``csrf_token`` form field. The ``_csrf_token`` cookie holds
@@ -21,12 +25,13 @@ from __future__ import annotations
 
 import hmac
 import json
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 import dash
-from flask import Response, g, redirect, request
+from flask import Response, current_app, g, redirect, request
 
 from callboard.auth import display_tokens, policy, sessions
+from callboard.auth.callback_bodies import BadCallbackBody, CallbackIndex
 from callboard.auth.policy import CALLBACK, DISPLAY, PAGE, PUBLIC
 from callboard.auth.secret import app_secret
 from callboard.i18n import normalize_lang, translator
@@ -82,54 +87,54 @@ def _use_url_token(token: str | None) -> bool:
     return True
 
 
-def _callback_outputs(body: dict) -> list[str]:
-    outputs = body.get("outputs")
-    if isinstance(outputs, dict):
-        outputs = [outputs]
-    ids = []
-    for out in outputs or []:
-        oid = out.get("id") if isinstance(out, dict) else None
-        if isinstance(oid, dict):
-            oid = oid.get("type")
-        ids.append(str(oid) if oid is not None else "")
-    return ids
+def _router_level(spec, body: dict, app: dash.Dash) -> str:
+    """The level of the page Dash's router will render for this (checked) body: the page
+    Dash itself resolves from the value it passes as ``pathname_`` (by position), through
+    the same functions (strip_relative_path, then the page registry; no page: the 404 page)."""
+    from dash._pages import _path_to_page
+
+    pathname = CallbackIndex.value_at(body, spec.pathname_at)
+    search = CallbackIndex.value_at(body, spec.search_at)
+    if not isinstance(pathname, (str, type(None))) or not isinstance(search, (str, type(None))):
+        raise BadCallbackBody("the router's pathname and search must be strings")
+    try:
+        page, _variables = _path_to_page(app.strip_relative_path(pathname))
+    except Exception as exc:  # e.g. a pathname outside the app's prefix: Dash would fail on it
+        raise BadCallbackBody(f"the router cannot render pathname {pathname!r}") from exc
+    return policy.page_level(page["path"] if page else "/404")
 
 
-def _router_location(body: dict) -> tuple[str, str]:
-    pathname, search = "/", ""
-    for item in body.get("inputs") or []:
-        if isinstance(item, dict) and item.get("id") == "_pages_location":
-            if item.get("property") == "pathname":
-                pathname = item.get("value") or "/"
-            elif item.get("property") == "search":
-                search = item.get("value") or ""
-    return pathname, search
+def _callback_level(server) -> tuple[str | None, Response | None]:
+    """(level, None) of the Dash callback this request runs — or (None, the 400 answer) for
+    a body that is not what Dash's renderer sends for the callback it names. A role's
+    refusal comes before the check of the body's details (no hints about callbacks one
+    may not run); the router's level needs the checked body."""
+    index: CallbackIndex = server.extensions["callboard_callbacks"]
+    body = request.get_json(silent=True)  # cached by Flask: Dash's dispatch does not parse it again
+    try:
+        spec = index.spec_for(body)
+        if spec.level != PAGE and not _principal_allows(spec.level):
+            return spec.level, None
+        index.check(spec, body)
+        return (_router_level(spec, body, index.app) if spec.level == PAGE else spec.level), None
+    except BadCallbackBody as exc:
+        # A developer-facing JSON error of the callback endpoint (no page shows it): English only.
+        return None, Response(json.dumps({"error": f"Malformed callback request: {exc}", "status": 400}),
+                              status=400, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
-def _strictest(levels) -> str:
-    return max(levels, key=lambda lv: policy.RANK[lv]) if levels else policy.UNDECIDED
+def _principal_allows(level: str) -> bool:
+    user = g.get("callboard_user")
+    return policy.allows(level, role=user.role if user else None, display=g.get("callboard_display") is not None)
 
 
-def _callback_level(body: dict) -> str:
-    levels = []
-    for oid in _callback_outputs(body):
-        level = policy.callback_level(oid)
-        if level == PAGE:
-            pathname, search = _router_location(body)
-            level = policy.page_level(pathname)
-            if level == DISPLAY and g.get("callboard_user") is None and g.get("callboard_display") is None:
-                token = (parse_qs(search.lstrip("?")).get("token") or [None])[0]
-                _use_url_token(token)
-        levels.append(level)
-    return _strictest(levels)
-
-
-def _csrf_ok() -> bool:
+def _csrf_ok(*, header_only: bool = False) -> bool:
+    """header_only: Dash callbacks carry it in the header (their body is not read for it)."""
     credential = g.get("callboard_credential")
     if not credential:
         return False
     expected = sessions.csrf_token_for(credential)
-    got = request.headers.get(sessions.CSRF_HEADER) or request.form.get("csrf_token") or ""
+    got = request.headers.get(sessions.CSRF_HEADER) or ("" if header_only else request.form.get("csrf_token")) or ""
     return hmac.compare_digest(expected, got)
 
 
@@ -151,14 +156,24 @@ def guard():
     if level == PUBLIC:
         return None
     _identify()
+    csrf_checked = False
     is_page = level == PAGE
     if is_page:
         level = policy.page_level(request.path)
         if level == DISPLAY and g.callboard_user is None:
             _use_url_token(request.args.get("token"))
     elif level == CALLBACK:
-        body = request.get_json(silent=True) or {}
-        level = _callback_level(body if isinstance(body, dict) else {})
+        # Who is asking, and the CSRF token, before the body is read: nobody gets 401 without
+        # a byte of it parsed. (A wall display's URL token is taken on its page GET only,
+        # which sets the display cookie the callbacks then carry.)
+        if g.callboard_user is None and g.callboard_display is None:
+            return _deny(401, request_lang())
+        if not _csrf_ok(header_only=True):
+            return _csrf_refused()
+        level, malformed = _callback_level(current_app)
+        if malformed is not None:
+            return malformed
+        csrf_checked = True
     user = g.callboard_user
     if user is None and (g.callboard_display is None or level != DISPLAY):
         # Nobody (or only a wall display, which reaches wall pages only): sign in first.
@@ -166,13 +181,33 @@ def guard():
             return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"))
         if g.callboard_display is None:
             return _deny(401, request_lang())
-    if request.method not in SAFE_METHODS and not _csrf_ok():
-        _ = translator(request_lang())
-        return Response(_("The form has expired or did not come from this site (CSRF token missing or wrong). "
-                          "Reload the page and try again."), status=403, mimetype="text/plain")
-    if not policy.allows(level, role=user.role if user else None, display=g.callboard_display is not None):
+    if request.method not in SAFE_METHODS and not csrf_checked and not _csrf_ok():
+        return _csrf_refused()
+    if not _principal_allows(level):
         return _deny(403, request_lang())
     return None
+
+
+def _csrf_refused() -> Response:
+    _ = translator(request_lang())
+    return Response(_("The form has expired or did not come from this site (CSRF token missing or wrong). "
+                      "Reload the page and try again."), status=403, mimetype="text/plain")
+
+
+def _check_page_levels() -> None:
+    """Every registered page's layout checks the page's own level first
+    (callboard.auth.ui.checks_level): below it, the "not allowed" content and none of the
+    page's data, whatever reached the layout. Applied here, to Dash's page registry, so no
+    page can miss it; Dash re-imports the pages for each app it builds."""
+    from callboard.auth.ui import checks_level
+
+    for page in dash.page_registry.values():
+        layout = page.get("layout")
+        if getattr(layout, "callboard_checks_level", False):
+            continue
+        if not callable(layout):
+            layout = (lambda fixed: lambda **_query: fixed)(layout)
+        page["layout"] = checks_level(page["path"])(layout)
 
 
 def _csp(frame_ancestors: str, script_hashes: list[str]) -> str:
@@ -208,6 +243,8 @@ def install(app: dash.Dash) -> None:
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     web.register(server)
+    server.extensions["callboard_callbacks"] = CallbackIndex(app)
+    _check_page_levels()
     server.before_request(guard)
 
     @server.before_request

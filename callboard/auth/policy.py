@@ -72,8 +72,9 @@ ENDPOINT_ACCESS: dict[str, str] = {
     "file_by_id": VIEWER,
 }
 
-# Dash callbacks, by the id of their first output (a pattern id by its "type"): the
-# longest matching prefix decides. The page router is decided by the page it renders.
+# Dash callbacks, by the ids of their registered outputs (a pattern id by its "type"): for
+# each, the longest matching prefix decides, and the strictest output decides the callback
+# (callback_decision). The page router is decided by the page it renders.
 ROUTER_OUTPUT = "_pages_content"
 CALLBACK_ACCESS: dict[str, str] = {
     ROUTER_OUTPUT: PAGE,
@@ -130,6 +131,15 @@ def callback_level(output_id: str | None, *, decided_only: bool = False) -> str 
     if best is not None:
         return CALLBACK_ACCESS[best]
     return None if decided_only else UNDECIDED
+
+
+def callback_decision(output_ids) -> str:
+    """The level of a callback with these registered output ids: PAGE for the page router
+    (decided per request by the page it renders), else the strictest of its outputs'."""
+    ids = list(output_ids)
+    if ROUTER_OUTPUT in ids:
+        return PAGE
+    return max((callback_level(i) for i in ids), key=RANK.__getitem__, default=UNDECIDED)
 
 
 def allows(level: str, *, role: str | None, display: bool = False) -> bool:

@@ -27,10 +27,10 @@ import sqlalchemy as sa
 
 from callboard.auth import display_tokens, policy, users
 from callboard.auth.policy import ADMIN, DISPLAY, MANAGER, PUBLIC, VIEWER
-from tests.browser_support import app_settings
+from tests.auth.support import (PASSWORD, PRINCIPALS, ROLES, allowed, callback_level, client_of, csrf_header,
+                                exact_body, login, output_ids, parse_outputs, post_body, post_callback, refusal,
+                                router_body, server_callbacks)
 
-ROLES = {"admin": "admin", "manager_a": "manager", "viewer_a": "viewer"}
-PASSWORD = "matrix-password"
 DAY = "preset=custom&from=2026-03-10&to=2026-03-10"
 
 # Decisions that matter, written down by hand (the policy must say the same).
@@ -54,103 +54,6 @@ def _now():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """The app over a SQLite file with calls, recordings, chats and the four principals."""
-    from data import db as dbmod
-    from data.migrate import upgrade
-    from tests.recordings_data import insert_recordings
-
-    tmp = tmp_path_factory.mktemp("matrix")
-    url = f"sqlite:///{tmp / 'callboard.db'}"
-    with app_settings(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
-                      CALLBOARD_FILES_DIR=str(tmp / "files"), CALLBOARD_TIMEZONE="Europe/Prague",
-                      CALLBOARD_CHAT_ENABLED="yes"):
-        upgrade(url)
-        ids = insert_recordings(tmp / "rec")
-        for name, role in ROLES.items():
-            users.add_user(name, PASSWORD, role, actor="test")
-        users.set_scope("manager_a", groups=["Sales"], actor="test")
-        users.set_scope("viewer_a", groups=["Sales"], actor="test")
-        from app import create_app
-
-        app = create_app()
-        app.server.test_client().get("/healthz")  # Dash merges the pages' callbacks at the first request
-        assert len(server_callbacks(app)) > 50, "the pages' callbacks are missing: the matrix would be vacuous"
-        yield app, ids
-        dbmod.dispose_engines()
-
-
-def client_of(app, who: str | None):
-    client = app.server.test_client()
-    if who:
-        assert login(client, who, PASSWORD).status_code == 302
-    return client
-
-
-def login(client, username, password, next_url="/"):
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    return client.post("/login", data=dict(username=username, password=password, csrf_token=token, next=next_url))
-
-
-def csrf_header(client) -> dict:
-    cookie = client.get_cookie("_csrf_token")
-    return {"X-CSRFToken": cookie.value} if cookie else {}
-
-
-@pytest.fixture(scope="module")
-def clients(world):
-    app, _ids = world
-    out = {who: client_of(app, who) for who in ROLES}
-    out["anonymous"] = client_of(app, None)
-    for who in ROLES:  # the first page sets the session's CSRF cookie
-        out[who].get("/records")
-    return out
-
-
-def allowed(level: str, who: str) -> bool:
-    return policy.allows(level, role=ROLES.get(who))
-
-
-def mismatch(what: str, level: str, who: str, status: int) -> list[str]:
-    """[] when the answer fits the decision: refused (401 for nobody, 403 for a user)
-    exactly when the level is above the principal; otherwise what went wrong."""
-    refused = status in (401, 403)
-    if allowed(level, who) == refused:
-        return [f"{what} ({level}): {status}"]
-    if refused and status != (401 if who == "anonymous" else 403):
-        return [f"{what} ({level}): {status}, expected {401 if who == 'anonymous' else 403}"]
-    return []
-
-
-def parse_outputs(key: str) -> list[dict]:
-    """Dash's callback_map key ("a.b" or "..a.b...c.d..", "@hash" suffixes) -> outputs."""
-    parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    out = []
-    for part in parts:
-        part = part.split("@", 1)[0]
-        cid, prop = part.rsplit(".", 1)
-        out.append({"id": json.loads(cid) if cid.startswith("{") else cid, "property": prop})
-    return out
-
-
-def server_callbacks(app) -> dict[str, list[dict]]:
-    return {k: parse_outputs(k) for k, v in app.callback_map.items() if "callback" in v}
-
-
-def first_id(outputs) -> str:
-    oid = outputs[0]["id"]
-    return oid["type"] if isinstance(oid, dict) else oid
-
-
-def post_callback(client, key: str, outputs: list[dict], *, inputs=(), headers=None):
-    body = {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": list(inputs),
-            "state": [], "changedPropIds": []}
-    return client.post("/_dash-update-component", json=body,
-                       headers=csrf_header(client) if headers is None else headers)
-
-
 # --------------------------------------------------------------------------- decisions
 
 
@@ -164,8 +67,9 @@ def test_everything_has_a_decision(world):
         if policy.page_level(page["path"], decided_only=True) is None:
             undecided.append(f"page {page['path']} ({page['module']})")
     for key, outputs in server_callbacks(app).items():
-        if policy.callback_level(first_id(outputs), decided_only=True) is None:
-            undecided.append(f"callback {key}")
+        for oid in output_ids(outputs):  # a callback's level is its strictest output's: each needs one
+            if policy.callback_level(oid, decided_only=True) is None:
+                undecided.append(f"callback {key} (output {oid})")
     assert not undecided, "decide these in callboard/auth/policy.py:\n" + "\n".join(undecided)
 
 
@@ -186,7 +90,18 @@ def _url_of(rule) -> str:
     return url
 
 
-@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+def mismatch(what: str, level: str, who: str, status: int) -> list[str]:
+    """[] when the answer fits the decision: refused (401 for nobody, 403 for a user or a
+    wall display) exactly when the level is above the principal; otherwise what went wrong."""
+    refused = status in (401, 403)
+    if allowed(level, who) == refused:
+        return [f"{what} ({level}): {status}"]
+    if refused and status != refusal(who):
+        return [f"{what} ({level}): {status}, expected {refusal(who)}"]
+    return []
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
 def test_every_endpoint(world, clients, who):
     app, _ = world
     client = clients[who]
@@ -201,42 +116,72 @@ def test_every_endpoint(world, clients, who):
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+@pytest.mark.parametrize("who", PRINCIPALS)
 def test_every_page_and_its_router_callback(world, clients, who):
+    """The page GET and the router callback that renders the page's layout, for every page.
+    An allowed principal gets the layout itself (not the "not allowed" content)."""
     app, _ = world
     client = clients[who]
-    router = next(k for k, outs in server_callbacks(app).items() if first_id(outs) == policy.ROUTER_OUTPUT)
     wrong = []
     for page in dash.page_registry.values():
         path, level = page["path"], policy.page_level(page["path"])
         resp = client.get(path)
-        if who == "anonymous":
+        if who in ("anonymous", "display") and not allowed(level, who):
             ok = resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=")
         else:
             ok = resp.status_code == (200 if allowed(level, who) else 403)
         if not ok:
             wrong.append(f"GET {path} ({level}): {resp.status_code}")
-        resp = post_callback(client, router, parse_outputs(router), inputs=[
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": ""},
-            {"id": "lang", "property": "value", "value": "en"}])
-        expected = 200 if allowed(level, who) else (401 if who == "anonymous" else 403)
-        if resp.status_code != expected:
-            wrong.append(f"router {path} ({level}): {resp.status_code}, expected {expected}")
+        for pathname in (path, path + "/"):  # Dash strips the trailing slash: the same page
+            resp = post_body(client, router_body(app, pathname))
+            expected = 200 if allowed(level, who) else refusal(who)
+            if resp.status_code != expected:
+                wrong.append(f"router {pathname} ({level}): {resp.status_code}, expected {expected}")
+            elif expected == 200 and b"access-forbidden" in resp.data:
+                wrong.append(f"router {pathname} ({level}): the layout refused an allowed {who}")
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("who", [*ROLES, "anonymous"])
+@pytest.mark.parametrize("who", PRINCIPALS)
 def test_every_callback(world, clients, who):
+    """Every server-side callback with the body Dash's renderer sends for it (values None)."""
     app, _ = world
     client = clients[who]
     wrong = []
     for key, outputs in server_callbacks(app).items():
-        level = policy.callback_level(first_id(outputs))
+        level = callback_level(outputs)
         if level == policy.PAGE:
             continue  # the router: by page, above
-        resp = post_callback(client, key, outputs)
+        resp = post_body(client, exact_body(app, key))
         wrong += mismatch(key, level, who, resp.status_code)
+        if resp.status_code == 400:
+            wrong.append(f"{key}: the exact body was refused as malformed: {resp.get_data(as_text=True)}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_every_layout_checks_its_own_level(world, who):
+    """Each page's layout, called as Dash's router calls it, for a principal below the page's
+    level gives the "not allowed" content and none of the page's data — whatever the guard did."""
+    from flask import g
+
+    from callboard import access
+
+    app, ids = world
+    user = None
+    if who in ROLES:
+        row = next(u for u in users.list_users() if u.username == who)
+        user = access.CurrentUser(id=row.id, username=who, role=row.role)
+    wrong = []
+    for page in dash.page_registry.values():
+        level = policy.page_level(page["path"])
+        with app.server.test_request_context(page["path"]):
+            g.callboard_user = user
+            g.callboard_display = display_tokens.lookup(ids["display_token"]) if who == "display" else None
+            html = json.dumps(page["layout"](lang="en"), cls=__import__("plotly").utils.PlotlyJSONEncoder)
+        refused = "access-forbidden" in html
+        if refused == allowed(level, who):
+            wrong.append(f"{page['path']} ({level}): {'refused' if refused else 'rendered'} for {who}")
     assert not wrong, "\n".join(wrong)
 
 
@@ -307,7 +252,7 @@ def test_csv_cell_starting_with_equals_is_neutralised(world, clients):
 
 def test_only_an_administrator_deletes(world, clients):
     app, ids = world
-    key = next(k for k, outs in server_callbacks(app).items() if first_id(outs) == "rec-del-modal")
+    key = next(k for k, outs in server_callbacks(app).items() if output_ids(outs)[0] == "rec-del-modal")
     confirm = [{"id": "rec-del-confirm", "property": "n_clicks", "value": 1}]
     for who in ("manager_a", "viewer_a"):
         assert post_callback(clients[who], key, parse_outputs(key), inputs=confirm).status_code == 403
@@ -339,7 +284,7 @@ def test_forged_and_expired_sessions_are_refused(world):
 def test_csrf_less_post_is_refused(world, clients):
     app, _ = world
     key = "navbar-slot"
-    cb = next(k for k, outs in server_callbacks(app).items() if first_id(outs) == key)
+    cb = next(k for k, outs in server_callbacks(app).items() if output_ids(outs)[0] == key)
     admin = clients["admin"]
     inputs = [{"id": "lang", "property": "value", "value": "en"}, {"id": "url", "property": "pathname", "value": "/"}]
     assert post_callback(admin, cb, parse_outputs(cb), inputs=inputs, headers={}).status_code == 403

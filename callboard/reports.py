@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from callboard.formatting import fmt_date, fmt_duration, fmt_number, fmt_percent
+from callboard.formatting import fmt_date, fmt_duration, fmt_number, fmt_percent, round_half_up
 from callboard.i18n import N_, translator
 from callboard.settings import get_settings
 from data import db, metrics, periods
@@ -45,12 +45,24 @@ STATUS_NAMES = {**metrics.STATUS_LABELS, "congestion": N_("Congestion")}
 MAX_DAYS = {15: 31, 30: 31, 60: 92}
 
 
+# Decimals a number of each kind keeps, in the unit it is shown in (seconds, percentage
+# points); a column may keep more (averages of seconds: AVG).
+DIGITS = {"int": 0, "duration": 0, "percent": 1, "decimal": 2}
+AVG = 1  # averages of whole seconds (ASA 6.5 s): one decimal, in every format
+
+
 @dataclass(frozen=True)
 class Col:
     key: str
     label: str  # msgid, or a literal (extension number) when translate is False
     kind: str = "int"  # text | int | duration | percent | date | month | hour | datetime | kind
     translate: bool = True
+    digits: int | None = None  # decimals kept (None: DIGITS of the kind)
+
+    @property
+    def precision(self) -> int | None:
+        """Decimals of this column's numbers in every format (None: not a number)."""
+        return self.digits if self.digits is not None else DIGITS.get(self.kind)
 
 
 @dataclass
@@ -140,7 +152,7 @@ def run_extension_statistics(scope, flt, tz, engine, path):
     df = df[["extension", "name", "calls", *q.STATUS_COLUMNS, "talk_s", "avg_talk_s", "hold_s"]]
     cols = [Col("extension", N_("Extension"), "text"), Col("name", N_("Name"), "text"), Col("calls", N_("Calls"))]
     cols += [Col(k, metrics.STATUS_LABELS[k]) for k in q.STATUS_COLUMNS]
-    cols += [Col("talk_s", N_("Talk time"), "duration"), Col("avg_talk_s", N_("Average talk time"), "duration"),
+    cols += [Col("talk_s", N_("Talk time"), "duration"), Col("avg_talk_s", N_("Average talk time"), "duration", digits=AVG),
              Col("hold_s", N_("Hold time"), "duration")]
     return cols, df, df, int(df["calls"].sum()), []
 
@@ -318,8 +330,8 @@ def run_queue_performance(scope, flt, tz, engine, path):
         Col("abandoned", N_("Abandoned")), Col("short_abandons", N_("Short abandons")),
         Col("timed_out", N_("Timed out")), Col("exit_key", N_("Exited by key")), Col("no_agents", N_("No agents")),
         Col("service_level", N_("Service level"), "percent"), Col("abandon_rate", N_("Abandon rate"), "percent"),
-        Col("asa_s", N_("ASA"), "duration"), Col("wait_max_s", N_("Longest wait"), "duration"),
-        Col("avg_talk_s", N_("Average talk time"), "duration"),
+        Col("asa_s", N_("ASA"), "duration", digits=AVG), Col("wait_max_s", N_("Longest wait"), "duration"),
+        Col("avg_talk_s", N_("Average talk time"), "duration", digits=AVG),
     ]
     return cols, out, out, int(out["calls"].sum()) if len(out) else 0, []
 
@@ -335,9 +347,9 @@ def run_queue_wait_talk(scope, flt, tz, engine, path):
     cols = _period_cols(flt) + [
         Col("queue", N_("Queue"), "text"), Col("name", N_("Name"), "text"),
         Col("calls", N_("Calls")), Col("answered", N_("Answered")),
-        Col("avg_wait_answered_s", N_("Average wait (answered)"), "duration"),
-        Col("avg_wait_all_s", N_("Average wait (all)"), "duration"),
-        Col("avg_talk_s", N_("Average talk time"), "duration"),
+        Col("avg_wait_answered_s", N_("Average wait (answered)"), "duration", digits=AVG),
+        Col("avg_wait_all_s", N_("Average wait (all)"), "duration", digits=AVG),
+        Col("avg_talk_s", N_("Average talk time"), "duration", digits=AVG),
     ]
     return cols, out, out, int(out["calls"].sum()) if len(out) else 0, []
 
@@ -429,8 +441,8 @@ def run_ring_groups(scope, flt, tz, engine, path):
     df = df.astype({k: "object" for k in ["avg_ring_s", "avg_talk_s"]})
     cols = [Col("ring_group", N_("Ring group"), "text"), Col("name", N_("Name"), "text"), Col("calls", N_("Calls")),
             Col("answered", N_("Answered")), Col("missed", N_("Missed")),
-            Col("avg_ring_s", N_("Average ring time"), "duration"),
-            Col("avg_talk_s", N_("Average talk time"), "duration")]
+            Col("avg_ring_s", N_("Average ring time"), "duration", digits=AVG),
+            Col("avg_talk_s", N_("Average talk time"), "duration", digits=AVG)]
     cols += [Col(f"member:{e}", e, "int", translate=False) for e in members]
     return cols, df, df, int(df["calls"].sum()) if len(df) else 0, [], flt
 
@@ -549,7 +561,25 @@ def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine |
     if len(out) > 5:  # a runner may change by / interval; the result keeps the groups as asked
         flt = out[5].with_(extensions=flt.extensions, groups=flt.groups)
     sections = out[6] if len(out) > 6 else []
+    round_to_precision(df, cols)
+    for sec in sections:
+        round_to_precision(sec.df, sec.columns)
     return ReportResult(report, flt, cols, df, chart, total, used, notes, sections)
+
+
+def round_to_precision(df: pd.DataFrame, cols: list[Col]) -> None:
+    """Round each number of `df` (in place: the chart is often the same frame) to its
+    column's precision, once, by the one rule (formatting.round_half_up): the page, the
+    chart, the CSV, the XLSX and the PDF then all show the same figure. A percentage is a
+    ratio here, so it keeps two decimals more than the percentage points it shows."""
+    for col in cols:
+        digits = col.precision
+        if digits is None or col.key not in df or pd.api.types.is_integer_dtype(df[col.key]):
+            continue
+        if col.kind == "percent":
+            digits += 2
+        df[col.key] = pd.Series([None if v is None or v != v else round_half_up(v, digits) for v in df[col.key]],
+                                index=df.index, dtype="object")
 
 
 # --------------------------------------------------------------------------- output
@@ -566,17 +596,16 @@ def header(col: Col, lang: str | None, *, csv_units: bool = False) -> str:
 
 
 def csv_value(col: Col, v, lang: str | None = None) -> str:
-    """Machine-readable: counts as integers, durations in whole seconds, ISO dates/times."""
+    """Machine-readable: counts as integers, durations in seconds and percentages in points with the
+    column's decimals (averages: 6.5), ISO dates/times."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
     if col.kind == "int":
         return str(int(v))
-    if col.kind == "duration":
-        return str(int(round(float(v))))
-    if col.kind == "percent":
-        return f"{float(v) * 100:.1f}"
-    if col.kind == "decimal":
-        return f"{float(v):.2f}"
+    if col.kind in ("duration", "percent", "decimal"):
+        digits = col.precision
+        value = float(v) * 100 if col.kind == "percent" else v
+        return str(round_half_up(value, digits)) if digits == 0 else f"{round_half_up(value, digits):.{digits}f}"
     if col.kind == "date":
         return _as_date(v).isoformat()
     if col.kind == "month":
@@ -603,11 +632,11 @@ def display_value(col: Col, v, lang: str | None) -> str:
     if col.kind == "int":
         return fmt_number(int(v), lang)
     if col.kind == "duration":
-        return fmt_duration(v)
+        return fmt_duration(v, col.precision, lang)
     if col.kind == "percent":
-        return fmt_percent(float(v), lang)
+        return fmt_percent(float(v), lang, col.precision)
     if col.kind == "decimal":
-        return fmt_number(float(v), lang, 2)
+        return fmt_number(float(v), lang, col.precision)
     if col.kind == "date":
         return fmt_date(_as_date(v), lang)
     if col.kind == "month":
@@ -835,8 +864,7 @@ def run_queue_staffing(scope, flt, tz, engine, path):
         df[k] = _objects(df.index, [row[keys.index(k)] for row in data])
     cols = [Col("period", N_("Hour of day"), "hour"), Col("queue", N_("Queue"), "text"),
             Col("name", N_("Name"), "text"), Col("calls", N_("Calls")), Col("offered", N_("Offered")),
-            Col("calls_per_hour", N_("Offered per hour"), "decimal"), Col("aht_s", N_("Average handle time"),
-                                                                          "duration"),
+            Col("calls_per_hour", N_("Offered per hour"), "decimal"), Col("aht_s", N_("Average handle time"), "duration", digits=AVG),
             Col("sl_target_s", N_("Target (s)")), Col("sl_goal", N_("Service-level goal"), "percent"),
             Col("erlangs", N_("Traffic (erlangs)"), "decimal"), Col("agents_needed", N_("Agents needed")),
             Col("logged_in", N_("Agents logged in"), "decimal"),

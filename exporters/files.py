@@ -151,7 +151,7 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
     if fmt == "xlsx":
         from exporters.xlsx import SheetColumn, SheetDoc, write_xlsx
 
-        columns = [SheetColumn(header(c, lang), XLSX_KINDS.get(c.kind, "text")) for c in result.columns]
+        columns = [SheetColumn(header(c, lang), XLSX_KINDS.get(c.kind, "text"), c.precision) for c in result.columns]
         rows = ([_report_cell(c, v, lang) for c, v in zip(result.columns, rec)] for rec in records)
         content, _header_row, written = write_xlsx(
             SheetDoc(title, meta, columns, rows, sheet_name=_("Report")), lang)

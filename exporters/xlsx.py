@@ -5,7 +5,7 @@ the filters, a bold "holds N of M records" note when the file is capped, an empt
 then the header row (frozen, with an autofilter) and the data. ``header_row`` of the
 written file is returned so readers (and tests) need not guess.
 
-Cells are typed: counts are numbers, durations Excel times (``[h]:mm:ss``), percentages
+Cells are typed: counts are numbers, durations Excel times (``[h]:mm:ss``, averages ``[h]:mm:ss.0``), percentages
 numbers with a % format, dates and times real date cells in the PBX's local time (Excel has
 no zones; the header names it), text always as text (``write_string``: a caller name
 "=1+1" stays text, never a formula). Date formats follow the file's language.
@@ -30,6 +30,18 @@ MAX_TEXT_WIDTH = 40  # characters; longer text wraps at the column's edge in Exc
 class SheetColumn:
     header: str
     kind: str  # text | int | decimal | duration | percent | date | month | datetime
+    digits: int | None = None  # decimals shown (seconds of a duration, points of a percentage); None: the kind's
+
+
+# Number formats per kind and the decimals shown; the cell keeps the value the page shows.
+_DEFAULT_DIGITS = {"decimal": 2, "duration": 0, "percent": 1}
+
+
+def number_format(kind: str, digits: int | None) -> str | None:
+    d = _DEFAULT_DIGITS.get(kind, 0) if digits is None else digits
+    frac = "." + "0" * d if d else ""
+    return {"int": "#,##0", "decimal": "#,##0" + frac, "duration": "[h]:mm:ss" + frac,
+            "percent": "0" + frac + "%"}.get(kind)
 
 
 @dataclass
@@ -63,14 +75,15 @@ def write_xlsx(doc: SheetDoc, lang: str) -> tuple[bytes, int, int]:
     header_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
                                 "valign": "top"})
     formats = {
-        "int": wb.add_format({"num_format": "#,##0"}),
-        "decimal": wb.add_format({"num_format": "#,##0.00"}),
-        "duration": wb.add_format({"num_format": "[h]:mm:ss"}),
-        "percent": wb.add_format({"num_format": "0.0%"}),
         "date": wb.add_format({"num_format": DATE_FORMATS[lang]}),
         "month": wb.add_format({"num_format": MONTH_FORMATS[lang]}),
         "datetime": wb.add_format({"num_format": DATETIME_FORMATS[lang]}),
     }
+    number_formats: dict[str, object] = {}
+    for col in doc.columns:
+        nf = number_format(col.kind, col.digits)
+        if nf is not None and nf not in number_formats:
+            number_formats[nf] = wb.add_format({"num_format": nf})
 
     row = 0
     ws.write_string(row, 0, doc.title, title_fmt)
@@ -94,7 +107,7 @@ def write_xlsx(doc: SheetDoc, lang: str) -> tuple[bytes, int, int]:
 
     kinds = [col.kind for col in doc.columns]
     write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
-    fmt_of = [formats.get(k) for k in kinds]
+    fmt_of = [number_formats.get(number_format(col.kind, col.digits)) or formats.get(col.kind) for col in doc.columns]
     n = 0
     for values in doc.rows:
         row += 1

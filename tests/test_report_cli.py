@@ -31,8 +31,9 @@ def test_extension_statistics_csv(pbx, tmp_path):  # noqa: F811
     rows = _csv(out)
     assert rows[0][:4] == ["Extension", "Name", "Calls", "Answered"]
     # Hand-counted (see tests/data/test_reports.py): 101 made/took c1 c2 c8, 102 c3 c4 c8.
-    assert rows[1] == ["101", "Alice", "3", "2", "1", "0", "0", "0", "0", "420", "210", "10"]
-    assert rows[2] == ["102", "Bob", "3", "1", "0", "1", "1", "0", "0", "300", "300", "0"]
+    # The average talk time keeps one decimal, as on the page (issue 14, rule 9).
+    assert rows[1] == ["101", "Alice", "3", "2", "1", "0", "0", "0", "0", "420", "210.0", "10"]
+    assert rows[2] == ["102", "Bob", "3", "1", "0", "1", "1", "0", "0", "300", "300.0", "0"]
     assert len(rows) == 5
 
 

@@ -165,8 +165,9 @@ def assert_csv_matches_grid(rows: list[list[str]], shown: dict, lang: str) -> No
         cells = shown["rows"][str(i)]
         for col_id, title, value in zip(col_ids, header, record):
             text = cells[col_id]
-            if title.endswith(" [s]"):  # durations: whole seconds in the CSV, 1:05 on screen
-                assert text == (fmt_duration(int(value)) if value else "–"), (col_id, value, text)
+            if title.endswith(" [s]"):  # durations: seconds in the CSV (65 / 6.5), 1:05 / 0:06,5 on screen
+                digits = len(value.partition(".")[2])  # averages keep a decimal in both (issue 14, rule 9)
+                assert text == (fmt_duration(float(value), digits, lang) if value else "–"), (col_id, value, text)
             elif title.endswith(" [%]"):  # 28.6 in the CSV, "28,6 %" on screen
                 assert text == (fmt_percent(float(value) / 100, lang) if value else "–"), (col_id, value, text)
             elif value.isdigit() and col_id not in ("extension", "number"):

@@ -22,6 +22,12 @@ GROUPS = (
 )
 
 
+# How the reports round (callboard.reports.round_to_precision): said once, here.
+PRECISION = N_("Numbers are rounded once, halves up: averages of durations to a tenth of a second (an ASA of "
+               "6.5 s stays 6.5 s), percentages to a tenth of a point, average scores to two decimals. The page, "
+               "its chart and the CSV, XLSX and PDF files show the same figure.")
+
+
 def _entry(key: str, text: str) -> list:
     # "Term: definition" -> a term and its definition (texts without a colon stay whole).
     term, sep, rest = text.partition(": ")
@@ -43,6 +49,7 @@ def layout(lang: str = "en", **_query):
         [
             html.H2(_("About the metrics")),
             html.P(_("Every report, export and wallboard uses these definitions.")),
+            html.P(_(PRECISION), id="metrics-precision"),
             *blocks,
         ]
     )

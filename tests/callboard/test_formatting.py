@@ -54,6 +54,38 @@ def test_fmt_duration(seconds, expected):
     assert f.fmt_duration(seconds) == expected
 
 
+@pytest.mark.parametrize(
+    "seconds, cs, en",
+    [
+        (6.5, "0:06,5", "0:06.5"),  # ASA 6.5 s keeps its decimal (issue 14, rule 9)
+        (6.45, "0:06,5", "0:06.5"),  # halves away from zero, on the decimal value
+        (6.44, "0:06,4", "0:06.4"),
+        (59.95, "1:00,0", "1:00.0"),  # 59.95 -> 60.0: the minute carries
+        (12, "0:12,0", "0:12.0"),
+        (3750.5, "1 h 02 min", "1 h 02 min"),  # from an hour on, minutes are the unit
+    ],
+)
+def test_fmt_duration_with_a_decimal(seconds, cs, en):
+    assert f.fmt_duration(seconds, 1, "cs") == cs
+    assert f.fmt_duration(seconds, 1, "en") == en
+
+
+def test_fmt_duration_rounds_halves_up():
+    # Python's round() would give 0:06 for 6.5 and 0:02 for 2.5 (halves to even).
+    assert f.fmt_duration(6.5) == "0:07"
+    assert f.fmt_duration(2.5) == "0:03"
+
+
+@pytest.mark.parametrize(
+    "value, digits, expected",
+    [(6.5, 0, 7), (2.5, 0, 3), (-2.5, 0, -3), (6.45, 1, 6.5), (2.675, 2, 2.68), (0.8125, 3, 0.813), (7, 1, 7.0)],
+)
+def test_round_half_up(value, digits, expected):
+    # round(2.675, 2) is 2.67 in Python (the float is 2.67499...); people read 2.675.
+    got = f.round_half_up(value, digits)
+    assert got == expected and type(got) is type(expected)
+
+
 def test_fmt_duration_none_is_empty():
     assert f.fmt_duration(None) == ""
 
@@ -107,7 +139,10 @@ def _spaces(text: str) -> str:
         (0.123456, 2, "12,35 %", "12.35 %"),
         (1, 0, "100 %", "100 %"),
         (0, 1, "0,0 %", "0.0 %"),
-        (12.345, 0, "1 234 %", "1,234 %"),  # rounds half to even: 1234.5 -> 1234
+        # 1234.5 -> 1235: halves round away from zero, as in the CSV, the XLSX and the PDF
+        # (issue 14, rule 9; babel alone rounded half to even, 1234, while Excel shows 1235).
+        (12.345, 0, "1 235 %", "1,235 %"),
+        (0.8125, 1, "81,3 %", "81.3 %"),  # 81.25 -> 81.3 (half up; half-even gave 81.2)
     ],
 )
 def test_fmt_percent(ratio, digits, cs, en):

@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from zoneinfo import ZoneInfo
 
 from callboard.cli import app
+from callboard.i18n import gettext
 from callboard.settings import reset_settings_cache
 from data import db
 from data import schema as s
@@ -41,6 +42,7 @@ from exporters.figure_export import shutdown
 from exporters.files import build_cdr_file, build_report_file
 from tests.calls_data import insert_calls
 from tests.conftest import _fresh_database
+from tests.data.test_queue_reports import D4 as D4Q, queues  # noqa: F401  (fixture)
 from tests.data.test_reports import D4, D5, pbx  # noqa: F401  (fixture)
 
 TZ = ZoneInfo("Europe/Prague")
@@ -48,11 +50,12 @@ ALL = Scope.everything()
 INBOUND = ReportFilter(D4, D5, directions=("inbound",))
 MARCH_10 = CallFilter(*local_day_bounds_utc(date(2026, 3, 10), date(2026, 3, 10), TZ))
 # extension, name, calls, answered, no_answer, busy, failed, voicemail, abandoned, talk, avg talk, hold
+# The average talk time (column 10) keeps one decimal in every format (issue 14, rule 9).
 INBOUND_STATS = [
-    ["101", "Alice", 2, 1, 1, 0, 0, 0, 0, 120, 120, 10],
+    ["101", "Alice", 2, 1, 1, 0, 0, 0, 0, 120, 120.0, 10],
     ["102", "Bob", 1, 0, 0, 1, 0, 0, 0, 0, None, 0],
     ["103", "", 1, 0, 0, 0, 0, 1, 0, 0, None, 0],
-    ["104", "", 2, 1, 0, 0, 0, 0, 1, 30, 30, 0],
+    ["104", "", 2, 1, 0, 0, 0, 0, 1, 30, 30.0, 0],
 ]
 
 
@@ -188,7 +191,8 @@ def test_report_pdf_numbers_czech_charts_as_vectors_and_renders(sqlite_url, tmp_
     assert "33,3%" in text  # the pie's share of answered calls (2 of 6), with the Czech decimal comma
     cells = text.split("\n")
     start = cells.index("101")  # the table: one cell a line, as laid out
-    assert cells[start:start + 12] == ["101", "Alice", "2", "1", "1", "0", "0", "0", "0", "2:00", "2:00", "0:10"]
+    # The average talk time keeps its tenth of a second, as on the page and in the CSV (rule 9).
+    assert cells[start:start + 12] == ["101", "Alice", "2", "1", "1", "0", "0", "0", "0", "2:00", "2:00,0", "0:10"]
 
     # The chart is vector paths and text, not a picture.
     page = PdfReader(io.BytesIO(made.content)).pages[0]
@@ -288,3 +292,50 @@ def test_cli_writes_xlsx_and_pdf(sqlite_url, tmp_path):
 def test_unknown_format_is_refused(sqlite_url):
     with pytest.raises(ValueError, match="unknown file format 'docx'"):
         cdr("docx")
+
+
+# --------------------------------------------------------------------------- one figure in every format
+
+
+def test_an_average_is_the_same_figure_on_the_page_and_in_every_file(queues):  # noqa: F811
+    """Issue 14, rule 9: queue 600 on 4 May has ASA (20+21+5)/3 = 15.33 s, average wait of all
+    calls 130/8 = 16.25 s (a half: 16.3 s), service level 2/7 = 28.57 % -> 28.6 %. The page
+    table, the CSV, the XLSX and the PDF show the same figure for each (before, the CSV cut
+    the ASA to 15 while the XLSX kept 15.33 and the page showed 0:15)."""
+    from callboard.reports import display_value, run_report
+
+    perf = ReportFilter(D4Q, D4Q, by="queue", queues=["600"])
+    result = run_report("queue-performance", ALL, perf, tz=TZ)
+    by_key = {c.key: c for c in result.columns}
+    row = result.df.to_dict("records")[0]
+    assert (row["asa_s"], row["service_level"]) == (15.3, 0.286)
+    page = {k: display_value(by_key[k], row[k], "cs") for k in ("asa_s", "service_level", "avg_talk_s")}
+    assert page == {"asa_s": "0:15,3", "service_level": "28,6\xa0%", "avg_talk_s": "2:00,0"}
+
+    made = build_report_file("queue-performance", perf, fmt="csv", lang="en", scope=ALL, tz=TZ)
+    header, first = list(csv.reader(io.StringIO(made.content.decode("utf-8"))))[:2]
+    csv_row = dict(zip(header, first))
+    assert (csv_row["ASA [s]"], csv_row["Service level [%]"], csv_row["Average talk time [s]"]) == ("15.3", "28.6",
+                                                                                                  "120.0")
+
+    made = build_report_file("queue-performance", perf, fmt="xlsx", lang="cs", scope=ALL, tz=TZ)
+    ws = openpyxl.load_workbook(io.BytesIO(made.content)).worksheets[0]
+    header_row = int(ws.freeze_panes[1:]) - 1
+    names = [c.value for c in ws[header_row]]
+    asa = ws.cell(header_row + 1, names.index(gettext("cs", "ASA")) + 1)
+    assert asa.number_format == "[h]:mm:ss.0" and asa.value == timedelta(seconds=15.3)
+    sl = ws.cell(header_row + 1, names.index(gettext("cs", "Service level")) + 1)
+    assert sl.number_format == "0.0%" and sl.value == pytest.approx(0.286, abs=1e-12)
+
+    made = build_report_file("queue-performance", perf, fmt="pdf", lang="cs", scope=ALL, tz=TZ)
+    cells = "\n".join(pdf_pages(made.content)).split("\n")
+    assert "0:15,3" in cells and "28,6 %" in [c.replace("\xa0", " ") for c in cells]
+
+    # The half case: 16.25 s is 16.3 everywhere (Python's round() and '%.1f' would give 16.2).
+    wait = ReportFilter(D4Q, D4Q, by="day", queues=["600"])
+    made = build_report_file("queue-wait-talk", wait, fmt="csv", lang="en", scope=ALL, tz=TZ)
+    header, first = list(csv.reader(io.StringIO(made.content.decode("utf-8"))))[:2]
+    assert dict(zip(header, first))["Average wait (all) [s]"] == "16.3"
+    result = run_report("queue-wait-talk", ALL, wait, tz=TZ)
+    col = next(c for c in result.columns if c.key == "avg_wait_all_s")
+    assert display_value(col, result.df["avg_wait_all_s"][0], "en") == "0:16.3"

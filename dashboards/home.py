@@ -8,14 +8,14 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from callboard import access
 from callboard.figures import DIRECTION_LABELS, fig_calls_per_day
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, fmt_percent, tz_label
 from callboard.i18n import translator
 from callboard.navigation import REPORTS
 from callboard.settings import get_settings
 from data import db
-from data.queries.overview import calls_per_day, data_range
-from data.scope import Scope
+from data.queries.overview import calls_per_day, data_range, first_and_last_call
 from data.timebuckets import local_day_bounds_utc
 
 dash.register_page(__name__, path="/")
@@ -30,12 +30,17 @@ def _kpi(label: str, value: str, kpi_id: str) -> dbc.Col:
 
 def layout(lang: str = "en", **_query):
     _ = translator(lang)
-    scope = Scope.everything()  # until logins exist (see the access-control work item)
+    scope = access.current_scope()  # the user's (a wall display never gets here: the page is a viewer's)
     tz = get_settings().tz
-    first, last, total = db.fetch_all(data_range(scope))[0]
     header = [html.H2(_("Overview")), html.P(_("Times are in the PBX time zone ({tz}).", tz=tz_label()), className="text-muted")]
+    if scope.is_empty:
+        return html.Div(header + [dbc.Alert(_("Your account sees no calls yet: an administrator assigns you "
+                                              "extension groups, extensions or queues."), color="warning",
+                                            id="overview-empty")])
+    first_hour, last_hour, total = db.fetch_all(data_range(scope))[0]
     if not total:
         return html.Div(header + [dbc.Alert(_("No calls stored yet. Run “callboard generate” or import a CDR file."), color="warning", id="overview-empty")])
+    first, last = db.fetch_all(first_and_last_call(scope, first_hour, last_hour))[0]
 
     # The 30 days ending with the newest call (or today, if data reaches today).
     end_day = min(datetime.now(tz).date(), last.date() + timedelta(days=1))

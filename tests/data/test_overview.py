@@ -1,5 +1,6 @@
-"""calls_per_day: the aggregate path (unrestricted scope) and the facts path (restricted
-scope) give hand-computed per-local-day numbers, DST days included, and agree.
+"""calls_per_day: the rollup of everything (unrestricted scope) and the scope rollup
+(agg_call_scope_hour, restricted scope) give hand-computed per-local-day numbers, DST days
+included, and agree; the Overview page shows each user their own scope's numbers.
 
 Europe/Prague, 2026: 29 March has 23 hours (from 01:00 UTC it is UTC+2), 25 October has
 25 hours (from 01:00 UTC it is UTC+1 again).
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 
 from data import aggregates
 from data import schema as s
-from data.queries.overview import calls_per_day, data_range
+from data.queries.overview import calls_per_day, data_range, first_and_last_call
 from data.scope import Scope
 from data.timebuckets import local_day_bounds_utc
 
@@ -86,7 +87,7 @@ def test_everything_uses_aggregates_and_matches_hand_counts(engine):
     assert _run(engine, Scope.everything(), *WHOLE) == ALL_DAYS
 
 
-def test_restricted_scope_uses_facts_and_matches_hand_counts(engine):
+def test_restricted_scope_uses_the_scope_rollup_and_matches_hand_counts(engine):
     _load(engine)
     assert _run(engine, Scope.of(extensions=["101"]), *WHOLE) == EXT_101_DAYS
 
@@ -138,8 +139,104 @@ def test_nothing_and_empty_ranges(engine):
 
 
 def test_data_range(engine):
+    # data_range now answers from the rollups (first / last hour with a call, and the count);
+    # first_and_last_call reads the exact starts within those two hours (issue 15: the
+    # count over `call` read every call of a scope). The exact starts are the ones before.
     _load(engine)
     with engine.connect() as conn:
-        assert tuple(conn.execute(data_range(Scope.everything())).one()) == (T(2026, 3, 28, 22, 59), T(2026, 10, 25, 23, 0), 12)
-        assert tuple(conn.execute(data_range(Scope.of(extensions=["103"]))).one()) == (T(2026, 3, 29, 22, 0), T(2026, 10, 25, 22, 59), 4)  # calls 5, 6, 10, 12
-        assert tuple(conn.execute(data_range(Scope.nothing())).one()) == (None, None, 0)
+        def span(scope):
+            first_hour, last_hour, total = conn.execute(data_range(scope)).one()
+            if not total:
+                return first_hour, last_hour, total
+            return (*conn.execute(first_and_last_call(scope, first_hour, last_hour)).one(), total)
+
+        assert span(Scope.everything()) == (T(2026, 3, 28, 22, 59), T(2026, 10, 25, 23, 0), 12)
+        assert span(Scope.of(extensions=["103"])) == (T(2026, 3, 29, 22, 0), T(2026, 10, 25, 22, 59), 4)  # calls 5, 6, 10, 12
+        assert span(Scope.nothing()) == (None, None, 0)
+        assert tuple(conn.execute(data_range(Scope.of(extensions=["103"]))).one()) == (
+            T(2026, 3, 29, 22), T(2026, 10, 25, 22), 4)
+
+
+# --------------------------------------------------------------------------- the page, per user (issue 15)
+
+
+def _component(tree, component_id):
+    """The props of the component with this id in a rendered Dash layout (JSON), or None."""
+    if isinstance(tree, dict):
+        props = tree.get("props") if "namespace" in tree else None
+        if props is not None and props.get("id") == component_id:
+            return props
+        for value in (props or tree).values():
+            found = _component(value, component_id)
+            if found is not None:
+                return found
+    elif isinstance(tree, list):
+        for item in tree:
+            found = _component(item, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_overview_page_shows_each_user_their_scope(db_url, engine, monkeypatch):
+    """The Overview (/) as each user gets it through Dash's router: the last 30 local days up
+    to the newest call the user may see (2026-09-27 .. 2026-10-26 for all three) — worked out
+    from CALLS by hand:
+
+    - administrator, everything: calls 6-12 = 7 calls; answered 7, 9, 10, 12 = 4 (57.1 %);
+      talk 0+5+0+7+9+0+4 = 25 s; inbound 6, 7, 8, 9, 11 / outbound 10 / internal 12 = 5 / 1 / 1;
+      data from call 1 (28 Mar 23:59 CET) to call 11 (26 Oct 00:00 CET).
+    - a viewer of extension 101: its October calls 7, 9, 11 = 3; answered 7, 9 (66.7 %); talk
+      5+7 = 12 s; 3 / 0 / 0 inbound; data from call 1 to call 11.
+    - a viewer with no extensions, groups or queues: no numbers at all (the page used
+      Scope.everything() for everybody and showed this viewer the administrator's 7 calls).
+    """
+    from callboard.auth import users
+    from callboard.formatting import fmt_local_datetime
+    from callboard.settings import reset_settings_cache
+    from tests.auth.support import login, router_body, post_body
+
+    monkeypatch.setenv("CALLBOARD_TIMEZONE", "Europe/Prague")
+    reset_settings_cache()
+    _load(engine)
+    users.add_user("boss", "overview-password", "admin", actor="test")
+    users.add_user("team101", "overview-password", "viewer", actor="test")
+    users.add_user("unassigned", "overview-password", "viewer", actor="test")
+    users.set_scope("team101", extensions=["101"], actor="test")
+    from app import create_app
+
+    app = create_app()
+    seen = {}
+    for who in ("boss", "team101", "unassigned"):
+        client = app.server.test_client()
+        assert login(client, who, "overview-password").status_code == 302
+        client.get("/")
+        resp = post_body(client, router_body(app, "/"))
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        page = resp.get_json()["response"]["_pages_content"]["children"]
+        seen[who] = {k: (_component(page, k) or {}).get("children")
+                     for k in ("kpi-calls", "kpi-answered", "kpi-talk", "kpi-directions", "overview-period",
+                               "overview-empty")}
+    assert seen["boss"]["kpi-calls"] == "7" and seen["boss"]["kpi-answered"] == "57.1\xa0%"
+    assert seen["boss"]["kpi-talk"] == "0:25" and seen["boss"]["kpi-directions"] == "5 / 1 / 1"
+    first, last = (fmt_local_datetime(t, "en", seconds=False) for t in (T(2026, 3, 28, 22, 59), T(2026, 10, 25, 23)))
+    assert seen["boss"]["overview-period"] == f"Last 30 days: 2026-09-27 – 2026-10-26. Data from {first} to {last}."
+    assert seen["team101"]["kpi-calls"] == "3" and seen["team101"]["kpi-answered"] == "66.7\xa0%"
+    assert seen["team101"]["kpi-talk"] == "0:12" and seen["team101"]["kpi-directions"] == "3 / 0 / 0"
+    assert seen["team101"]["overview-period"] == seen["boss"]["overview-period"]
+    nothing = seen["unassigned"]
+    assert nothing["kpi-calls"] is None and nothing["overview-period"] is None
+    assert "sees no calls" in nothing["overview-empty"]
+
+
+def test_a_scope_counts_a_call_of_two_of_its_extensions_once(engine):
+    """Call 4 (internal 102 -> 101) is one call for a scope holding both extensions (the
+    rollup has one row per call, not per extension); data_range's total too."""
+    _load(engine)
+    both = Scope.of(extensions=["101", "102"])
+    days = _run(engine, both, *local_day_bounds_utc(date(2026, 3, 29), date(2026, 3, 29), PRAGUE))
+    assert days == [(date(2026, 3, 29), "inbound", 1, 1, 10), (date(2026, 3, 29), "internal", 1, 1, 20),
+                    (date(2026, 3, 29), "outbound", 1, 0, 0)]
+    with engine.connect() as conn:
+        # 101: 1, 3, 4, 7, 9, 11; 102: 2, 4, 8, 12 -> 9 different calls.
+        assert conn.execute(data_range(both)).one()[2] == 9

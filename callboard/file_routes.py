@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from flask import Flask, Response, redirect, request, send_file
 
 from callboard import access
+from callboard.auth import audit
 from callboard.i18n import N_, normalize_lang, translator
+from callboard.routes import bad_id, db_id
 from callboard.settings import get_settings
 
 
@@ -61,7 +63,9 @@ def _checked(token: str):
     return row, None
 
 
-def _send(row) -> Response:
+def _send(row, via: str) -> Response:
+    """The stored file of a delivery, with an audit entry (via: "link" — the emailed link,
+    nobody signed in — or "list", the download pages)."""
     lang = normalize_lang(row.language)
     path = Path(get_settings().files_dir) / (row.path or "")
     if not row.path or not path.is_file():
@@ -70,12 +74,14 @@ def _send(row) -> Response:
     response = send_file(path, mimetype=(row.mimetype or "application/octet-stream").split(";")[0],
                          as_attachment=True, download_name=row.filename or path.name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
+    audit.record("download_file", ("delivery", row.id),
+                 {"via": via, "name": row.name, "filename": row.filename, "owner_id": row.owner_id})
     return response
 
 
 def file_by_token(token: str) -> Response:
     row, error = _checked(token)
-    return error or _send(row)
+    return error or _send(row, "link")
 
 
 def view_by_token(token: str) -> Response:
@@ -180,23 +186,14 @@ def file_by_id(delivery_id: int) -> Response:
     from data import schema as s
 
     lang = normalize_lang(request.args.get("lang"))
-    user = access.current_user()
+    if db_id(delivery_id) is None:
+        return bad_id(lang)
+    user = access.current_user()  # the guard lets signed-in users only this far
     rows = db.fetch_all(sa.select(s.delivery).where(s.delivery.c.id == int(delivery_id)))
     row = rows[0] if rows else None
-    allowed = row is not None and (user is None and not _logins_enabled() or user is not None and (
-        user.role in ("admin", "administrator") or row.owner_id == user.id))
-    if not allowed:
+    if row is None or user is None or not (user.is_admin or row.owner_id == user.id):
         return _page(lang, 404, N_("File not found"), N_("There is no such file, or it is not yours to download."))
-    return _send(row)
-
-
-def _logins_enabled() -> bool:
-    """Whether the access work's logins exist (until then everybody is an administrator)."""
-    try:
-        import callboard.auth.login  # noqa: F401  # type: ignore[import-not-found]
-    except ImportError:
-        return False
-    return True
+    return _send(row, "list")
 
 
 def register(server: Flask) -> None:

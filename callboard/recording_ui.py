@@ -20,7 +20,7 @@ from flask import request
 from callboard.formatting import fmt_duration, fmt_local_datetime
 from callboard.i18n import translator
 from callboard import access
-from callboard.routes import current_scope, recording_audio_path
+from callboard.routes import current_scope, db_id, recording_audio_path
 from callboard.settings import get_settings
 from data import db
 from data import recordings as rec
@@ -156,7 +156,9 @@ def register_delete_callbacks(prefix: str, grid_id: str, close_modal_id: str | N
             out[0], out[2] = False, None
             return out
         if isinstance(trig, dict):
-            kind, oid = trig.get("kind"), int(trig.get("oid"))
+            kind, oid = trig.get("kind"), db_id(trig.get("oid"))
+            if kind not in ("recording", "call") or oid is None:  # not a button this page rendered
+                return out
             question = _question(kind, oid, lang)
             if question is None:
                 out[3:6] = [_(rec.AlreadyDeleted.msgid), "warning", True]
@@ -165,7 +167,8 @@ def register_delete_callbacks(prefix: str, grid_id: str, close_modal_id: str | N
             return out
         # confirmed
         out[0], out[2] = False, None
-        if not pending:
+        if not isinstance(pending, dict) or pending.get("kind") not in ("recording", "call") \
+                or db_id(pending.get("id")) is None:  # nothing asked (or a store the page did not fill)
             return out
         if not access.can_delete():  # the guard already refuses others; never rely on one check
             out[3:6] = [_("Only an administrator may delete calls and recordings."), "danger", True]

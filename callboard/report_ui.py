@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callboard import access
+from callboard.auth import audit
 from callboard.figures import DIRECTION_LABELS
 from callboard.formatting import tz_label
 from callboard.i18n import N_, translator
@@ -535,6 +536,7 @@ def register_callbacks(page: ReportPage) -> None:
         calls = None
         if ctx.triggered_id == page.id("csv-calls-btn"):
             calls = call_rows(result, scope, limit=get_settings().max_result_rows)
+            audit.record("export_report_calls", ("report", page.report), {"from": str(start), "to": str(end)})
         name = csv_filename(result)
         if calls is not None:
             name = name.replace(".csv", "_calls.csv")

@@ -26,6 +26,23 @@ from data.queries.calls import COLUMNS, MAIN_COLUMNS, SECONDARY_COLUMNS, Invalid
 from data.scope import Scope
 
 RECORDS_CSV_PATH = "/export/records.csv"
+MAX_DB_ID = 2**63 - 1  # the largest id a BIGINT column (PostgreSQL) / SQLite INTEGER holds
+
+
+def db_id(value) -> int | None:
+    """A database id from a URL or a callback's input (an int or a string of digits, 1 up
+    to MAX_DB_ID), else None: the database is never asked for an id it cannot hold (an
+    overlong one made SQLite and PostgreSQL fail with a 500)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    return value if isinstance(value, int) and 0 < value <= MAX_DB_ID else None
+
+
+def bad_id(lang: str) -> Response:
+    return Response(translator(lang)("That is not a valid id."), status=400, mimetype="text/plain",
+                    headers={"Cache-Control": "no-store"})
 
 
 def current_scope() -> Scope:
@@ -92,6 +109,8 @@ def recording_audio(recording_id: int) -> Response:
     from data.queries.recordings import get_recording
 
     lang = normalize_lang(request.args.get("lang"))
+    if db_id(recording_id) is None:
+        return bad_id(lang)
     if not get_settings().recordings_enabled:
         return _not_found(lang, N_("Recordings are disabled."))
     row = db.fetch_all(get_recording(current_scope(), recording_id))

@@ -14,10 +14,12 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from callboard import access, schedules
+from callboard.auth import audit
 from callboard.formatting import fmt_local_datetime, tz_label
 from callboard.i18n import N_, translator
 from callboard.report_ui import BY_DAY_MONTH, BY_PERIOD, BY_QUEUE_PERIOD, INTERVAL
 from callboard.reports import TITLES
+from callboard.routes import db_id
 from data import db
 from data.queries.reports import filter_options, queue_options
 from data.schema import DIRECTIONS
@@ -231,10 +233,17 @@ INPUT_FIELDS = ("name", "report_type", "period", "fixed_from", "fixed_to", "exte
 _registered = False
 
 
-def _may_change(row) -> bool:
-    """Administrators change every schedule; managers their own (the page lists only those)."""
+def own_schedule(schedule_id):
+    """The schedule with this id when the signed-in user may see and change it
+    (administrators: every one; managers: their own — the page lists only those), else
+    None: another user's schedule is as if it did not exist (no hint that it does). Every
+    schedule callback reads a schedule through this one check."""
+    sid = db_id(schedule_id)
     user = access.current_user()
-    return user is None or user.role in ("admin", "administrator") or row.owner_id == user.id
+    if sid is None or user is None:
+        return None
+    row = schedules.get(sid)
+    return row if row is not None and (user.is_admin or row.owner_id == user.id) else None
 
 
 def register_callbacks() -> None:
@@ -267,14 +276,14 @@ def register_callbacks() -> None:
             data["report_type"] = None
         user = access.current_user()
         if edit_id:
-            row = schedules.get(edit_id)
-            if row is None or not _may_change(row):
+            row = own_schedule(edit_id)
+            if row is None:
                 return [""] * len(FIELDS) + [dbc.Alert(_("That schedule no longer exists."), color="warning"),
                                               (version or 0) + 1, None]
         try:
             if edit_id:
-                schedules.update(edit_id, data)
-                saved = edit_id
+                schedules.update(row.id, data)
+                saved = row.id
             else:
                 saved = schedules.create(data, owner_id=user.id if user else None)
         except schedules.ScheduleInvalid as exc:
@@ -304,10 +313,8 @@ def register_callbacks() -> None:
         if not trig or not any(clicks or []) or not ctx.triggered or not ctx.triggered[0].get("value"):
             return [no_update, no_update, no_update, *keep]
         _ = translator(lang)
-        sid, action = int(trig["id"]), trig["action"]
-        row = schedules.get(sid)
-        if row is not None and not _may_change(row):
-            row = None  # another user's schedule: as if it did not exist (no hint that it does)
+        sid, action = db_id(trig.get("id")), trig.get("action")
+        row = own_schedule(sid)
         if row is None:
             return [dbc.Alert(_("That schedule no longer exists."), color="warning"), (version or 0) + 1, no_update,
                     *keep]
@@ -333,6 +340,8 @@ def register_callbacks() -> None:
         run_id = run_now(sid, now)
         outcomes = process_ready(now, only=run_id)
         o = outcomes[0] if outcomes else None
+        audit.record("schedule_run_now", ("schedule", sid),
+                     {"name": row.name, "run_id": run_id, "status": o.status if o else "pending"})
         if o is not None and o.status == "sent":
             alert = dbc.Alert(_("“{name}” was sent.", name=row.name), color="success", className="py-2",
                               id=_id("run-result"))
@@ -351,7 +360,7 @@ def register_callbacks() -> None:
     def _edit_report_type(edit_id, kind):
         if not edit_id or kind != "report":
             return no_update
-        row = schedules.get(edit_id)
+        row = own_schedule(edit_id)  # another manager's schedule: nothing (issue 15 read it by id)
         return row.report_type if row else no_update
 
     @callback(
@@ -396,8 +405,8 @@ def register_callbacks() -> None:
         opt = REPORT_OPTION.get(report_type)
         if opt is None:
             return {"display": "none"}, "", [], None
-        row = schedules.get(edit_id) if edit_id else None
-        if row is not None and row.report_type == report_type and _may_change(row):
+        row = own_schedule(edit_id) if edit_id else None
+        if row is not None and row.report_type == report_type:
             # editing: the stored choice (the dropdown drops a value set before its choices)
             value = (row.filters or {}).get("options", {}).get(opt.key, value)
         _ = translator(lang)

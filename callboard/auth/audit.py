@@ -5,8 +5,10 @@ and the scheduler (data.recordings writes its deletions in its own transaction, 
 same row format). Actions are short snake_case verbs: ``login``, ``login_failed``,
 ``logout``, ``password_change``, ``user_add``, ``user_change``, ``display_token_add``,
 ``display_token_revoke``, ``download_recording``, ``export_records``, ``export_chats``,
-``schedule_add`` / ``schedule_change`` / ``schedule_delete``, ``delete_recording``,
-``delete_call`` ...
+``export_report_calls``, ``download_file`` (a generated file, by its emailed link or from
+the download list), ``schedule_create`` / ``schedule_edit`` / ``schedule_delete`` /
+``schedule_run_now``, ``delete_recording``, ``delete_call`` ... (labels for people:
+dashboards/audit.py ACTION_LABELS)
 """
 
 from __future__ import annotations

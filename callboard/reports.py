@@ -314,7 +314,7 @@ def run_queue_performance(scope, flt, tz, engine, path):
     df = _queue_frame(scope, flt, tz, engine, path, flt.by)
     out = df[[k for k in ("period", "queue", "name") if k in df]].copy()
     out["calls"] = df["calls"]
-    out["offered"] = [metrics.offered(c, s) for c, s in zip(df["calls"], df["short_abandons"])]
+    out["offered"] = [metrics.offered(c, s, w) for c, s, w in zip(df["calls"], df["short_abandons"], df["waiting"])]
     out["answered"] = df["answered"]
     out["abandoned"] = [metrics.abandoned_excl_short(a, s) for a, s in zip(df["abandoned"], df["short_abandons"])]
     for k in ("short_abandons", "timed_out", "exit_key", "no_agents"):
@@ -323,7 +323,10 @@ def run_queue_performance(scope, flt, tz, engine, path):
     out["abandon_rate"] = _objects(out.index, [metrics.abandon_rate(a, o) for a, o in zip(out["abandoned"], out["offered"])])
     out["asa_s"] = _objects(out.index, [metrics.asa_s(w, a) for w, a in zip(df["answered_wait_s"], df["answered"])])
     out["wait_max_s"] = _objects(out.index, [int(w) if c else None for w, c in zip(df["wait_max_s"], df["calls"])])
-    out["avg_talk_s"] = _objects(out.index, [metrics.avg_talk_s(t, a) for t, a in zip(df["talk_s"], df["answered"])])
+    # A call still talking at the end of the data has no talk yet: divided by `talked`.
+    out["avg_talk_s"] = _objects(out.index, [metrics.avg_talk_s(t, n) for t, n in zip(df["talk_s"], df["talked"])])
+    # Open at the end of the data (no exit yet): shown apart, outside the rates and averages.
+    out["waiting"], out["talking"] = df["waiting"], df["talking"]
     cols = _period_cols(flt) + [
         Col("queue", N_("Queue"), "text"), Col("name", N_("Name"), "text"),
         Col("calls", N_("Calls")), Col("offered", N_("Offered")), Col("answered", N_("Answered")),
@@ -332,6 +335,7 @@ def run_queue_performance(scope, flt, tz, engine, path):
         Col("service_level", N_("Service level"), "percent"), Col("abandon_rate", N_("Abandon rate"), "percent"),
         Col("asa_s", N_("ASA"), "duration", digits=AVG), Col("wait_max_s", N_("Longest wait"), "duration"),
         Col("avg_talk_s", N_("Average talk time"), "duration", digits=AVG),
+        Col("waiting", N_("Still waiting")), Col("talking", N_("Still talking")),
     ]
     return cols, out, out, int(out["calls"].sum()) if len(out) else 0, []
 
@@ -342,8 +346,9 @@ def run_queue_wait_talk(scope, flt, tz, engine, path):
     df = _queue_frame(scope, flt, tz, engine, path, flt.by)
     out = df[["period", "queue", "name", "calls", "answered"]].copy()
     out["avg_wait_answered_s"] = _objects(out.index, [metrics.asa_s(w, a) for w, a in zip(df["answered_wait_s"], df["answered"])])
-    out["avg_wait_all_s"] = _objects(out.index, [metrics.avg_wait_all_s(w, c) for w, c in zip(df["wait_s"], df["calls"])])
-    out["avg_talk_s"] = _objects(out.index, [metrics.avg_talk_s(t, a) for t, a in zip(df["talk_s"], df["answered"])])
+    out["avg_wait_all_s"] = _objects(out.index, [metrics.avg_wait_all_s(w, metrics.closed_calls(c, n))
+                                                 for w, c, n in zip(df["wait_s"], df["calls"], df["waiting"])])
+    out["avg_talk_s"] = _objects(out.index, [metrics.avg_talk_s(t, n) for t, n in zip(df["talk_s"], df["talked"])])
     cols = _period_cols(flt) + [
         Col("queue", N_("Queue"), "text"), Col("name", N_("Name"), "text"),
         Col("calls", N_("Calls")), Col("answered", N_("Answered")),
@@ -837,18 +842,18 @@ def run_queue_staffing(scope, flt, tz, engine, path):
     names = dict(zip(hourly["queue"], hourly["name"]))
     names.update(_names(q.queue_names, [qn for qn in queues if qn not in names], engine))
     found = {(int(p), qn): r for p, qn, r in zip(hourly["period"], hourly["queue"], hourly.itertuples(index=False))}
-    overall = hourly.groupby("queue")[["talk_s", "answered"]].sum() if len(hourly) else None
+    overall = hourly.groupby("queue")[["talk_s", "talked"]].sum() if len(hourly) else None
     data = []
     for qn in queues:
         target_s, goal_pct = targets.get(qn, (metrics.DEFAULT_SL_TARGET_S, metrics.DEFAULT_SL_GOAL_PCT))
-        aht_all = (metrics.avg_talk_s(overall.loc[qn, "talk_s"], overall.loc[qn, "answered"])
+        aht_all = (metrics.avg_talk_s(overall.loc[qn, "talk_s"], overall.loc[qn, "talked"])
                    if overall is not None and qn in overall.index else None)
         for h in range(24):
             r = found.get((h, qn))
             calls = int(r.calls) if r is not None else 0
-            offered = metrics.offered(calls, r.short_abandons) if r is not None else 0
+            offered = metrics.offered(calls, r.short_abandons, r.waiting) if r is not None else 0
             rate = metrics.arrival_rate_per_hour(offered, hours[h])
-            aht = (metrics.avg_talk_s(r.talk_s, r.answered) if r is not None else None) or (aht_all if offered else None)
+            aht = (metrics.avg_talk_s(r.talk_s, r.talked) if r is not None else None) or (aht_all if offered else None)
             needed = metrics.staffing_need(rate, aht, target_s, goal_pct)
             on = logged.get((qn, h), 0.0) / (3600.0 * hours[h]) if hours[h] else None
             expected = metrics.expected_service_level(rate, aht, on, target_s)

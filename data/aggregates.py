@@ -80,9 +80,13 @@ def _queue_rows_select(start: datetime, end: datetime, queue_number: str | None 
             sa.func.count().label("calls"),
             sa.func.sum(short).label("short_abandons"),
             sa.func.sum(within).label("within_sl"),
-            sa.func.sum(qc.c.wait_s).label("wait_s"),
-            sa.func.max(qc.c.wait_s).label("wait_max_s"),
-            sa.func.sum(qc.c.talk_s).label("talk_s"),
+            # NULL wait / talk = not known yet (still waiting / talking, cut by a restart):
+            # left out of the sums, and counted apart for the averages' divisors.
+            sa.func.coalesce(sa.func.sum(qc.c.wait_s), 0).label("wait_s"),
+            sa.func.coalesce(sa.func.max(qc.c.wait_s), 0).label("wait_max_s"),
+            sa.func.coalesce(sa.func.sum(qc.c.talk_s), 0).label("talk_s"),
+            metrics.count_talked(qc.c.outcome, qc.c.talk_s).label("talked"),
+            metrics.count_open(qc.c.outcome, qc.c.talk_s, qc.c.exit_utc).label("open_calls"),
         )
         .select_from(qc.outerjoin(q, sa.and_(q.c.number == qc.c.queue, q.c.source_id == qc.c.source_id)))
         .where(qc.c.enter_utc >= start, qc.c.enter_utc < end)
@@ -229,7 +233,7 @@ def agent_rows_select(start: datetime, end: datetime) -> sa.Select:
     the hour the call entered the queue, ring-no-answer attempts by the attempt's hour."""
     qc, qa = s.queue_call, s.queue_attempt
     calls = (sa.select(hour_floor(qc.c.enter_utc).label("bucket_utc"), qc.c.source_id, qc.c.queue, qc.c.agent,
-                       sa.literal(1).label("answered"), qc.c.talk_s.label("talk_s"),
+                       sa.literal(1).label("answered"), sa.func.coalesce(qc.c.talk_s, 0).label("talk_s"),
                        sa.literal(0).label("ring_no_answer"))
              .where(qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.outcome == "answered",
                     qc.c.agent.is_not(None), qc.c.agent != ""))
@@ -289,7 +293,7 @@ def ivr_scope_rows_select(start: datetime, end: datetime) -> sa.Select:
 _CALL_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "party",
               "calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
 _QUEUE_COLS = ["bucket_utc", "source_id", "queue", "outcome", "calls", "short_abandons",
-               "within_sl", "wait_s", "wait_max_s", "talk_s"]
+               "within_sl", "wait_s", "wait_max_s", "talk_s", "talked", "open_calls"]
 
 
 def _refresh_steps():

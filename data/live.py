@@ -330,8 +330,8 @@ def build_snapshot(scope: Scope, queues, tz: ZoneInfo, *, now: datetime | None =
         oldest = lv.oldest_enter_utc if lv is not None else None
         if isinstance(oldest, str):  # SQLite hands MIN() of a CASE back as text
             oldest = datetime.fromisoformat(oldest)
-        calls, short = (td.calls, td.short_abandons) if td is not None else (0, 0)
-        offered = metrics.offered(calls, short)
+        calls, short, waiting = (td.calls, td.short_abandons, td.waiting) if td is not None else (0, 0, 0)
+        offered = metrics.offered(calls, short, waiting)
         tiles.append(QueueTile(
             queue=q, name=names.get(q) or q,
             waiting=int(lv.waiting or 0) if lv is not None else 0,
@@ -345,7 +345,7 @@ def build_snapshot(scope: Scope, queues, tz: ZoneInfo, *, now: datetime | None =
             answered=int(td.answered or 0) if td is not None else 0,
             abandoned=metrics.abandoned_excl_short(td.abandoned, short) if td is not None else 0,
             service_level=metrics.service_level(td.within_sl, offered) if td is not None else None,
-            avg_wait_s=metrics.avg_wait_all_s(td.wait_s, calls) if td is not None else None,
+            avg_wait_s=metrics.avg_wait_all_s(td.wait_s, metrics.closed_calls(calls, waiting)) if td is not None else None,
         ))
     return Snapshot(now, tuple(tiles))
 

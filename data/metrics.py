@@ -66,7 +66,9 @@ def unanswered(calls: int, answered: int) -> int:
 
 
 def avg_talk_s(talk_s, answered) -> float | None:
-    """Average talk time: total talk time ÷ answered calls (None when nothing was answered)."""
+    """Average talk time: total talk time ÷ answered calls (None when nothing was answered).
+    For queue calls the divisor is the answered calls whose talk is known (`talked`):
+    a call still talking at the end of the data is not a talk of 0."""
     answered = int(answered or 0)
     return None if answered == 0 else float(talk_s or 0) / answered
 
@@ -79,13 +81,14 @@ def answer_rate(answered, calls) -> float | None:
 
 # msgids (translated by the UI) of the definitions users see.
 DEFINITIONS = {
-    "offered": N_("Offered: calls that entered the queue, excluding short abandons."),
+    "offered": N_("Offered: calls that entered the queue, excluding short abandons and callers still waiting at the end of the data."),
+    "open_queue_calls": N_("Still waiting / still talking: queue calls with no exit yet at the end of the data (the queue_log has not recorded how they ended). They are counted apart and left out of service level, abandon rate and the averages until a later import brings their exit; a call still talking counts as answered, with its wait, but not in average talk time."),
     "short_abandon": N_("Short abandon: the caller hung up after waiting less than the queue's short-abandon threshold (default 5 s)."),
     "service_level": N_("Service level: calls answered within the queue's target (default 20 s) ÷ offered calls."),
     "abandon_rate": N_("Abandon rate: abandoned calls (without short abandons) ÷ offered calls."),
     "asa": N_("ASA (average speed of answer): mean wait of answered calls."),
     "abandoned_queue": N_("Abandoned (queue): callers who hung up while waiting, short abandons excluded. Timed out, exited by key and no agents are counted apart."),
-    "avg_wait_all": N_("Average wait (all): total wait of every call that entered the queue (short abandons included) ÷ those calls."),
+    "avg_wait_all": N_("Average wait (all): total wait of every call that entered the queue (short abandons included, callers still waiting excluded) ÷ those calls."),
     "longest_wait": N_("Longest wait: the longest time a caller waited in the queue, whatever the outcome."),
     "occupancy": N_("Occupancy: talk time ÷ (logged-in time − pause time)."),
     "staffing": N_("Agents needed (staffing view): per hour of day, the fewest agents with which Erlang C predicts that the queue's goal share of offered calls (default 80 %) is answered within its target (default 20 s), at the measured arrival rate (offered calls ÷ hours) and average handle time (talk time ÷ answered calls). Beside it, the mean number of agents logged in to the queue during those hours."),
@@ -95,6 +98,7 @@ DEFINITIONS = {
     "failed": N_("Failed: calls that could not be set up (failed or network congestion)."),
     "talk_time": N_("Talk time: seconds from answer to hang-up, summed; hold time is summed separately."),
     "avg_talk": N_("Average talk time: talk time ÷ answered calls."),
+    "avg_talk_queue": N_("Average talk time (queues): the agents' talk (answer to hang-up or transfer, from the queue_log) ÷ answered queue calls that have ended; a call still talking at the end of the data is left out, not counted as 0."),
     "extension_calls": N_("Extension statistics: a call counts for the extension that made or took it; an internal call counts for both of its extensions, so per-extension numbers can add up to more than the PBX total."),
     "pbx_calls": N_("PBX activity: each call counts once, whatever extensions it involved."),
     "did_dod": N_("DID: inbound calls per our called number. DOD: outbound calls per caller ID we presented."),
@@ -110,14 +114,59 @@ QUEUE_OUTCOME_COLUMNS = {"answered": "answered", "timeout": "timed_out", "exit_k
                          "no_agents": "no_agents"}
 
 
+# How a queue call ended (queue_call.outcome), as users read it. 'waiting' and an answered
+# call without an exit are open at the end of the data: shown as such, left out of averages.
+QUEUE_OUTCOME_LABELS = {
+    "answered": N_("Answered"),
+    "abandoned": N_("Abandoned"),
+    "timeout": N_("Timed out"),
+    "exit_key": N_("Exited by key"),
+    "no_agents": N_("No agents"),
+    "full": N_("Queue full"),
+    "waiting": N_("Still waiting"),
+    "talking": N_("Still talking"),
+    "unknown": N_("Ended by a PBX restart"),
+}
+
+
+def queue_call_state(outcome: str, talk_s, exit_utc) -> str:
+    """The key of QUEUE_OUTCOME_LABELS for a queue call: its outcome, or 'talking' for an
+    answered call that has not ended yet (no talk time, no exit)."""
+    return "talking" if outcome == "answered" and talk_s is None and exit_utc is None else outcome
+
+
 def count_outcome(outcome_col, outcome: str, weight=1):
     """SQL: queue calls (or aggregate rows weighted by `weight`) with this outcome."""
     return sa.func.sum(sa.case((outcome_col == outcome, weight), else_=0))
 
 
-def offered(calls, short_abandons) -> int:
-    """Offered: calls that entered the queue minus short abandons."""
-    return int(calls or 0) - int(short_abandons or 0)
+def count_talked(outcome_col, talk_col):
+    """SQL: answered queue calls whose talk is known (completed or transferred; not those
+    still talking at the end of the data or cut by a PBX restart) — the divisor of average
+    talk and handle time."""
+    return sa.func.sum(sa.case((sa.and_(outcome_col == "answered", talk_col.is_not(None)), 1), else_=0))
+
+
+def is_talking(outcome_col, talk_col, exit_col):
+    """SQL: answered and not ended yet at the end of the data (no talk time, no exit)."""
+    return sa.and_(outcome_col == "answered", talk_col.is_(None), exit_col.is_(None))
+
+
+def count_open(outcome_col, talk_col, exit_col):
+    """SQL: queue calls open at the end of the data: still waiting or still talking."""
+    return sa.func.sum(sa.case((sa.or_(outcome_col == "waiting", is_talking(outcome_col, talk_col, exit_col)), 1),
+                               else_=0))
+
+
+def offered(calls, short_abandons, waiting=0) -> int:
+    """Offered: calls that entered the queue minus short abandons and minus the callers
+    still waiting at the end of the data (their outcome is not known yet)."""
+    return int(calls or 0) - int(short_abandons or 0) - int(waiting or 0)
+
+
+def closed_calls(calls, waiting) -> int:
+    """Queue calls whose wait is known: every call that entered minus those still waiting."""
+    return int(calls or 0) - int(waiting or 0)
 
 
 def abandoned_excl_short(abandoned, short_abandons) -> int:
@@ -146,7 +195,8 @@ def asa_s(answered_wait_s, answered) -> float | None:
 
 
 def avg_wait_all_s(wait_s, calls) -> float | None:
-    """Average wait (all): total wait of every call that entered the queue ÷ those calls."""
+    """Average wait (all): total wait of every call that entered the queue ÷ those calls
+    (callers still waiting excluded: pass closed_calls(calls, waiting))."""
     return _ratio(wait_s, calls)
 
 

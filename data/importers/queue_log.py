@@ -22,7 +22,9 @@ times) and incremental like the CDR import; each batch commits with its aggregat
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -94,18 +96,12 @@ class Event:
     __slots__ = ("lineno", "at", "callid", "queue", "agent", "event", "data")
 
 
-def parse_line(line: str, lineno: int) -> Event | None:
-    """An Event, None for a line to skip, or BadLine."""
-    parts = line.split("|")
-    if len(parts) < 5:
-        raise BadLine(f"too few fields ({len(parts)}, expected at least 5: epoch|callid|queue|agent|event)")
-    epoch_s, callid, queue, agent, event = (p.strip() for p in parts[:5])
-    try:
-        epoch = float(epoch_s)
-    except ValueError:
-        raise BadLine(f"time is not a Unix epoch: {epoch_s[:30]!r}") from None
-    if not (31_536_000 <= epoch < 32_503_680_000):  # 1971 .. 3000
-        raise BadLine(f"impossible time {epoch_s[:30]!r}")
+_EPOCH_MIN, _EPOCH_MAX = 31_536_000, 32_503_680_000  # 1971 .. 3000
+
+
+def make_event(at: datetime, callid: str, queue: str, agent: str, event: str, data: list[str],
+               lineno: int) -> Event | None:
+    """An Event from fields already split (naive UTC time), None for a line to skip, or BadLine."""
     ev = event.upper()
     if not ev:
         raise BadLine("missing event")
@@ -119,10 +115,30 @@ def parse_line(line: str, lineno: int) -> Event | None:
         raise BadLine("call id longer than 80 characters")
     e = Event()
     e.lineno = lineno
-    e.at = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+    e.at = at
     e.callid, e.queue, e.agent, e.event = callid, queue[:32], agent, ev
-    e.data = [p.strip() for p in parts[5:]]
+    e.data = data
     return e
+
+
+def epoch_time(epoch_s: str) -> datetime:
+    """'1780297202' (UTC seconds, fractions allowed) -> naive UTC, or BadLine."""
+    try:
+        epoch = float(epoch_s)
+    except ValueError:
+        raise BadLine(f"time is not a Unix epoch: {epoch_s[:30]!r}") from None
+    if not (_EPOCH_MIN <= epoch < _EPOCH_MAX):
+        raise BadLine(f"impossible time {epoch_s[:30]!r}")
+    return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+
+
+def parse_line(line: str, lineno: int) -> Event | None:
+    """A pipe line (epoch|callid|queue|agent|event|data...): an Event, None to skip, or BadLine."""
+    parts = line.split("|")
+    if len(parts) < 5:
+        raise BadLine(f"too few fields ({len(parts)}, expected at least 5: epoch|callid|queue|agent|event)")
+    return make_event(epoch_time(parts[0].strip()), parts[1].strip(), parts[2].strip(), parts[3].strip(),
+                      parts[4].strip(), [p.strip() for p in parts[5:]], lineno)
 
 
 def _d(e: Event, i: int) -> str | None:
@@ -132,25 +148,35 @@ def _d(e: Event, i: int) -> str | None:
 # ----------------------------------------------------------------------------- applying events
 
 QC_COLS = ("call_uid", "queue", "enter_utc", "exit_utc", "wait_s", "outcome", "agent", "talk_s", "position",
-           "orig_position", "exit_key", "caller_number", "transferred_to")
+           "orig_position", "exit_key", "caller_number", "transferred_to", "connect_utc", "hangup_by")
+END_EVENTS = ("COMPLETECALLER", "COMPLETEAGENT", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER")
+
+
+def _secs(a: datetime, b: datetime) -> int:
+    return max(0, int((b - a).total_seconds()))
 
 
 def _apply_call_event(qc: dict, e: Event) -> None:
+    """One event on its queue call (a dict of QC_COLS). Open states: outcome 'waiting' (no
+    exit yet: wait_s None) and 'answered' without exit_utc (still talking: talk_s None)."""
     ev = e.event
-    if ev == "CONNECT":
+    if ev == "CONNECT":  # holdtime|member uniqueid|ringtime (older: holdtime|uniqueid)
         qc["outcome"] = "answered"
         qc["agent"] = agent_name(e.agent) if e.agent not in ("", "NONE") else qc["agent"]
         hold = _int(_d(e, 0))
-        qc["wait_s"] = hold if hold is not None else max(0, int((e.at - qc["enter_utc"]).total_seconds()))
+        qc["wait_s"] = hold if hold is not None else _secs(qc["enter_utc"], e.at)
+        if qc["connect_utc"] is None or e.at < qc["connect_utc"]:
+            qc["connect_utc"] = e.at
         return
-    if ev in ("COMPLETECALLER", "COMPLETEAGENT", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"):
+    if ev in END_EVENTS:
         qc["outcome"] = "answered"
         if e.agent not in ("", "NONE"):
             qc["agent"] = agent_name(e.agent)
-        if ev in ("COMPLETECALLER", "COMPLETEAGENT"):
+        if ev in ("COMPLETECALLER", "COMPLETEAGENT"):  # holdtime|calltime|origposition
             hold, talk = _int(_d(e, 0)), _int(_d(e, 1))
             if _int(_d(e, 2)) is not None:
                 qc["orig_position"] = _int(_d(e, 2))
+            qc["hangup_by"] = "agent" if ev == "COMPLETEAGENT" else "caller"
         elif ev == "ATTENDEDTRANSFER":
             method = (_d(e, 0) or "").upper()
             if method == "LINK":  # LINK|chan1|chan2|holdtime|calltime|origpos
@@ -164,14 +190,22 @@ def _apply_call_event(qc: dict, e: Event) -> None:
             hold, talk = _int(_d(e, 2)), _int(_d(e, 3))
         if hold is not None:
             qc["wait_s"] = hold
-        if talk is not None:
-            qc["talk_s"] = talk
+        elif qc["wait_s"] is None:
+            qc["wait_s"] = _secs(qc["enter_utc"], qc["connect_utc"] or e.at)
+        if talk is None:  # an older layout without calltime: from the CONNECT on
+            talk = _secs(qc["connect_utc"], e.at) if qc["connect_utc"] is not None else None
+        qc["talk_s"] = talk
+        if qc["connect_utc"] is None and talk is not None:  # the CONNECT line is missing
+            qc["connect_utc"] = e.at - timedelta(seconds=talk)
         qc["exit_utc"] = e.at
         return
     outcome = EXIT_OUTCOME.get(ev)
     if outcome is not None:
         qc["outcome"] = outcome
         qc["exit_utc"] = e.at
+        qc["talk_s"] = 0
+        if ev == "ABANDON":
+            qc["hangup_by"] = "caller"
         if ev == "EXITWITHKEY":
             qc["exit_key"] = (_d(e, 0) or "")[:4] or None
             pos, orig, wait = _int(_d(e, 1)), _int(_d(e, 2)), _int(_d(e, 3))
@@ -181,7 +215,7 @@ def _apply_call_event(qc: dict, e: Event) -> None:
             qc["position"] = pos
         if orig is not None:
             qc["orig_position"] = orig
-        qc["wait_s"] = wait if wait is not None else max(0, int((e.at - qc["enter_utc"]).total_seconds()))
+        qc["wait_s"] = wait if wait is not None else _secs(qc["enter_utc"], e.at)
 
 
 def _in(col, values: list, pg: bool):
@@ -255,9 +289,10 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
                 stats.duplicates_skipped += 1
                 current[key] = same
                 continue
-            qc = dict(call_uid=e.callid, queue=e.queue, enter_utc=e.at, exit_utc=None, wait_s=0, outcome="unknown",
-                      agent=None, talk_s=0, position=None, orig_position=_int(_d(e, 2)), exit_key=None,
-                      caller_number=(_d(e, 1) or "")[:64] or None, transferred_to=None)
+            qc = dict(call_uid=e.callid, queue=e.queue, enter_utc=e.at, exit_utc=None, wait_s=None, outcome="waiting",
+                      agent=None, talk_s=None, position=None, orig_position=_int(_d(e, 2)), exit_key=None,
+                      caller_number=(_d(e, 1) or "")[:64] or None, transferred_to=None, connect_utc=None,
+                      hangup_by=None)
             new_qcs.append(qc)
             new_by_enter[(e.callid, e.queue, e.at)] = qc
             current[key] = qc
@@ -332,7 +367,7 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
     linked = sorted({d["call_id"] for d in new_qcs if d["call_id"] is not None}
                     | {d["call_id"] for d in dirty.values() if d["call_id"] is not None}
                     | {d["call_id"] for d in closed if d["call_id"] is not None})
-    first, last, changed = queue_link.apply(conn, linked)
+    first, last, changed = queue_link.apply(conn, linked, cdr_fresh=False)
     stats.cdr_calls_updated += changed
     enters = [d["enter_utc"] for d in new_qcs] + [d["enter_utc"] for d in dirty.values()]
     enters += [t for t in (first, last) if t is not None] + [d["enter_utc"] for d in closed]
@@ -344,9 +379,10 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
 
 
 def _close_at_restarts(conn: sa.Connection, source_id: int, restarts: list[datetime]) -> list[dict]:
-    """A queue call still open when Asterisk restarted never gets an exit line: it ends at
-    the restart (waited until then when nobody answered), its outcome stays as it was
-    ('unknown' unless answered) — closed, not dropped. Returns the queue calls closed."""
+    """A queue call still open when Asterisk restarted (QUEUESTART) never gets an exit line:
+    it ends at the restart — closed, not dropped. A caller still waiting becomes 'unknown'
+    (no exit event) having waited until the restart; a call still talking keeps 'answered'
+    with its talk unknown (NULL: left out of the averages). Returns the queue calls closed."""
     qc_t = s.queue_call
     closed: list[dict] = []
     for at in sorted(restarts):
@@ -355,12 +391,14 @@ def _close_at_restarts(conn: sa.Connection, source_id: int, restarts: list[datet
                                    qc_t.c.enter_utc < at)).all()
         params = []
         for r in rows:
-            wait = r.wait_s if r.outcome == "answered" else max(0, int((at - r.enter_utc).total_seconds()))
-            params.append({"_id": r.id, "_exit": at, "_wait": wait})
+            waiting = r.outcome == "waiting"
+            params.append({"_id": r.id, "_exit": at, "_outcome": "unknown" if waiting else r.outcome,
+                           "_wait": _secs(r.enter_utc, at) if waiting else r.wait_s})
             closed.append(dict(r._mapping))
         if params:
             conn.execute(qc_t.update().where(qc_t.c.id == sa.bindparam("_id"))
-                         .values(exit_utc=sa.bindparam("_exit"), wait_s=sa.bindparam("_wait")), params)
+                         .values(exit_utc=sa.bindparam("_exit"), wait_s=sa.bindparam("_wait"),
+                                 outcome=sa.bindparam("_outcome")), params)
     return closed
 
 
@@ -480,6 +518,217 @@ def _looks_like_queue_log(lines: list[str]) -> bool:
     return ok > 0
 
 
+# ----------------------------------------------------------------------------- table exports
+# A queue_log table exported to CSV (mysqldump --tab, phpMyAdmin, psql \copy, a spreadsheet):
+# Asterisk's realtime table (time, callid, queuename, agent, event, data1..data5 or one `data`
+# column), QueueMetrics' (partition, time_id, call_id, queue, agent, verb, data1..data5,
+# serverid, unique_row_count), home-grown ones (uid, date_time, callid, queuename, agent,
+# event, param1..param3); with or without a header, `,` `;` tab or `|` separated, NULL
+# literals, times as epochs, ISO or local formats. Columns are found by name (aliases below),
+# extra columns (ids, position, hold/talk time, server) are ignored.
+
+COLUMN_ALIASES = {
+    "time": ("time", "date_time", "datetime", "time_id", "timestamp", "event_time", "eventtime", "time_stamp",
+             "calldate", "date", "created", "created_at"),
+    "callid": ("callid", "call_id", "uniqueid", "unique_id", "call_uid", "ast_call_id", "uid"),
+    "queue": ("queuename", "queue", "queue_name", "qname"),
+    "agent": ("agent", "agent_name", "membername", "member", "qagent", "agentdev", "interface"),
+    "event": ("event", "verb", "qevent", "action", "event_type", "eventtype"),
+}
+REQUIRED = ("time", "callid", "queue", "agent", "event")
+DATA_PREFIXES = ("data", "param", "info", "arg")
+SINGLE_DATA = ("data", "params", "parameters", "args", "arguments")
+NULLS = {"NULL", "null", "\\N", "(null)"}
+EXPECTED = ("time, callid, queuename, agent, event and data1..data5 (or param1..paramN, or one data column "
+            "holding data1|data2|...)")
+ALL_EVENTS = CALL_EVENTS | AGENT_EVENTS | RESTART_EVENTS | INFO_EVENTS | {"QUEUESTART", "ENTERQUEUE"}
+
+
+def _norm(name: str) -> str:
+    return name.strip().strip("\ufeff").strip().strip('"`[]\'').strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def resolve_columns(names: list[str]) -> tuple[dict[str, int], list[int], int | None]:
+    """Positions of the queue_log columns in a header (any of COLUMN_ALIASES, first alias
+    found wins): ({role: index}, data columns in order, the single `data` column or None)."""
+    normed = [_norm(n) for n in names]
+    found: dict[str, int] = {}
+    for role, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in normed and normed.index(alias) not in found.values():
+                found[role] = normed.index(alias)
+                break
+    numbered: dict[str, list[tuple[int, int]]] = {}
+    for i, n in enumerate(normed):
+        for prefix in DATA_PREFIXES:
+            rest = n[len(prefix):].lstrip("_") if n.startswith(prefix) else ""
+            if rest.isdigit() and i not in found.values():
+                numbered.setdefault(prefix, []).append((int(rest), i))
+    data = sorted(max(numbered.values(), key=len)) if numbered else []
+    single = next((normed.index(n) for n in SINGLE_DATA if n in normed and normed.index(n) not in found.values()), None)
+    return found, [i for _, i in data], single
+
+
+_LOCAL_TIME = re.compile(r"^(\d{1,4})([./-])(\d{1,2})[./-](\d{2,4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+                         r"\s*([AaPp]\.?[Mm]\.?)?$")
+
+
+class TimeReader:
+    """Times of a table export -> naive UTC: Unix epochs (UTC), ISO 8601 (with an offset, or
+    local in `tz`) and local formats — 05.02.2023 00:09:13, 5/2/2023 0:09, 2/5/2023 12:09:13 AM,
+    2023/02/05 00:09:13. Day or month first is decided once from the file's sample: a first
+    number over 12 means day first, a second one over 12 month first; otherwise dots mean day
+    first, AM/PM month first (US), anything else day first."""
+
+    def __init__(self, tz, samples: list[str]) -> None:
+        from data.importers.asterisk_cdr import make_time_parser
+
+        self.iso = make_time_parser(tz)
+        self.tz = tz
+        self.offsets: dict[tuple, timedelta] = {}
+        firsts = seconds = 0
+        dots = ampm = False
+        for v in samples:
+            m = _LOCAL_TIME.match(v.strip())
+            if m and len(m.group(1)) <= 2:
+                firsts += int(m.group(1)) > 12
+                seconds += int(m.group(3)) > 12
+                dots |= m.group(2) == "."
+                ampm |= m.group(9) is not None
+        self.day_first = True if firsts else False if seconds else (dots or not ampm)
+
+    def __call__(self, v: str) -> datetime:
+        v = v.strip()
+        if not v:
+            raise BadLine("no time")
+        if v.replace(".", "", 1).isdigit():
+            return epoch_time(v)
+        try:
+            return self.iso(v)
+        except ValueError:
+            pass
+        m = _LOCAL_TIME.match(v)
+        if m is None:
+            raise BadLine(f"time not understood: {v[:30]!r}")
+        a, b, c = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        if len(m.group(1)) == 4:
+            y, mo, d = a, b, c
+        else:
+            (d, mo), y = ((a, b) if self.day_first else (b, a)), (c + 2000 if c < 100 else c)
+        hh, mm, ss = int(m.group(5) or 0), int(m.group(6) or 0), int(m.group(7) or 0)
+        frac = m.group(8)
+        if m.group(9):
+            pm = m.group(9)[0] in "Pp"
+            if not 1 <= hh <= 12:
+                raise BadLine(f"time not understood: {v[:30]!r}")
+            hh = hh % 12 + (12 if pm else 0)
+        try:
+            local = datetime(y, mo, d, hh, mm, ss, int((frac or "0")[:6].ljust(6, "0")))
+        except ValueError:
+            raise BadLine(f"time not understood: {v[:30]!r}") from None
+        key = (y, mo, d, hh)
+        off = self.offsets.get(key)
+        if off is None:
+            off = local.replace(tzinfo=self.tz).utcoffset() or timedelta(0)
+            self.offsets[key] = off
+        return local - off
+
+
+class TableLayout:
+    """Where the queue_log fields are in the rows of a table export."""
+
+    def __init__(self, delimiter: str, cols: dict[str, int], data: list[int], single: int | None,
+                 header_lineno: int | None, names: list[str]) -> None:
+        self.delimiter, self.cols, self.data, self.single = delimiter, cols, data, single
+        self.header_lineno = header_lineno  # None: no header row
+        self.names = names
+        self.width = max([*cols.values(), *data, *([single] if single is not None else [])]) + 1
+        self.reader: TimeReader | None = None
+
+    @property
+    def label(self) -> str:
+        sep = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[self.delimiter]
+        return f"queue_log table export ({sep}-separated, {'header' if self.header_lineno else 'no header'})"
+
+    def split(self, line: str) -> list[str]:
+        row = next(csv.reader([line], delimiter=self.delimiter))
+        return ["" if v.strip() in NULLS else v.strip() for v in row]
+
+    def event(self, line: str, lineno: int) -> Event | None:
+        row = self.split(line)
+        if len(row) < self.width:
+            raise BadLine(f"{len(row)} columns, expected {self.width} ({', '.join(self.names) or 'by position'})")
+        c = self.cols
+        data = [row[i] for i in self.data]
+        if self.single is not None and not any(data) and row[self.single]:
+            data = [p.strip() for p in row[self.single].split("|")]
+        while data and data[-1] == "":
+            data.pop()
+        return make_event(self.reader(row[c["time"]]), row[c["callid"]], row[c["queue"]], row[c["agent"]],
+                          row[c["event"]], data, lineno)
+
+
+def _split_csv(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def detect_table_layout(lines: list[str], where: str) -> TableLayout | None:
+    """The layout of a table export from the first lines of a file; None when the file is
+    the pipe queue_log (or not a table at all). A header naming some queue_log columns but
+    not all raises ImportFailed naming what it expected and what it found (file:line)."""
+    first = next(((i, x) for i, x in enumerate(lines) if x.strip()), None)
+    if first is None:
+        return None
+    i0, head = first
+    head = head.lstrip("\ufeff")
+    if _looks_like_queue_log([head]):
+        return None
+    best = None
+    for delim in (",", ";", "\t", "|"):
+        names = _split_csv(head, delim)
+        if len(names) < 2:
+            continue
+        cols, data, single = resolve_columns(names)
+        score = len(cols) + bool(data or single is not None)
+        if best is None or score > best[0]:
+            best = (score, delim, names, cols, data, single)
+    if best is not None and best[0] >= 3:
+        _score, delim, names, cols, data, single = best
+        missing = [r for r in REQUIRED if r not in cols] + ([] if data or single is not None else ["data1..data5"])
+        if missing:
+            raise ImportFailed(f"{where}:{i0 + 1}: not a queue_log table the import can read: expected the "
+                               f"columns {EXPECTED}; the header has {', '.join(n.strip() for n in names)} "
+                               f"(missing {', '.join(missing)}); nothing imported")
+        return TableLayout(delim, cols, data, single, i0 + 1, names)
+    # No header: find the event column by its values; the realtime table's order around it.
+    rows = [x for x in lines[i0:] if x.strip()]
+    for delim in (",", ";", "\t"):
+        split = [_split_csv(x, delim) for x in rows]
+        width = min((len(r) for r in split), default=0)
+        for k in range(4, width):
+            hits = sum(1 for r in split if r[k].strip().upper() in ALL_EVENTS)
+            if hits * 10 >= len(split) * 8 and hits:
+                cols = {"time": k - 4, "callid": k - 3, "queue": k - 2, "agent": k - 1, "event": k}
+                rest = list(range(k + 1, width))
+                single = rest[0] if len(rest) == 1 else None
+                return TableLayout(delim, cols, [] if single is not None else rest, single, None, [])
+    return None
+
+
+def _zone(source_tz: str | None):
+    from zoneinfo import ZoneInfo
+
+    from callboard.settings import get_settings
+
+    try:
+        return get_settings().tz if source_tz is None else ZoneInfo(source_tz)
+    except Exception:
+        raise ImportFailed(f"unknown time zone {source_tz!r} (use an IANA name such as Europe/Prague or UTC)")
+
+
 @gc_paused()
 def import_queue_log_file(
     engine: sa.Engine,
@@ -491,12 +740,16 @@ def import_queue_log_file(
     progress: bool = False,
     on_events=None,
     defer_aggregates: bool | None = None,
+    source_tz: str | None = None,
 ) -> ImportStats:
-    """Import (the new part of) an Asterisk queue_log file; ImportFailed writes nothing.
+    """Import (the new part of) an Asterisk queue_log file — the pipe file, or a queue_log
+    table exported to CSV (detect_table_layout); ImportFailed writes nothing.
     on_events(conn, source_id, events): called in each batch's transaction (``--follow``
     drives the live state with data.live.apply_queue_log_events).
     `defer_aggregates`: refresh the aggregates once at the end (each batch marks its hours
-    pending, see data.aggregates.mark_pending); None = for 200,000 new lines or more."""
+    pending, see data.aggregates.mark_pending); None = for 200,000 new lines or more.
+    `source_tz`: time zone of a table export's local times (default CALLBOARD_TIMEZONE;
+    epochs and times with an offset need none)."""
     import hashlib
 
     path = Path(path)
@@ -513,8 +766,18 @@ def import_queue_log_file(
             raise ImportFailed(f"{path}: cannot read: {exc}") from exc
         if not any(x.strip() for x in sample):
             return stats
-        if not _looks_like_queue_log(sample):
-            raise ImportFailed(f"{path}: not a queue_log (epoch|callid|queue|agent|event|...); nothing imported")
+        table = detect_table_layout(sample, str(path))
+        if table is not None:
+            table.reader = TimeReader(_zone(source_tz), [table.split(x)[table.cols["time"]] for x in sample
+                                                         if x.strip() and len(table.split(x)) >= table.width])
+            stats.layout = table.label
+        elif not _looks_like_queue_log(sample):
+            first = next((i + 1, x) for i, x in enumerate(sample) if x.strip())
+            raise ImportFailed(f"{path}:{first[0]}: not a queue_log: expected pipe lines "
+                               f"epoch|callid|queue|agent|event|data... or a table export with the columns "
+                               f"{EXPECTED}; found {first[1][:80]!r}; nothing imported")
+        parse = parse_line if table is None else table.event
+        skip_to = (table.header_lineno or 0) if table is not None else 0
         source_id, position, lineno = start_file_import(engine, fh, size, source, KIND, location, stats)
         if source_id is None:
             return stats
@@ -546,9 +809,11 @@ def import_queue_log_file(
                 line = _decode(raw)
                 if not line.strip():
                     stats.blank_lines += 1
+                elif lineno <= skip_to:
+                    stats.skipped += 1  # the header row
                 else:
                     try:
-                        e = parse_line(line, lineno)
+                        e = parse(line, lineno)
                         if e is None:
                             stats.skipped += 1
                         else:
@@ -623,6 +888,7 @@ def import_queue_log_db(
     except Exception:
         raise ImportFailed(f"unknown time zone {source_tz!r} (use an IANA name such as Europe/Prague or UTC)")
     parse_time = make_time_parser(tz)
+    read_text_time = TimeReader(tz, [])
     try:
         safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception as exc:
@@ -643,15 +909,18 @@ def import_queue_log_db(
             raise ImportFailed(f"{safe_url}: no table {table!r}; nothing imported") from None
         except sa.exc.SQLAlchemyError as exc:
             raise ImportFailed(f"{safe_url}: cannot read: {str(exc).splitlines()[0]}") from None
-        cols = {c.name.lower(): c for c in t.columns}
-        queue_col = cols["queuename"] if "queuename" in cols else cols.get("queue")
-        need = [cols.get("time"), cols.get("callid"), queue_col, cols.get("agent"), cols.get("event")]
-        data_cols = [cols[f"data{i}"] for i in range(1, 6) if f"data{i}" in cols] or (
-            [cols["data"]] if "data" in cols else [])
-        if any(c is None for c in need) or not data_cols:
-            raise ImportFailed(f"{safe_url}: table {table!r} is not a queue_log table "
-                               "(needs time, callid, queuename, agent, event, data1..data5 or data)")
-        time_col = cols["time"]
+        columns = list(t.columns)
+        found, data_idx, single = resolve_columns([c.name for c in columns])
+        missing = [r for r in REQUIRED if r not in found] + ([] if data_idx or single is not None else ["data1..data5"])
+        if missing:
+            raise ImportFailed(f"{safe_url}: table {table!r} is not a queue_log table the import can read: expected "
+                               f"the columns {EXPECTED}; it has {', '.join(c.name for c in columns)} "
+                               f"(missing {', '.join(missing)}); nothing imported")
+        need = [columns[found[r]] for r in REQUIRED]
+        # data1..dataN, else the single data column (Asterisk writes one or the other).
+        data_cols = [columns[i] for i in data_idx] or [columns[single]]
+        time_col = need[0]
+        cols = {c.name.lower(): c for c in columns}
         key_col = cols.get("id") if "id" in cols and isinstance(cols["id"].type, sa.Integer) else None
 
         with engine.connect() as conn:
@@ -685,8 +954,8 @@ def import_queue_log_db(
                 except ValueError:
                     pass
                 try:
-                    utc = parse_time(text)
-                except ValueError:
+                    utc = read_text_time(text)  # ISO, or a local format in a text column
+                except BadLine:
                     return None
             return (utc - datetime(1970, 1, 1)).total_seconds()
 
@@ -701,13 +970,16 @@ def import_queue_log_db(
                         position = max(position, int(row[-1]))
                     elif ep is not None:
                         position = max(position, int(ep))
-                    data = [("" if v is None else str(v)) for v in row[5 : 5 + len(data_cols)]]
+                    data = [("" if v is None else str(v).strip()) for v in row[5 : 5 + len(data_cols)]]
+                    if len(data) == 1 and "|" in data[0]:  # the single `data` column
+                        data = [p.strip() for p in data[0].split("|")]
                     while data and data[-1] == "":
                         data.pop()
-                    fields = ["" if ep is None else repr(ep)] + ["" if v is None else str(v) for v in row[1:5]]
-                    line = "|".join(fields + data)
+                    callid, queue, agent, event = ("" if v is None else str(v).strip() for v in row[1:5])
                     try:
-                        e = parse_line(line, done)
+                        if ep is None:
+                            raise BadLine(f"time not understood: {str(row[0])[:30]!r}")
+                        e = make_event(epoch_time(repr(ep)), callid, queue, agent, event, data, done)
                     except BadLine as exc:
                         stats.lines_rejected += 1
                         if len(stats.rejects) < 1000:

@@ -422,14 +422,17 @@ def did_dod(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None =
 # --------------------------------------------------------------------------- queue reports
 
 QUEUE_SUMS = ("calls", "answered", "abandoned", "short_abandons", "timed_out", "exit_key", "no_agents", "within_sl",
-              "wait_s", "answered_wait_s", "wait_max_s", "talk_s")
+              "wait_s", "answered_wait_s", "wait_max_s", "talk_s", "waiting", "talking", "talked")
 
 
 def queue_stats(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
     """Per (local hour of day / day / month, when ``by`` is not 'queue') and queue the raw
     sums every queue metric is computed from (data.metrics): period?, queue, then
     QUEUE_SUMS. A queue call belongs to the hour it entered the queue; ``abandoned``
-    counts every abandon (short ones too — data.metrics subtracts them).
+    counts every abandon (short ones too — data.metrics subtracts them). Open calls at the
+    end of the data: ``waiting`` (no exit yet: in ``calls``, not in any outcome, no wait),
+    ``talking`` (answered, no exit yet: in ``answered`` with its wait, no talk); ``talked``
+    = answered calls with a known talk, the divisor of average talk.
 
     Aggregate path: agg_queue_hour (thresholds applied at refresh); facts path: queue_call
     with its queue's thresholds, narrowed to the scope's queues."""
@@ -458,6 +461,9 @@ def queue_stats(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | No
             by_outcome("answered", a.c.wait_s).label("answered_wait_s"),
             sa.func.max(a.c.wait_max_s).label("wait_max_s"),
             sa.func.sum(a.c.talk_s).label("talk_s"),
+            by_outcome("waiting").label("waiting"),
+            by_outcome("answered", a.c.open_calls).label("talking"),
+            sa.func.sum(a.c.talked).label("talked"),
         ]
         stmt = sa.select(*period, a.c.queue, *cols).where(
             a.c.bucket_utc >= start, a.c.bucket_utc < end,
@@ -490,6 +496,10 @@ def queue_stats(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | No
         by_outcome("answered", qc.c.wait_s).label("answered_wait_s"),
         sa.func.max(qc.c.wait_s).label("wait_max_s"),
         sa.func.sum(qc.c.talk_s).label("talk_s"),
+        by_outcome("waiting").label("waiting"),
+        sa.func.sum(sa.case((metrics.is_talking(qc.c.outcome, qc.c.talk_s, qc.c.exit_utc), 1), else_=0))
+        .label("talking"),
+        metrics.count_talked(qc.c.outcome, qc.c.talk_s).label("talked"),
     ]
     source = qc.outerjoin(qt, sa.and_(qt.c.number == qc.c.queue, qt.c.source_id == qc.c.source_id))
     if per_period:
@@ -995,7 +1005,9 @@ def agent_calls(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | No
         return _agent_rollup(scope, flt, tz, "answered", "talk_s")
     start, end = flt.bounds(tz)
     qc = s.queue_call
-    return (sa.select(qc.c.agent, sa.func.count().label("answered"), sa.func.sum(qc.c.talk_s).label("talk_s"))
+    # A call still talking has no talk yet (NULL): it counts as answered, adds no talk.
+    return (sa.select(qc.c.agent, sa.func.count().label("answered"),
+                      sa.func.coalesce(sa.func.sum(qc.c.talk_s), 0).label("talk_s"))
             .where(qc.c.enter_utc >= start, qc.c.enter_utc < end, qc.c.outcome == "answered",
                    _agent_where(scope, flt, qc.c.agent), qc.c.queue.in_(flt.queues) if flt.queues else sa.true())
             .group_by(qc.c.agent))

@@ -85,18 +85,20 @@ QUEUE_CALLS = [
 ]
 
 # (bucket, source, queue, outcome): (calls, short_abandons, within_sl, wait_s, wait_max_s, talk_s)
+# The last two: talked (answered calls with a known talk) and open_calls (no exit yet), added
+# by issue 14 rule 8; every queue call here has ended, so talked = the answered calls, open 0.
 EXPECTED_QUEUE_AGG = {
-    (H08, 1, "600", "answered"): (2, 0, 1, 41, 21, 120),
-    (H08, 1, "600", "abandoned"): (2, 1, 0, 9, 5, 0),
-    (H08, 1, "600", "timeout"): (1, 0, 0, 60, 60, 0),
-    (H08, 1, "600", "exit_key"): (1, 0, 0, 8, 8, 0),
-    (H08, 1, "600", "no_agents"): (1, 0, 0, 0, 0, 0),
-    (H08, 1, "600", "full"): (1, 0, 0, 0, 0, 0),
-    (H08, 1, "600", "unknown"): (1, 0, 0, 3, 3, 0),
-    (H08, 1, "601", "answered"): (2, 0, 1, 21, 11, 90),
-    (H08, 1, "601", "abandoned"): (2, 1, 0, 5, 3, 0),
-    (H09, 1, "602", "answered"): (1, 0, 1, 20, 20, 10),
-    (H09, 1, "602", "abandoned"): (1, 1, 0, 4, 4, 0),
+    (H08, 1, "600", "answered"): (2, 0, 1, 41, 21, 120, 2, 0),
+    (H08, 1, "600", "abandoned"): (2, 1, 0, 9, 5, 0, 0, 0),
+    (H08, 1, "600", "timeout"): (1, 0, 0, 60, 60, 0, 0, 0),
+    (H08, 1, "600", "exit_key"): (1, 0, 0, 8, 8, 0, 0, 0),
+    (H08, 1, "600", "no_agents"): (1, 0, 0, 0, 0, 0, 0, 0),
+    (H08, 1, "600", "full"): (1, 0, 0, 0, 0, 0, 0, 0),
+    (H08, 1, "600", "unknown"): (1, 0, 0, 3, 3, 0, 0, 0),
+    (H08, 1, "601", "answered"): (2, 0, 1, 21, 11, 90, 2, 0),
+    (H08, 1, "601", "abandoned"): (2, 1, 0, 5, 3, 0, 0, 0),
+    (H09, 1, "602", "answered"): (1, 0, 1, 20, 20, 10, 1, 0),
+    (H09, 1, "602", "abandoned"): (1, 1, 0, 4, 4, 0, 0, 0),
 }
 
 EVERYTHING = (T(2026, 3, 1), T(2026, 11, 1))
@@ -210,7 +212,7 @@ def test_refresh_of_one_hour_after_delete_updates_exactly_that_hour(engine):
     want_calls = dict(EXPECTED_CALL_AGG)
     want_calls[(H08, 1, "inbound", "answered", "101", "owner")] = (1, 100, 10, 90, 5, 1)  # call 1 alone
     want_queue = dict(EXPECTED_QUEUE_AGG)
-    want_queue[(H08, 1, "600", "answered")] = (1, 0, 0, 21, 21, 30)  # queue call 2 alone
+    want_queue[(H08, 1, "600", "answered")] = (1, 0, 0, 21, 21, 30, 1, 0)  # queue call 2 alone
     with engine.connect() as conn:
         assert call_agg(conn) == want_calls  # hour 09 still stale: untouched
         assert queue_agg(conn) == want_queue
@@ -271,15 +273,15 @@ def test_refresh_queue_after_threshold_change(engine):
         conn.execute(s.queue.update().where(s.queue.c.number == "601").values(sl_target_s=11, short_abandon_s=5))
         aggregates.refresh_queue(conn, "601")
     want = dict(EXPECTED_QUEUE_AGG)
-    want[(H08, 1, "601", "answered")] = (2, 0, 2, 21, 11, 90)  # waits 10 and 11 both within 11
-    want[(H08, 1, "601", "abandoned")] = (2, 2, 0, 5, 3, 0)    # waits 2 and 3 both below 5
+    want[(H08, 1, "601", "answered")] = (2, 0, 2, 21, 11, 90, 2, 0)  # waits 10 and 11 both within 11
+    want[(H08, 1, "601", "abandoned")] = (2, 2, 0, 5, 3, 0, 0, 0)    # waits 2 and 3 both below 5
     with engine.connect() as conn:
         assert queue_agg(conn) == want
     with engine.begin() as conn:
         # 600 gets a 21 s target: queue call 2 (21 s) is now within too.
         conn.execute(s.queue.update().where(s.queue.c.number == "600").values(sl_target_s=21))
         aggregates.refresh_queue(conn, "600")
-    want[(H08, 1, "600", "answered")] = (2, 0, 2, 41, 21, 120)
+    want[(H08, 1, "600", "answered")] = (2, 0, 2, 41, 21, 120, 2, 0)
     with engine.connect() as conn:
         assert queue_agg(conn) == want
 
@@ -300,8 +302,9 @@ def test_refresh_end_on_an_hour_boundary_includes_that_hour(engine):
             (H09, 1, "internal", "no_answer", "103", "peer"): (1, 15, 15, 0, 0, 0),
         }
         assert queue_agg(conn) == {
-            (H08, 1, "600", "answered"): (1, 0, 1, 20, 20, 90),
-            (H09, 1, "600", "answered"): (1, 0, 0, 30, 30, 5),
+            # + talked, open_calls (issue 14): both ended.
+            (H08, 1, "600", "answered"): (1, 0, 1, 20, 20, 90, 1, 0),
+            (H09, 1, "600", "answered"): (1, 0, 0, 30, 30, 5, 1, 0),
         }
         # Both hours are in time_hour, and so is the rest of their local day (the day
         # rollup is recomputed whole): 29 March 2026 is the 23-hour DST day in Prague.

@@ -99,8 +99,9 @@ def _clean(rows):
     return [{k: (float(v) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
 
 
+# waiting / talking (issue 14 rule 8): calls still open at the end of the data, none here.
 PERF_KEYS = ["queue", "name", "calls", "offered", "answered", "abandoned", "short_abandons", "timed_out", "exit_key",
-             "no_agents", "service_level", "abandon_rate", "asa_s", "wait_max_s", "avg_talk_s"]
+             "no_agents", "service_level", "abandon_rate", "asa_s", "wait_max_s", "avg_talk_s", "waiting", "talking"]
 
 # Queue 600 on 05-04: 8 calls; q3 is the only short abandon -> offered 7; answered q1 q2 q8;
 # abandoned q4; SL: q1 (20 <= 20) and q8 -> 2/7; ASA (20+21+5)/3; talk (100+200+60)/3.
@@ -108,12 +109,12 @@ PERF_KEYS = ["queue", "name", "calls", "offered", "answered", "abandoned", "shor
 # -> 0.286, 1/7 -> 0.143), averages to 0.1 s (46/3 = 15.33 -> 15.3).
 SALES = dict(queue="600", name="Sales", calls=8, offered=7, answered=3, abandoned=1, short_abandons=1, timed_out=1,
              exit_key=1, no_agents=1, service_level=0.286, abandon_rate=0.143, asa_s=15.3, wait_max_s=60,
-             avg_talk_s=120.0)
+             avg_talk_s=120.0, waiting=0, talking=0)
 # Queue 700: 4 calls; r2 short (9 < 10) -> offered 3; answered r1 r4; abandoned r3;
 # SL: r1 (30 <= 30) -> 1/3 (0.333); ASA (30+31)/2; talk (90+30)/2.
 SUPPORT = dict(queue="700", name="Support", calls=4, offered=3, answered=2, abandoned=1, short_abandons=1,
                timed_out=0, exit_key=0, no_agents=0, service_level=0.333, abandon_rate=0.333, asa_s=30.5,
-               wait_max_s=31, avg_talk_s=60.0)
+               wait_max_s=31, avg_talk_s=60.0, waiting=0, talking=0)
 
 
 def test_queue_performance_per_queue_every_outcome(queues):
@@ -218,7 +219,9 @@ def test_cli_csv_equals_the_table(queues, tmp_path):
     assert rows[0][10:13] == ["Service level [%]", "Abandon rate [%]", "ASA [s]"]
     # 2/7 = 28.6 %, 1/7 = 14.3 %, ASA 46/3 = 15.33 s -> 15.3 (it was cut to 15 here while the
     # XLSX kept 15.33: issue 14, rule 9), average talk 120.0; the longest wait is whole seconds.
-    assert rows[1] == ["600", "Sales", "8", "7", "3", "1", "1", "1", "1", "1", "28.6", "14.3", "15.3", "60", "120.0"]
+    # The last two: still waiting / still talking (issue 14 rule 8), none.
+    assert rows[1] == ["600", "Sales", "8", "7", "3", "1", "1", "1", "1", "1", "28.6", "14.3", "15.3", "60", "120.0",
+                       "0", "0"]
     out2 = tmp_path / "qw.csv"
     r = CliRunner().invoke(app, ["report", "queue-wait-talk", "--from", "2026-05-04", "--to", "2026-05-04",
                                  "--by", "day", "--lang", "cs", "-o", str(out2)])

@@ -4,8 +4,8 @@ fixtures/queue_log, by hand:
 - 1780000000.1: entered 600 at 07:00:02, 101 rang 5 s without answer, "Jana Novak" was
   unavailable (RINGNOANSWER 0), 103 (Local channel member) answered after 13 s hold, 104's
   ringing was cancelled after 8 s, caller hung up after 180 s of talk.
-- q2 abandoned after 25 s (the ABANDON line appears twice); q3 never left (no exit line:
-  PBX restart); q4 answered by 104 after 4 s, blind-transferred to 200 after 60 s; q5 left
+- q2 abandoned after 25 s (the ABANDON line appears twice); q3 never left (no exit line, and
+  the log ends: still waiting); q4 answered by 104 after 4 s, blind-transferred to 200 after 60 s; q5 left
   with key 5 after 10 s; q6 answered by 101 after 3 s, attended transfer (LINK form) after 47 s.
 - 101 was a member of 600 06:50-08:00 and paused (all queues) 07:55-07:58 for Lunch;
   Agent/1141 logged in at 06:55 and never out; Jana Novak paused in 600 at 07:05 (still).
@@ -58,7 +58,9 @@ def test_queue_log_builds_queue_calls_attempts_sessions_pauses(engine, tmp_path)
     assert (q2.outcome, q2.wait_s, q2.position, q2.orig_position, q2.exit_utc) == ("abandoned", 25, 2, 1,
                                                                                    D(2026, 6, 1, 7, 10, 25))
     q3 = qc["q3"]
-    assert (q3.outcome, q3.exit_utc, q3.wait_s) == ("unknown", None, 0)
+    # Issue 14 rule 8: still waiting at the end of the data is 'waiting' with its wait not
+    # known yet (was 'unknown' with a wait of 0, averaged in as 0).
+    assert (q3.outcome, q3.exit_utc, q3.wait_s, q3.talk_s) == ("waiting", None, None, None)
     q4 = qc["q4"]
     assert (q4.outcome, q4.agent, q4.wait_s, q4.talk_s, q4.transferred_to) == ("answered", "104", 4, 60, "200")
     q5 = qc["q5"]
@@ -83,9 +85,13 @@ def test_queue_log_builds_queue_calls_attempts_sessions_pauses(engine, tmp_path)
     aq = s.agg_queue_hour
     got = rows(engine, sa.select(aq.c.outcome, aq.c.calls, aq.c.wait_s, aq.c.talk_s, aq.c.within_sl,
                                  aq.c.short_abandons).where(aq.c.queue == "600").order_by(aq.c.outcome))
+    # q3 (still waiting) is its own 'waiting' row, with no wait (issue 14: it was 'unknown', 0 s).
     assert [tuple(int(x) if not isinstance(x, str) else x for x in r) for r in got] == [
         ("abandoned", 1, 25, 0, 0, 0), ("answered", 3, 20, 287, 3, 0), ("exit_key", 1, 10, 0, 0, 0),
-        ("unknown", 1, 0, 0, 0, 0)]
+        ("waiting", 1, 0, 0, 0, 0)]
+    got = rows(engine, sa.select(aq.c.outcome, aq.c.talked, aq.c.open_calls).where(aq.c.queue == "600")
+               .order_by(aq.c.outcome))
+    assert [tuple(r) for r in got] == [("abandoned", 0, 0), ("answered", 3, 0), ("exit_key", 0, 0), ("waiting", 0, 1)]
 
 
 def test_queue_log_reimport_and_incremental(engine, tmp_path):
@@ -184,7 +190,7 @@ def test_queue_log_realtime_table(engine, tmp_path, single_data_column):
     qc = queue_calls(engine)
     assert (qc["1780000000.1"].enter_utc, qc["1780000000.1"].talk_s) == (D(2026, 6, 1, 7, 0, 2), 180)
     assert qc["q6"].transferred_to == "PJSIP/300-00000002"
-    assert qc["q3"].outcome == "unknown"
+    assert qc["q3"].outcome == "waiting"  # still waiting at the end (issue 14; was 'unknown')
     again = import_queue_log_db(engine, url, source_tz="Europe/Prague")
     assert (again.lines_read, again.calls_added) == (0, 0)
     src.dispose()

@@ -13,14 +13,16 @@ worked out by hand:
   calls that abandoned; queue_log: EXITWITHTIMEOUT after 60 s and nothing after -> no answer.
 - 1780389000.5 (08:30:00): 102 answered via the queue at 08:30:05 and blind-transferred the
   caller to 200 at 08:30:55 (a new CDR row of the caller's channel, in from-internal-xfer),
-  200 answered 08:31:00, hung up 08:33:00 -> answered by 102, transferred to 200, ring 5,
-  talk 175; its third leg is a transfer leg; the queue call says transferred to 200 too.
+  200 answered 08:31:00, hung up 08:33:00 -> answered by 102, transferred to 200; talk =
+  102's part (queue_log calltime 50) + 200's talk after the transfer (08:31:00-08:33:00,
+  120) = 170, ring = 5 s wait + 5 s of 200 ringing = 10; its third leg is a transfer leg;
+  the queue call says transferred to 200 too.
 - 1780389600.9 (08:40:00, no queue): 101 -> 102 answered 08:40:05; 102 (its channel)
   called 103 at 08:41:00, answered 08:41:04, and handed the call over (attended transfer)
   -> internal, answered by 102, transferred to 103, ring 5, talk 175.
 - queue_log only: 1780390200.11 entered at 08:50:00, Asterisk restarted at 08:52:00
   (QUEUESTART) -> closed as unknown, exit 08:52:00, waited 120 s. 1780390380.12 entered at
-  08:53:00, after the restart, and the log ends -> still open (unknown, no exit).
+  08:53:00, after the restart, and the log ends -> still waiting (no exit, wait unknown).
 """
 
 from __future__ import annotations
@@ -36,13 +38,17 @@ from data.importers.queue_log import import_queue_log_file
 from tests.data.importers.test_asterisk_cdr import FIX, assert_aggregates_match_calls, calls, legs
 
 D = datetime
-CALL_FIELDS = ("status", "direction", "queue", "answered_by", "extension", "ring_s", "talk_s", "transferred_to")
+CALL_FIELDS = ("status", "direction", "queue", "answered_by", "extension", "ring_s", "talk_s", "transferred_to",
+               "hangup_by")
 EXPECTED = {
-    "1780387200.1": ("answered", "inbound", "600", "101", "101", 12, 100, None),
-    "1780387800.3": ("abandoned", "inbound", "600", None, None, 40, 0, None),
-    "1780388400.4": ("no_answer", "inbound", "600", None, None, 60, 0, None),
-    "1780389000.5": ("answered", "inbound", "600", "102", "102", 5, 175, "200"),
-    "1780389600.9": ("answered", "internal", None, "102", "101", 5, 175, "103"),
+    # hangup_by (issue 14): COMPLETECALLER / ABANDON -> the caller; a transfer or a timeout says nobody.
+    "1780387200.1": ("answered", "inbound", "600", "101", "101", 12, 100, None, "caller"),
+    "1780387800.3": ("abandoned", "inbound", "600", None, None, 40, 0, None, "caller"),
+    "1780388400.4": ("no_answer", "inbound", "600", None, None, 60, 0, None, None),
+    # Issue 14 rule 3: the agent's part (50 s) + 200's talk after the transfer (120 s); was
+    # 175 / 5 (answer-to-end, counting 200's 5 s of ringing as talk).
+    "1780389000.5": ("answered", "inbound", "600", "102", "102", 10, 170, "200", None),
+    "1780389600.9": ("answered", "internal", None, "102", "101", 5, 175, "103", None),
 }
 
 
@@ -55,9 +61,10 @@ def _import(engine, cdr_first: bool) -> int:
 
 @pytest.mark.parametrize("cdr_first", [True, False], ids=["cdr-first", "queue-log-first"])
 def test_queue_outcome_on_calls_in_either_order(engine, cdr_first):
-    # Changed by the queue_log: 1780387200.1 (agent), .3 (abandoned), .4 (no answer); .5
-    # already said what the queue_log says. Queue log first: the same three, as the CDR lands.
-    assert _import(engine, cdr_first) == 3
+    # Changed by the queue_log: 1780387200.1 (agent), .3 (abandoned), .4 (no answer) and .5
+    # (its talk: the agent's part + the transfer target's; issue 14 — was 3 calls when .5
+    # kept answer-to-end). Queue log first: the same four, as the CDR lands.
+    assert _import(engine, cdr_first) == 4
     got = {uid: tuple(getattr(r, f) for f in CALL_FIELDS) for uid, r in calls(engine).items()}
     assert got == EXPECTED
     assert calls(engine)["1780387200.1"].answer_utc == D(2026, 6, 2, 8, 0, 12)
@@ -67,7 +74,8 @@ def test_queue_outcome_on_calls_in_either_order(engine, cdr_first):
     assert all(qc[uid].call_id is not None for uid in EXPECTED if uid in qc)
     restarted, after = qc["1780390200.11"], qc["1780390380.12"]
     assert (restarted.outcome, restarted.exit_utc, restarted.wait_s) == ("unknown", D(2026, 6, 2, 8, 52), 120)
-    assert (after.outcome, after.exit_utc) == ("unknown", None)
+    # Still waiting when the log ends (issue 14 rule 8: 'waiting', wait not known; was 'unknown').
+    assert (after.outcome, after.exit_utc, after.wait_s) == ("waiting", None, None)
     assert_aggregates_match_calls(engine)
     # Importing both again (as copies: no remembered position) changes nothing.
     before = calls(engine)

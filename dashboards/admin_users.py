@@ -14,7 +14,6 @@ from dash.exceptions import PreventUpdate
 
 from callboard import access
 from callboard.auth import users
-from callboard.auth.ui import forbidden
 from callboard.auth.options import group_options, queue_options
 from callboard.auth.passwords import WeakPassword
 from callboard.formatting import fmt_local_datetime
@@ -60,8 +59,6 @@ def _role_options(_):
 
 def layout(lang: str = "en", **_query):
     _ = translator(lang)
-    if not access.is_admin():
-        return forbidden(lang, N_("Users"))
     names = [u.username for u in users.list_users()]
     return html.Div(
         [

@@ -101,9 +101,6 @@ def _last_run(lang: str):
 
 def layout(lang: str = "en", **_query):
     _ = translator(lang)
-    if not access.is_admin():
-        return html.Div([html.H2(_("Data retention")),
-                         dbc.Alert(_("You may not open this page or do this."), color="danger")])
     return html.Div([
         html.H2(_("Data retention")),
         html.P(_("How long each kind of data is kept. Every night the retention job removes what is older "

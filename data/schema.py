@@ -499,8 +499,6 @@ app_user = sa.Table(
     sa.Column("language", sa.String(2), nullable=False, server_default="en"),
     sa.Column("mask_numbers", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until_utc", sa.DateTime),
     sa.Column("created_utc", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
 )
 
@@ -528,15 +526,28 @@ user_session = sa.Table(
     sa.Index("ix_user_session_user_id", "user_id"),
 )
 
-# Failed logins per client address (any user name, known or not): slows down guessing.
-# Per-user lock-out lives on app_user (failed_logins, locked_until_utc).
+# Failed sign-ins counted per client address ("ip:203.0.113.9"), per user name and address
+# ("ip-user:203.0.113.9|anna") and per user name from every address ("user:anna") — names
+# that exist or not alike, so both answer the same (callboard.auth.login; migration 0012).
 login_throttle = sa.Table(
     "login_throttle",
     metadata,
-    sa.Column("key", sa.String(150), primary_key=True),  # "ip:203.0.113.9"
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("username", sa.String(100)),  # the name of a user-name key (reset-password clears them)
     sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("window_start_utc", sa.DateTime, nullable=False),
     sa.Column("locked_until_utc", sa.DateTime),
+    sa.Index("ix_login_throttle_username", "username"),
+)
+
+# Addresses a user signed in from (the last time each): a correct password from one of them
+# is let through while other addresses are throttled for that user.
+login_address = sa.Table(
+    "login_address",
+    metadata,
+    sa.Column("user_id", BigId, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("ip", sa.String(45), primary_key=True),
+    sa.Column("last_login_utc", sa.DateTime, nullable=False),
 )
 
 user_preference = sa.Table(

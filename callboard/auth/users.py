@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from callboard.auth import audit
+from callboard.auth.login import clear_throttle, name_lock
 from callboard.auth.passwords import hash_password
 from callboard.i18n import N_
 from data import db
@@ -44,9 +45,9 @@ class UserRecord:
     role: str
     language: str
     disabled: bool
-    failed_logins: int
+    failed_logins: int  # wrong passwords in a row for the name, from every address together
     mask_numbers: bool
-    locked_until_utc: datetime | None
+    locked_until_utc: datetime | None  # addresses it has not signed in from wait until then
     created_utc: datetime | None
     scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -78,11 +79,11 @@ def _scope_rows(conn, user_ids) -> dict[int, dict[str, tuple[str, ...]]]:
     return {uid: {k: tuple(v) for k, v in kinds.items()} for uid, kinds in out.items()}
 
 
-def _record(row, scope) -> UserRecord:
+def _record(row, scope, locks) -> UserRecord:
+    failures, locked_until = locks.get(row.username, (0, None))
     return UserRecord(id=row.id, username=row.username, display_name=row.display_name, email=row.email,
                       role=row.role, language=row.language, disabled=bool(row.disabled),
-                      mask_numbers=bool(row.mask_numbers),
-                      failed_logins=row.failed_logins or 0, locked_until_utc=row.locked_until_utc,
+                      mask_numbers=bool(row.mask_numbers), failed_logins=failures, locked_until_utc=locked_until,
                       created_utc=row.created_utc, scope=scope.get(row.id, {}))
 
 
@@ -91,7 +92,8 @@ def list_users() -> list[UserRecord]:
     with db.connect() as c:
         rows = c.execute(sa.select(u).order_by(u.c.username)).all()
         scope = _scope_rows(c, [r.id for r in rows]) if rows else {}
-    return [_record(r, scope) for r in rows]
+        locks = name_lock(c, [r.username for r in rows]) if rows else {}
+    return [_record(r, scope, locks) for r in rows]
 
 
 def get_user(username_or_id) -> UserRecord | None:
@@ -102,7 +104,7 @@ def get_user(username_or_id) -> UserRecord | None:
         row = c.execute(sa.select(u).where(cond)).first()
         if row is None:
             return None
-        return _record(row, _scope_rows(c, [row.id]))
+        return _record(row, _scope_rows(c, [row.id]), name_lock(c, [row.username]))
 
 
 def _require(conn, username: str):
@@ -161,12 +163,13 @@ def set_disabled(username: str, disabled: bool = True, *, actor=None) -> None:
 
 def set_password(username: str, password: str, *, actor=None, action: str = "password_reset",
                  keep_session_hash: str | None = None) -> None:
-    """New password; unlocks the user and ends their other sessions (all but keep_session_hash)."""
+    """New password; unlocks the user (their sign-in counters from every address) and ends
+    their other sessions (all but keep_session_hash)."""
     pw_hash = hash_password(password)
     with db.transaction() as conn:
         row = _require(conn, username)
-        conn.execute(sa.update(s.app_user).where(s.app_user.c.id == row.id)
-                     .values(password_hash=pw_hash, failed_logins=0, locked_until_utc=None))
+        conn.execute(sa.update(s.app_user).where(s.app_user.c.id == row.id).values(password_hash=pw_hash))
+        clear_throttle(conn, row.username)
         q = sa.delete(s.user_session).where(s.user_session.c.user_id == row.id)
         if keep_session_hash:
             q = q.where(s.user_session.c.id_hash != keep_session_hash)

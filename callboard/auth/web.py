@@ -9,17 +9,14 @@ import secrets
 import threading
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Flask, Response, g, redirect, request
 
 from callboard.auth import audit, sessions
 from callboard.auth.guard import is_https, request_lang
-from callboard.auth.login import authenticate
-from callboard.auth.passwords import WeakPassword, verify_password
+from callboard.auth.login import authenticate, check_password
+from callboard.auth.passwords import WeakPassword
 from callboard.auth.users import UserError, set_password
 from callboard.i18n import translator
-from data import db
-from data import schema as s
 
 
 log = logging.getLogger(__name__)
@@ -82,7 +79,7 @@ def login() -> Response:
     username = request.form.get("username", "")
     result = authenticate(username, request.form.get("password", ""), ip=request.remote_addr)
     if not result.ok:
-        if result.reason in ("locked", "ip_locked"):
+        if result.throttled:
             minutes = max(1, math.ceil(result.retry_after_s / 60))
             message = _("Too many failed sign-ins. Try again in {minutes} min.", minutes=minutes)
             status = 429
@@ -95,6 +92,9 @@ def login() -> Response:
         if result.retry_after_s:
             response.headers["Retry-After"] = str(result.retry_after_s)
         return response
+    # The session this browser had before (another user's, or the same user's) ends: one
+    # browser, one live session, and a cookie copied earlier is worth nothing afterwards.
+    sessions.end(request.cookies.get(sessions.COOKIE))
     sid = sessions.create(result.user_id, ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
     response = redirect(next_url)
     # A new session id at every sign-in (no session fixation); HttpOnly: scripts never see it.
@@ -128,8 +128,15 @@ def account_password() -> Response:
     if request.method == "GET":
         return _html(password_page(lang, csrf_token=token))
     current, new, repeat = (request.form.get(k, "") for k in ("current", "new", "repeat"))
-    stored = db.fetch_scalar(sa.select(s.app_user.c.password_hash).where(s.app_user.c.id == user.id))
-    if not verify_password(stored, current):
+    checked = check_password(user.id, current, ip=request.remote_addr)  # counted like failed sign-ins
+    if checked.throttled:
+        audit.record("password_change_failed", ("user", user.username), {"reason": checked.reason})
+        minutes = max(1, math.ceil(checked.retry_after_s / 60))
+        response = _html(password_page(lang, csrf_token=token, message=_(
+            "Too many wrong passwords. Try again in {minutes} min.", minutes=minutes)), 429)
+        response.headers["Retry-After"] = str(checked.retry_after_s)
+        return response
+    if not checked.ok:
         audit.record("password_change_failed", ("user", user.username), {"reason": "wrong_current"})
         return _html(password_page(lang, csrf_token=token, message=_("The current password is wrong.")), 400)
     if new != repeat:

@@ -87,33 +87,113 @@ def test_bad_user_input_says_what(db_url):
     assert [u.username for u in users.list_users()] == ["x"]  # nothing half-written
 
 
-def test_wrong_passwords_lock_the_user_out(db_url, monkeypatch):
+def _throttle_rows():
+    return {r.key: r for r in db.fetch_all(sa.select(s.login_throttle))}
+
+
+def _age_locks(**delta):
+    """Time passes for the throttle: every lock ends `delta` earlier."""
+    with db.transaction() as conn:
+        conn.execute(sa.update(s.login_throttle).where(s.login_throttle.c.locked_until_utc.is_not(None))
+                     .values(locked_until_utc=_now() - timedelta(seconds=1)))
+
+
+def test_wrong_passwords_make_that_address_wait_for_that_name(db_url, monkeypatch):
+    """Issue 15: the lock-out is per (user name, client address) with growing delays — it
+    used to lock the user out from everywhere. An address guessing anna's password waits
+    5 min after the 3rd wrong one in a row, 10 after the 4th; anna signs in from elsewhere
+    all the while; an administrator's reset clears the name's counters everywhere."""
     monkeypatch.setenv("CALLBOARD_LOGIN_MAX_FAILURES", "3")
     from callboard.settings import reset_settings_cache
 
     reset_settings_cache()
     users.add_user("anna", "anna-password", "manager")
+    attacker, home = "203.0.113.9", "198.51.100.1"
     for _ in range(2):
-        assert login.authenticate("anna", "guess", ip="10.0.0.1").reason == "bad_credentials"
-    assert login.authenticate("anna", "anna-password", ip="10.0.0.1").ok  # success resets the count
+        assert login.authenticate("anna", "guess", ip=attacker).reason == "bad_credentials"
+    assert login.authenticate("anna", "anna-password", ip=attacker).ok  # success resets the count
     for _ in range(3):
-        assert login.authenticate("anna", "guess", ip="10.0.0.1").reason == "bad_credentials"
-    # The third failure locked her for 5 minutes: even the right password is refused now.
-    result = login.authenticate("anna", "anna-password", ip="10.0.0.1")
+        assert login.authenticate("anna", "guess", ip=attacker).reason == "bad_credentials"
+    # The third failure in a row locked this address for anna for 5 minutes: even the right
+    # password is refused from there now...
+    result = login.authenticate("anna", "anna-password", ip=attacker)
     assert result.reason == "locked" and 295 <= result.retry_after_s <= 301
-    row = db.fetch_all(sa.select(s.app_user).where(s.app_user.c.username == "anna"))[0]
-    assert row.failed_logins == 3
-    # Time passes: the lock is over; the next wrong one locks for twice as long.
-    with db.transaction() as conn:
-        conn.execute(sa.update(s.app_user).values(locked_until_utc=_now() - timedelta(seconds=1)))
-    assert login.authenticate("anna", "guess", ip="10.0.0.1").reason == "bad_credentials"
-    assert 595 <= login.authenticate("anna", "anna-password").retry_after_s <= 601
-    # An administrator's reset unlocks.
+    # ...but not from any other address (one never used before included).
+    assert login.authenticate("anna", "anna-password", ip=home).ok
+    assert login.authenticate("anna", "anna-password", ip="192.0.2.33").ok
+    assert users.get_user("anna").locked_until_utc is None
+    # Time passes: the lock is over; the next wrong one from there locks for twice as long.
+    _age_locks()
+    assert login.authenticate("anna", "guess", ip=attacker).reason == "bad_credentials"
+    assert 595 <= login.authenticate("anna", "anna-password", ip=attacker).retry_after_s <= 601
+    assert _throttle_rows()[f"ip-user:{attacker}|anna"].failures == 4
+    # An administrator's reset unlocks that address too.
     users.set_password("anna", "new-anna-password")
-    assert login.authenticate("anna", "new-anna-password").ok
+    assert login.authenticate("anna", "new-anna-password", ip=attacker).ok
+    assert not [k for k in _throttle_rows() if "anna" in k]
     assert login.lock_duration(2, 3) is None and login.lock_duration(20, 3) == timedelta(hours=1)
     actions = _audit_actions()
-    assert actions.count("login") == 2 and actions.count("login_failed") == 8
+    assert actions.count("login") == 4 and actions.count("login_failed") == 8
+    reasons = [r.details["reason"] for r in db.fetch_all(sa.select(s.audit_log.c.details).where(
+        s.audit_log.c.action == "login_failed").order_by(s.audit_log.c.id))]
+    assert reasons.count("locked") == 2
+
+
+def test_a_guess_from_many_addresses_spares_the_addresses_the_user_signed_in_from(db_url):
+    """USER_MAX_FAILURES wrong passwords for a name from many addresses together make new
+    addresses wait; a correct password from an address the user signed in from recently
+    gets through all the same."""
+    users.add_user("anna", "anna-password", "manager")
+    office = "198.51.100.1"
+    assert login.authenticate("anna", "anna-password", ip=office).ok
+    for i in range(login.USER_MAX_FAILURES):  # 4 from each of 5 addresses: no address alone is locked
+        assert login.authenticate("anna", "guess", ip=f"203.0.113.{i // 4}").reason == "bad_credentials"
+    result = login.authenticate("anna", "anna-password", ip="192.0.2.50")  # a new address
+    assert result.reason == "user_locked" and 295 <= result.retry_after_s <= 301
+    assert users.get_user("anna").failed_logins == 20 and users.get_user("anna").locked_until_utc is not None
+    assert login.authenticate("anna", "anna-password", ip=office).ok  # her office: in
+    assert users.get_user("anna").locked_until_utc is None  # and her success ended the name's count
+    # "Recently": an address not used for KNOWN_ADDRESS_DAYS is new again.
+    with db.transaction() as conn:
+        conn.execute(sa.update(s.login_address).values(
+            last_login_utc=_now() - timedelta(days=login.KNOWN_ADDRESS_DAYS + 1)))
+    for i in range(login.USER_MAX_FAILURES):
+        login.authenticate("anna", "guess", ip=f"203.0.113.{10 + i // 4}")
+    assert login.authenticate("anna", "anna-password", ip=office).reason == "user_locked"
+
+
+def test_known_and_unknown_names_answer_alike_and_both_run_the_hash(db_url, monkeypatch):
+    """An existing name and one that does not exist go through the same counters: the same
+    reason and wait at every step (they used to differ: 429 for a locked real name, 401 for
+    an unknown one forever), and both run one Argon2 verification per checked attempt."""
+    from callboard.auth import passwords
+
+    users.add_user("anna", "anna-password", "manager")
+    verified = []
+    real = passwords._hasher
+
+    class Spy:  # PasswordHasher has slots: wrap it
+        def verify(self, stored, password):
+            verified.append(stored)
+            return real.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(passwords, "_hasher", Spy())
+
+    def attempts(name, ip):
+        out = []
+        for _ in range(7):
+            r = login.authenticate(name, "guess", ip=ip)
+            out.append((r.ok, r.reason, r.retry_after_s // 10))
+        return out
+
+    known, unknown = attempts("anna", "203.0.113.1"), attempts("nobody-here", "203.0.113.2")
+    assert known == unknown
+    assert [r for _, r, _ in known] == ["bad_credentials"] * 5 + ["locked"] * 2
+    # Five checked attempts each, each one verification: a real hash and the dummy one.
+    assert len(verified) == 10 and verified.count(passwords._DUMMY_HASH) == 5
 
 
 def test_one_address_guessing_many_names_is_throttled(db_url):
@@ -122,12 +202,30 @@ def test_one_address_guessing_many_names_is_throttled(db_url):
         assert login.authenticate(f"ghost{i}", "x", ip="203.0.113.9").reason == "bad_credentials"
     assert login.authenticate("anna", "anna-password", ip="203.0.113.9").reason == "ip_locked"
     assert login.authenticate("anna", "anna-password", ip="198.51.100.1").ok  # other addresses are fine
-    # A day later the address is forgotten at the next failure anywhere.
+    # Somebody else's guessing behind one address does not lock out a user who signed in
+    # from it before (an office behind one NAT address).
+    users.add_user("bob", "bob-password", "viewer")
+    assert login.authenticate("bob", "bob-password", ip="192.0.2.7").ok
+    for i in range(login.IP_MAX_FAILURES):
+        login.authenticate(f"ghost{i}", "x", ip="192.0.2.7")
+    assert login.authenticate("bob", "bob-password", ip="192.0.2.7").ok
+    assert login.authenticate("anna", "anna-password", ip="192.0.2.7").reason == "ip_locked"  # never there
+    # A day later the counters are forgotten at the next attempt anywhere.
     with db.transaction() as conn:
         conn.execute(sa.update(s.login_throttle).values(window_start_utc=_now() - timedelta(days=2),
                                                         locked_until_utc=_now() - timedelta(days=1)))
     login.authenticate("anna", "wrong", ip="198.51.100.1")
-    assert [r.key for r in db.fetch_all(sa.select(s.login_throttle))] == ["ip:198.51.100.1"]
+    assert sorted(_throttle_rows()) == ["ip-user:198.51.100.1|anna", "ip:198.51.100.1", "user:anna"]
+
+
+def test_wrong_current_passwords_count_like_failed_sign_ins(db_url):
+    uid = users.add_user("anna", "anna-password", "manager")
+    for _ in range(5):
+        assert login.check_password(uid, "guess", ip="203.0.113.4").reason == "bad_credentials"
+    result = login.check_password(uid, "anna-password", ip="203.0.113.4")
+    assert result.reason == "locked" and result.retry_after_s > 290
+    assert login.authenticate("anna", "anna-password", ip="203.0.113.4").reason == "locked"  # the same count
+    assert login.check_password(uid, "anna-password", ip="198.51.100.1").ok
 
 
 def test_sessions_forged_expired_idle_and_disabled_are_refused(db_url):

@@ -43,6 +43,27 @@ def db_rebuild_aggregates() -> None:
     typer.echo("aggregates rebuilt")
 
 
+@db_app.command("rebuild-calls")
+def db_rebuild_calls(
+    source: Optional[str] = typer.Option(None, "--source", help="Source (PBX) name; default: the first."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Importer rules file (TOML or JSON), as on import."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Derive every call of a source again from its stored CDR legs, with the current rules
+    and the number classes set on /admin/sources (after reclassifying or renaming). One
+    transaction, aggregates refreshed: on failure nothing changes."""
+    from data import db
+    from data.importers.asterisk_cdr import rebuild_calls
+    from data.importers.base import ImportFailed
+
+    try:
+        n = rebuild_calls(db.get_engine(), source, rules=rules, progress=progress)
+    except (ImportFailed, ValueError, OSError) as exc:
+        _echo_err(str(exc))
+        raise typer.Exit(2)
+    typer.echo(f"calls rebuilt {n}")
+
+
 @app.command()
 def generate(
     days: int = typer.Option(60, help="How many days of history, ending today."),
@@ -522,6 +543,11 @@ _register_user_commands(app)  # users, display-token
 from callboard.cli_privacy import register as _register_privacy_commands  # noqa: E402
 
 _register_privacy_commands(app)  # retention run|show|set, privacy find|erase|masking
+
+
+from callboard.cli_check import register as _register_check_command  # noqa: E402
+
+_register_check_command(app)  # check (the production checklist)
 
 
 def main() -> None:  # console-script entry point

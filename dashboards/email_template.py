@@ -2,8 +2,9 @@
 (per kind and language) with placeholders, previews them and saves them.
 
 Templates are rendered in a Jinja2 sandbox (scheduler.templates): a template that does
-not parse, names an unknown placeholder or tries to reach Python objects is refused with
-the reason under its field, and nothing is saved. Ids start with ``et-``.
+not parse, names an unknown placeholder, tries to reach Python objects or goes over the
+render limits (text length, steps) is refused with the reason under its field, and nothing
+is saved. Ids start with ``et-``.
 """
 
 import dash
@@ -72,7 +73,9 @@ def _preview(subject, body, _):
 
 
 def _errors(exc, _):
-    reason = _("The template is refused: {reason}", reason=exc.reason)
+    # The render limits come with a translatable reason; Jinja's own errors are English.
+    why = _(exc.msgid, **exc.params) if exc.msgid else exc.reason
+    reason = _("The template is refused: {reason}", reason=why)
     return (reason, "") if exc.field == "subject" else ("", reason)
 
 

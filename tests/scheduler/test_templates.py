@@ -70,3 +70,42 @@ def test_saved_template_is_used_and_a_bad_one_is_not_saved(engine):
         templates.save("report", "en", "Hello {{ name }}", "{{ name.__class__.__mro__ }}")
     assert templates.stored("report", "en") == ("Hello {{ name }}", "Body {{ download_link }}")
     assert templates.stored("cdr", "cs") == templates.DEFAULTS["cs"]
+
+
+@pytest.mark.parametrize("body, limit", [
+    ("{{ 'a' * 50000000 }}", "longer than 50000 characters"),  # the issue's 50 MB preview
+    ("{{ ('a' * 9999)|list|join('b' * 9999) }}", "longer than 50000 characters"),  # 100 MB from one join
+    ("{{ ('aaaa' * 10000).replace('a', 'bbbbbbbbbb') }}", "longer than 50000 characters"),
+    ("{% for a in 'x' * 400 %}{% for b in 'y' * 400 %}{% endfor %}{% endfor %}", "more than 100000 steps"),
+    ("{% for i in range(10**9) %}{% endfor %}", "more than 100000 steps"),
+    ("{{ '{:>99999}'.format(1) }}", "width or count of 99999"),
+    ("{{ '%.5000f' % 1 }}", "width or count of 5000"),
+    ("{{ name|center(100000000) }}", "width or count of 100000000"),
+    ("{{ 9**9**9 }}", "number larger than"),
+    ("{% for i in range(1000) %}{{ name * 10 }}{% endfor %}", "longer than 50000 characters"),  # the output
+])
+def test_templates_over_the_render_limits_are_refused_quickly(body, limit):
+    """Issue 15: the preview rendered {{ 'a' * 50000000 }} (50 MB). Each of these is refused
+    by the sandbox's limits before it builds the text (or runs the loop) — with the limit
+    named, translatably, for the message under the field."""
+    with pytest.raises(TemplateInvalid) as exc:
+        check("Subject {{ name }}", body)
+    assert exc.value.field == "body" and limit in exc.value.reason
+    assert exc.value.msgid in (templates.TOO_LONG, templates.TOO_MANY_STEPS, templates.TOO_BIG, templates.TOO_WIDE)
+    with pytest.raises(TemplateInvalid) as exc:
+        check(body, "Body")
+    assert exc.value.field == "subject"
+
+
+def test_templates_within_the_limits_still_render():
+    body = ("{% for i in range(3) %}{{ loop.index }}. {{ name|upper }}\n{% endfor %}"
+            "{{ 'Calls in 2026: {:,}'.format(250000) }} / {{ '%05d'|format(record_count) }} / "
+            "{{ ['a', 'b']|join(', ') }} / {{ 'x' * 49000 }}")
+    check("{{ name }}", body)
+    text = render("{{ name }}", body, PLACEHOLDERS).text
+    assert text.startswith("1. REPORT_1\n2. REPORT_1\n3. REPORT_1\nCalls in 2026: 250,000 / 00120 / a, b / xxx")
+    assert len(text) == 49000 + len("1. REPORT_1\n") * 3 + len("Calls in 2026: 250,000 / 00120 / a, b / ")
+    # The step budget is per render: two renders in a row each get the whole of it.
+    loop = "{% for a in range(300) %}{% for b in range(300) %}{% endfor %}{% endfor %}"
+    check("s", loop)
+    check("s", loop)

@@ -230,9 +230,6 @@ INPUT_FIELDS = ("name", "report_type", "period", "fixed_from", "fixed_to", "exte
                 "link_valid_hours", "format", "language", "option")
 
 
-_registered = False
-
-
 def own_schedule(schedule_id):
     """The schedule with this id when the signed-in user may see and change it
     (administrators: every one; managers: their own — the page lists only those), else
@@ -247,11 +244,14 @@ def own_schedule(schedule_id):
 
 
 def register_callbacks() -> None:
-    """Once for both pages (the same ids; only one is on screen at a time)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
+    """Once per app for both pages (the same ids; only one is on screen at a time). Dash
+    re-imports the pages for every app it builds and moves the callbacks registered so far
+    into that app at its first request: registered once per build, not once per process (a
+    second app in a process — tests — had no schedule callbacks at all)."""
+    from dash._callback import GLOBAL_CALLBACK_MAP
+
+    if any(key.startswith(f"..{_err_id(FIELDS[0])}.children") for key in GLOBAL_CALLBACK_MAP):
+        return  # the other schedule page of this build registered them
     states = [State(_id(f), "value") for f in INPUT_FIELDS]
 
     @callback(

@@ -35,6 +35,14 @@ from callboard.auth import policy
 
 MULTI_WILDCARDS = (["ALL"], ["ALLSMALLER"])
 ID_VALUE_TYPES = (str, int, float, bool)  # what Dash allows as a pattern id's values
+# Properties whose type the components fix, whatever the page (counters of html / dcc /
+# dbc components, dcc.Location's parts, date pickers' ISO dates, open / disabled flags):
+# another type can only come from a hand-made body, and would crash the callback (500).
+VALUE_TYPES = {
+    **dict.fromkeys(("n_clicks", "n_intervals", "n_submit", "n_blur"), int),
+    **dict.fromkeys(("pathname", "search", "hash", "href", "start_date", "end_date", "date"), str),
+    **dict.fromkeys(("is_open", "disabled"), bool),
+}
 
 
 class BadCallbackBody(ValueError):
@@ -127,6 +135,10 @@ def _check_one(dep: Dependency, item, what: str, *, output: bool) -> None:
     if prop != dep.property or not dep.matches_id(item.get("id")):
         raise BadCallbackBody(f"{what}: {stringify_id(item.get('id')) if item.get('id') is not None else None}"
                               f".{prop} is not the registered {stringify_id(dep.id)}.{dep.property}")
+    kind = None if output else VALUE_TYPES.get(prop)
+    value = item.get("value")
+    if kind is not None and value is not None and (type(value) is not kind):  # bool is no n_clicks
+        raise BadCallbackBody(f"{what}: {prop} must be {kind.__name__}, not {type(value).__name__}")
 
 
 def _check_list(deps: tuple[Dependency, ...], items, what: str, *, output: bool = False) -> None:

@@ -95,8 +95,7 @@ def _router_level(spec, body: dict, app: dash.Dash) -> str:
 
     pathname = CallbackIndex.value_at(body, spec.pathname_at)
     search = CallbackIndex.value_at(body, spec.search_at)
-    if not isinstance(pathname, (str, type(None))) or not isinstance(search, (str, type(None))):
-        raise BadCallbackBody("the router's pathname and search must be strings")
+    # (both are strings or None: callback_bodies.VALUE_TYPES)
     try:
         page, _variables = _path_to_page(app.strip_relative_path(pathname))
     except Exception as exc:  # e.g. a pathname outside the app's prefix: Dash would fail on it

@@ -37,6 +37,7 @@ def world(tmp_path_factory):
         app = create_app()
         app.server.test_client().get("/healthz")  # Dash merges the pages' callbacks at the first request
         assert len(server_callbacks(app)) > 50, "the pages' callbacks are missing: the tests would be vacuous"
+        assert any("sch-" in key for key in server_callbacks(app)), "the schedule callbacks are missing"
         yield app, ids
         dbmod.dispose_engines()
 

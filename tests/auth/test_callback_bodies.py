@@ -125,6 +125,7 @@ def test_malformed_bodies_answer_400_with_a_reason(world, clients):
         "an input without property": dict(good, inputs=[{"id": "lang"}, good["inputs"][1]]),
         "an input id of the wrong type": dict(good, inputs=[{"id": 7, "property": "value"}, good["inputs"][1]]),
         "state an object": dict(good, state={"a": 1}),
+        "a pathname of the wrong type": dict(good, inputs=[good["inputs"][0], dict(good["inputs"][1], value=5)]),
         "outputs a string": dict(good, outputs="navbar-slot.children"),
         "changedPropIds a string": dict(good, changedPropIds="lang.value"),
         "changedPropIds of another component": dict(good, changedPropIds=["rec-del-confirm.n_clicks"]),

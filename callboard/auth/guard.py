@@ -15,8 +15,9 @@
   (``_check_page_levels``).
 - CSRF: every POST/PUT/PATCH/DELETE (Dash callbacks included) must carry the token bound
   to its credential (HMAC of the session id / display token with the app secret) in the
-  ``X-CSRFToken`` header or a ``csrf_token`` form field. The ``_csrf_token`` cookie holds
-  it: Dash's renderer copies that cookie into the header of every callback request.
+  ``X-CSRFToken`` header or a ``csrf_token`` form field (callbacks: the header only). The
+  ``_csrf_token`` cookie holds it: Dash's renderer copies that cookie into the header of
+  every callback request.
 - Headers: CSP (scripts only from the app plus Dash's inline scripts by hash, no eval), frames
   denied except wall displays (same origin), nosniff, Referrer-Policy same-origin.
 """

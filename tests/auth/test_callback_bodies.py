@@ -310,3 +310,39 @@ def test_random_mutations_of_random_callbacks(world, clients, who, data):
     body = _with_pathnames(app, body, lambda: data.draw(st.sampled_from(ROUTER_PATHS), label="pathname"))
     problem = _check(app, clients[who], who, body)
     assert problem is None, problem
+
+
+def test_pattern_matching_ids_match_by_their_fixed_keys():
+    """A MATCH output and input (one object each) and an ALL state (a list): wildcard keys
+    take any id value, the other keys must be the registered ones."""
+    import dash._get_app
+    from dash import ALL, MATCH, Dash, Input, Output, State
+
+    from callboard.auth.callback_bodies import BadCallbackBody, CallbackIndex
+
+    saved = dash._get_app.APP
+    try:
+        app = Dash("pattern_probe")
+
+        @app.callback(Output({"type": "out", "n": MATCH}, "children"), Input({"type": "btn", "n": MATCH}, "n_clicks"),
+                      State({"type": "field", "n": ALL}, "value"))
+        def _probe(_clicks, _values):
+            return ""
+    finally:
+        dash._get_app.APP = saved
+    index = CallbackIndex(app)
+    key = next(iter(app.callback_map))
+    good = {"output": key, "outputs": {"id": {"type": "out", "n": 3}, "property": "children"},
+            "inputs": [{"id": {"type": "btn", "n": 3}, "property": "n_clicks", "value": 1}],
+            "state": [[{"id": {"type": "field", "n": 1}, "property": "value", "value": "a"},
+                       {"id": {"type": "field", "n": "x"}, "property": "value", "value": "b"}]],
+            "changedPropIds": ['{"n":3,"type":"btn"}.n_clicks']}
+    index.check(index.spec_for(good), good)
+    for bad in (dict(good, outputs={"id": {"type": "other", "n": 3}, "property": "children"}),
+                dict(good, inputs=[{"id": {"type": "btn", "n": 3, "extra": 1}, "property": "n_clicks"}]),
+                dict(good, inputs=[{"id": {"type": "btn", "n": [3]}, "property": "n_clicks"}]),
+                dict(good, inputs=[[{"id": {"type": "btn", "n": 3}, "property": "n_clicks"}]]),
+                dict(good, state=[{"id": {"type": "field", "n": 1}, "property": "value"}]),
+                dict(good, state=[[{"id": "field", "property": "value"}]])):
+        with pytest.raises(BadCallbackBody):
+            index.check(index.spec_for(bad), bad)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import hashlib
+import io
+import logging
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +18,7 @@ import sqlalchemy as sa
 from data import schema as s
 
 FINGERPRINT_BYTES = 1024
+log = logging.getLogger(__name__)
 
 
 class ImportFailed(Exception):
@@ -90,7 +94,26 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def open_binary(path: str | Path):
+class ImportFile(io.BufferedReader):
+    """The file an import reads (open_binary): closing it also releases what the import
+    held while reading it (the source lock of start_file_import)."""
+
+    def __init__(self, raw) -> None:
+        super().__init__(raw)
+        self._on_close: list = []
+
+    def on_close(self, release) -> None:
+        self._on_close.append(release)
+
+    def close(self) -> None:
+        try:
+            while self._on_close:
+                self._on_close.pop()()
+        finally:
+            super().close()
+
+
+def open_binary(path: str | Path) -> ImportFile:
     """Open for reading or raise ImportFailed with a clear reason."""
     p = Path(path)
     if not p.exists():
@@ -98,7 +121,7 @@ def open_binary(path: str | Path):
     if p.is_dir():
         raise ImportFailed(f"{p}: is a directory, not a file")
     try:
-        return open(p, "rb")
+        return ImportFile(io.FileIO(p, "rb"))
     except OSError as exc:
         raise ImportFailed(f"{p}: cannot read: {exc.strerror or exc}") from exc
 
@@ -170,10 +193,80 @@ def ensure_source(conn: sa.Connection, name: str | None) -> int:
     return next_id
 
 
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit key (PostgreSQL advisory locks) for a source name."""
+    return int.from_bytes(hashlib.sha256(f"callboard-import:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def source_lock(engine: sa.Engine, name: str):
+    """Held by one import into the source `name` at a time, across processes: a second one
+    waits (saying so once) until the first has finished. PostgreSQL: a session advisory
+    lock on a connection of its own (freed by the server if the process dies). SQLite: an
+    flock on a file beside the database (freed by the kernel likewise); an in-memory
+    database has no other process to wait for."""
+    if engine.dialect.name == "postgresql":
+        key = _lock_key(name)
+        conn = engine.connect()
+        try:
+            if not conn.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar():
+                log.warning("another import into source %r is running: waiting for it to finish", name)
+                conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # as long as it takes
+                conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
+            conn.commit()  # the lock is the session's: no transaction stays open while it is held
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                conn.commit()
+            finally:
+                conn.close()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = f"{database}.import-{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another import into source %r is running: waiting for it to finish", name)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def source_name(conn: sa.Connection, name: str | None) -> str:
+    """The name an import's source has or will have (ensure_source's choice for None)."""
+    if name is not None:
+        return name[:100]
+    src = s.source
+    first = conn.execute(sa.select(src.c.name).order_by(src.c.id).limit(1)).scalar()
+    return first if first is not None else "main"
+
+
 def start_file_import(engine: sa.Engine, fh, size: int, source: str | None, kind: str, location: str,
                       stats: ImportStats) -> tuple[int | None, int, int]:
     """(source id, byte offset, lines already read) to continue a file's import from; the
-    source id is None when there is nothing new to read (no source is created then)."""
+    source id is None when there is nothing new to read (no source is created then).
+
+    First it takes the source's lock (source_lock) until `fh` (an ImportFile) is closed: two
+    imports of the same file or source at once run one after the other, and the second
+    continues where the first ended (usually with nothing new) instead of colliding with
+    it on the same calls."""
+    if isinstance(fh, ImportFile):
+        with engine.connect() as conn:
+            name = source_name(conn, source)
+        held = ExitStack()
+        held.enter_context(source_lock(engine, name))
+        fh.on_close(held.close)
     with engine.connect() as conn:
         source_id = find_source(conn, source)
         state = get_state(conn, source_id, kind, location) if source_id is not None else None

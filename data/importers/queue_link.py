@@ -13,8 +13,8 @@ Rules (issue 14, rule 3; the CDR side is data.importers.asterisk_cdr.build_call)
   start..end); talk = the agents' parts (calltime of COMPLETECALLER / COMPLETEAGENT /
   TRANSFER / BLINDTRANSFER / ATTENDEDTRANSFER, summed over the passes: a call passing two
   queues talked in both), plus, when the last answered pass ended in a transfer, the talk
-  the CDR's party legs had after it (the transfer target's conversation); ring = duration
-  - talk. A pass still talking at the end of the data (or cut by a PBX restart) has no
+  the CDR's party legs had after it (the transfer target's conversation); ring = start to
+  the CONNECT (at most duration - talk). A pass still talking at the end of the data (or cut by a PBX restart) has no
   calltime: then the CDR's talk stays (or CONNECT -> end of the call when the CDR saw no
   answer). answered_by = the CDR's answering extension, else the queue_log agent when it is
   an extension number; an inbound call belongs to that extension.
@@ -66,7 +66,9 @@ def transfer_end(passes: list) -> datetime | None:
     if not answered:
         return None
     last = answered[-1]
-    if last.transferred_to is None or last.exit_utc is None or last.talk_s is None:
+    # Ended by a TRANSFER / BLINDTRANSFER / ATTENDEDTRANSFER: a calltime and no hang-up side
+    # (COMPLETEAGENT / COMPLETECALLER set one). connect_utc: recorded since migration 0011.
+    if last.exit_utc is None or last.talk_s is None or last.hangup_by is not None or last.connect_utc is None:
         return None
     if any(p.enter_utc > last.enter_utc for p in passes if p.outcome != "answered"):
         return None  # transferred into another queue: that pass says what happened next
@@ -109,7 +111,10 @@ def overlay(call: dict, base: dict, passes: list, after_transfer_s: int = 0) -> 
             talk = sum(talks) + after_transfer_s
         talk = max(0, min(talk, duration))
         agent = (first.agent or "")[:32]
-        new.update(status="answered", answer_utc=connect, talk_s=talk, ring_s=duration - talk,
+        # Ring: until a person answered (IVR, wait, the agent's ringing), as the CDR counts it;
+        # a transfer target's ringing later in the call is neither ring nor talk.
+        ring = min(_secs(start, connect), duration - talk)
+        new.update(status="answered", answer_utc=connect, talk_s=talk, ring_s=ring,
                    answered_by=base["answered_by"] or (agent if agent.isdigit() else None))
         if call["direction"] == "inbound" and new["answered_by"]:
             new["extension"] = new["answered_by"]
@@ -121,6 +126,10 @@ def overlay(call: dict, base: dict, passes: list, after_transfer_s: int = 0) -> 
         if not failover:
             new.update(status="abandoned" if last.outcome == "abandoned" else "no_answer", answer_utc=None,
                        talk_s=0, ring_s=duration, answered_by=None)
+        elif base["status"] == "voicemail" and exit_at is not None:
+            # The caller's CDR often runs on from the queue into VoiceMail with the answer time
+            # of the queue: the voicemail began when the queue gave up, not earlier.
+            new["ring_s"] = min(duration, max(base["ring_s"], _secs(start, exit_at)))
     if last.hangup_by:
         new["hangup_by"] = last.hangup_by
     return new

@@ -92,6 +92,19 @@ def agent_name(agent: str) -> str:
     return a[:64]
 
 
+def channel_peer(channel: str) -> str:
+    """'PJSIP/300-00000002' / 'SIP/300-0a1b' / 'Local/300@from-internal-00000a;1' -> '300' (the
+    endpoint a channel belongs to); anything else as it is (at most 64 characters)."""
+    ch = channel.strip()
+    slash = ch.find("/")
+    if slash > 0:
+        rest = ch[slash + 1 :]
+        name = rest.split("@", 1)[0] if ch[:6].lower() == "local/" else rest.rsplit("-", 1)[0]
+        if name:
+            return name[:64]
+    return ch[:64]
+
+
 class Event:
     __slots__ = ("lineno", "at", "callid", "queue", "agent", "event", "data")
 
@@ -179,11 +192,10 @@ def _apply_call_event(qc: dict, e: Event) -> None:
             qc["hangup_by"] = "agent" if ev == "COMPLETEAGENT" else "caller"
         elif ev == "ATTENDEDTRANSFER":
             method = (_d(e, 0) or "").upper()
-            if method == "LINK":  # LINK|chan1|chan2|holdtime|calltime|origpos
-                qc["transferred_to"] = (_d(e, 2) or _d(e, 1) or "")[:64] or None
+            if method == "LINK":  # LINK|chan1|chan2|holdtime|calltime|origpos: chan2 leads to the target
+                qc["transferred_to"] = channel_peer(_d(e, 2) or _d(e, 1) or "") or None
                 hold, talk = _int(_d(e, 3)), _int(_d(e, 4))
-            else:  # BRIDGE|id|holdtime|calltime|origpos or APP|app|...
-                qc["transferred_to"] = (_d(e, 1) or "")[:64] or None
+            else:  # BRIDGE|bridge id|... or APP|app|...: names no destination (the CDR's legs do)
                 hold, talk = _int(_d(e, 2)), _int(_d(e, 3))
         else:  # TRANSFER / BLINDTRANSFER: extension|context|holdtime|calltime|origpos
             qc["transferred_to"] = (_d(e, 0) or "")[:64] or None

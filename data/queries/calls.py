@@ -196,7 +196,8 @@ STATUS_LABELS = {
     "congestion": N_("Congestion"),
 }
 DIRECTION_LABELS = {"inbound": N_("Inbound"), "outbound": N_("Outbound"), "internal": N_("Internal")}
-HANGUP_BY_LABELS = {"caller": N_("Caller"), "callee": N_("Callee"), "system": N_("System")}
+# agent: a queue agent hung up (queue_log COMPLETEAGENT; COMPLETECALLER / ABANDON say caller).
+HANGUP_BY_LABELS = {"caller": N_("Caller"), "callee": N_("Callee"), "agent": N_("Agent"), "system": N_("System")}
 LEG_STATUS_LABELS = {
     "answered": N_("Answered"),
     "no_answer": N_("No answer"),

@@ -66,8 +66,9 @@ def test_queue_log_builds_queue_calls_attempts_sessions_pauses(engine, tmp_path)
     q5 = qc["q5"]
     assert (q5.outcome, q5.exit_key, q5.wait_s) == ("exit_key", "5", 10)
     q6 = qc["q6"]
-    assert (q6.outcome, q6.agent, q6.wait_s, q6.talk_s, q6.transferred_to) == ("answered", "101", 3, 47,
-                                                                               "PJSIP/300-00000002")
+    # Transferred to the endpoint of the LINK's second channel (issue 14: was the channel name
+    # "PJSIP/300-00000002", which a user cannot read as a destination).
+    assert (q6.outcome, q6.agent, q6.wait_s, q6.talk_s, q6.transferred_to) == ("answered", "101", 3, 47, "300")
     qa = s.queue_attempt
     assert sorted(rows(engine, sa.select(qa.c.agent, qa.c.ring_ms, qa.c.result, qa.c.queue))) == [
         ("101", 5000, "ring_no_answer", "600"), ("104", 8000, "ring_cancelled", "600"),
@@ -189,7 +190,7 @@ def test_queue_log_realtime_table(engine, tmp_path, single_data_column):
     assert (st.calls_added, st.lines_rejected) == (6, 0)
     qc = queue_calls(engine)
     assert (qc["1780000000.1"].enter_utc, qc["1780000000.1"].talk_s) == (D(2026, 6, 1, 7, 0, 2), 180)
-    assert qc["q6"].transferred_to == "PJSIP/300-00000002"
+    assert qc["q6"].transferred_to == "300"
     assert qc["q3"].outcome == "waiting"  # still waiting at the end (issue 14; was 'unknown')
     again = import_queue_log_db(engine, url, source_tz="Europe/Prague")
     assert (again.lines_read, again.calls_added) == (0, 0)

@@ -15,7 +15,7 @@ worked out by hand:
   caller to 200 at 08:30:55 (a new CDR row of the caller's channel, in from-internal-xfer),
   200 answered 08:31:00, hung up 08:33:00 -> answered by 102, transferred to 200; talk =
   102's part (queue_log calltime 50) + 200's talk after the transfer (08:31:00-08:33:00,
-  120) = 170, ring = 5 s wait + 5 s of 200 ringing = 10; its third leg is a transfer leg;
+  120) = 170, ring = the 5 s wait (200's 5 s of ringing is neither); its third leg is a transfer leg;
   the queue call says transferred to 200 too.
 - 1780389600.9 (08:40:00, no queue): 101 -> 102 answered 08:40:05; 102 (its channel)
   called 103 at 08:41:00, answered 08:41:04, and handed the call over (attended transfer)
@@ -46,8 +46,8 @@ EXPECTED = {
     "1780387800.3": ("abandoned", "inbound", "600", None, None, 40, 0, None, "caller"),
     "1780388400.4": ("no_answer", "inbound", "600", None, None, 60, 0, None, None),
     # Issue 14 rule 3: the agent's part (50 s) + 200's talk after the transfer (120 s); was
-    # 175 / 5 (answer-to-end, counting 200's 5 s of ringing as talk).
-    "1780389000.5": ("answered", "inbound", "600", "102", "102", 10, 170, "200", None),
+    # 175 (answer-to-end, counting 200's 5 s of ringing as talk).
+    "1780389000.5": ("answered", "inbound", "600", "102", "102", 5, 170, "200", None),
     "1780389600.9": ("answered", "internal", None, "102", "101", 5, 175, "103", None),
 }
 
@@ -61,10 +61,10 @@ def _import(engine, cdr_first: bool) -> int:
 
 @pytest.mark.parametrize("cdr_first", [True, False], ids=["cdr-first", "queue-log-first"])
 def test_queue_outcome_on_calls_in_either_order(engine, cdr_first):
-    # Changed by the queue_log: 1780387200.1 (agent), .3 (abandoned), .4 (no answer) and .5
-    # (its talk: the agent's part + the transfer target's; issue 14 — was 3 calls when .5
-    # kept answer-to-end). Queue log first: the same four, as the CDR lands.
-    assert _import(engine, cdr_first) == 4
+    # Changed by the queue_log: 1780387200.1 (agent), .3 (abandoned), .4 (no answer); .5
+    # already says what the queue_log says (the CDR's party legs give the same 50 + 120 s).
+    # Queue log first: the same three, as the CDR lands.
+    assert _import(engine, cdr_first) == 3
     got = {uid: tuple(getattr(r, f) for f in CALL_FIELDS) for uid, r in calls(engine).items()}
     assert got == EXPECTED
     assert calls(engine)["1780387200.1"].answer_utc == D(2026, 6, 2, 8, 0, 12)
@@ -86,7 +86,9 @@ def test_queue_outcome_on_calls_in_either_order(engine, cdr_first):
 def test_transfer_legs_are_marked(engine):
     import_cdr_file(engine, FIX / "csv21_queue_outcomes.csv", source_tz="UTC")
     blind = [(lg.via_type, lg.via, lg.extension) for lg in legs(engine, "1780389000.5")]
-    assert blind == [("queue", "600", None), ("direct", None, "102"), ("transfer", "200", "200")]
+    # Issue 14: the caller's Queue leg to Local/102@from-queue;1 names the extension it rang
+    # (102; was None), as a ring group's Local/202@from-internal legs name their member.
+    assert blind == [("queue", "600", "102"), ("direct", None, "102"), ("transfer", "200", "200")]
     attended = [(lg.via_type, lg.via, lg.extension) for lg in legs(engine, "1780389600.9")]
     assert attended == [("direct", None, "102"), ("transfer", "103", "103")]
     # Not transfers: the Local halves of the queue calls, the queue legs nobody answered.

@@ -81,8 +81,9 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = Field(
         default=5,
-        description="Wrong passwords in a row after which a user is locked out for a while "
-        "(5 min, doubling with each further failure, at most 1 h).",
+        description="Wrong passwords in a row for one user name from one client address after which that address "
+        "waits before trying that name again (5 min, doubling with each further failure, at most 1 h); other "
+        "addresses are not affected.",
     )
     base_url: str = Field(
         default="http://127.0.0.1:8050",

@@ -88,7 +88,7 @@ def _count_failure(conn, key: str | None, now: datetime, *, window: timedelta, m
     if key is None:
         return
     t = s.login_throttle
-    row = conn.execute(sa.select(t).where(t.c.key == key)).first()
+    row = conn.execute(sa.select(t).where(t.c.key == key).with_for_update()).first()
     if row is None:
         try:
             with conn.begin_nested():
@@ -146,6 +146,7 @@ def _throttle(conn, name: str, ip: str | None, user_id: int | None, now: datetim
 
 
 def _failed(conn, name: str, ip: str | None, now: datetime) -> None:
+    _forget_old(conn, now)
     keys = _keys(name, ip)
     max_failures = get_settings().login_max_failures
     _count_failure(conn, keys["ip"], now, window=IP_WINDOW, max_failures=IP_MAX_FAILURES, username=None,
@@ -181,8 +182,9 @@ def authenticate(username: str, password: str, *, ip: str | None = None) -> Logi
     now = _now()
     u = s.app_user
     actor = {"username": name or None, "ip": ip}
+    # Reads, the password check, then the writes: no write lock is held while the hash runs
+    # (on SQLite that would make sign-ins wait for each other).
     with db.transaction() as conn:
-        _forget_old(conn, now)
         row = conn.execute(sa.select(u).where(u.c.username == name)).first()
         if row is not None:
             actor["user_id"] = row.id

@@ -373,6 +373,10 @@ RUNNERS = {
 
 TITLES.update({"ivr": N_("IVR report"), "ring-groups": N_("Ring group statistics")})
 IVR_OPTION_LABELS = {"timeout": N_("Timeout"), "invalid": N_("Invalid")}
+# Where a call went after an IVR (ivr_choice.next_dest "type:number"; the Type column).
+KIND_LABELS.update({"queue": N_("Queue"), "extension": N_("Extension"), "ring_group": N_("Ring group"),
+                    "voicemail": N_("Voicemail"), "ivr": N_("IVR"), "external": N_("External number"),
+                    "conference": N_("Conference room"), "hangup": N_("Hung up in the menu")})
 
 
 def ivr_option_label(option: str, lang: str | None) -> str:
@@ -381,8 +385,9 @@ def ivr_option_label(option: str, lang: str | None) -> str:
 
 def run_ivr(scope, flt, tz, engine, path):
     """Table: per IVR — calls entered, choices of each option (0-9 * # timeout invalid),
-    all choices, of the calls started in the range. Chart: choices per option over local
-    days / months of the call's start."""
+    all choices, the calls that hung up in the menu, of the calls started in the range.
+    Section: where the calls went after each IVR (queue, extension, ... hung up). Chart:
+    choices per option over local days / months of the call's start."""
     if flt.by not in q.DID_BY:
         raise ValueError(f"by must be one of {q.DID_BY}")
     entered = {ivr: int(n) for ivr, n in _fetch(q.ivr_entered(scope, flt, tz, path=path), engine)}
@@ -391,27 +396,40 @@ def run_ivr(scope, flt, tz, engine, path):
         if option in q.IVR_OPTIONS:
             chosen.setdefault(ivr, {})[option] = int(n)
     names = {n: name for n, name in _fetch(q.ivr_names(), engine)}
+    went: list[tuple[str, str, str, int]] = []  # (ivr, type, number, calls)
+    hung: dict[str, int] = {}
+    for ivr, dest, n in _fetch(q.ivr_next(scope, flt, tz, path=path), engine):
+        kind, _sep, number = dest.partition(":")
+        went.append((ivr, kind, number, int(n)))
+        if kind == "hangup":
+            hung[ivr] = hung.get(ivr, 0) + int(n)
     ivrs = sorted(set(entered) | set(chosen), key=lambda v: (len(v), v))
     opt_keys = [f"opt:{o}" for o in q.IVR_OPTIONS]
     data = []
     for ivr in ivrs:
         per = chosen.get(ivr, {})
         data.append([ivr, names.get(ivr, ""), entered.get(ivr, 0), *(per.get(o, 0) for o in q.IVR_OPTIONS),
-                     sum(per.values())])
-    df = pd.DataFrame(data, columns=["ivr", "name", "entered", *opt_keys, "choices"])
-    for k in ["entered", *opt_keys, "choices"]:
+                     sum(per.values()), hung.get(ivr, 0)])
+    df = pd.DataFrame(data, columns=["ivr", "name", "entered", *opt_keys, "choices", "hangup"])
+    for k in ["entered", *opt_keys, "choices", "hangup"]:
         df[k] = df[k].astype("int64")
     cols = [Col("ivr", N_("IVR"), "text"), Col("name", N_("Name"), "text"), Col("entered", N_("Calls entered"))]
     cols += [Col(f"opt:{o}", IVR_OPTION_LABELS.get(o, o), "int", translate=o in IVR_OPTION_LABELS)
              for o in q.IVR_OPTIONS]
-    cols.append(Col("choices", N_("Choices")))
+    cols += [Col("choices", N_("Choices")), Col("hangup", N_("Hung up in the menu"))]
+    known_kinds = set(KIND_LABELS)
+    next_df = pd.DataFrame([(i, k if k in known_kinds else "external", n, c) for i, k, n, c in went],
+                           columns=["ivr", "next_type", "next", "calls"]).astype({"calls": "int64"})
+    next_cols = [Col("ivr", N_("IVR"), "text"), Col("next_type", N_("Went to"), "kind"),
+                 Col("next", N_("Number"), "text"), Col("calls", N_("Calls"))]
+    sections = [Section("ivr-next", N_("Where the calls went after the IVR"), next_cols, next_df)]
     axis = _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day)
     over_time = q.ivr_options_over_time(scope, flt, tz, path=path)
     found = {(_as_date(p), o): int(n) for p, o, n in _fetch(over_time, engine)}
     used = [o for o in q.IVR_OPTIONS if any(k[1] == o for k in found)]
     chart = pd.DataFrame([(p, o, found.get((p, o), 0)) for o in used for p in axis],
                          columns=["period", "option", "choices"])
-    return cols, df, chart, int(df["entered"].sum()) if len(df) else 0, [], flt
+    return cols, df, chart, int(df["entered"].sum()) if len(df) else 0, [], flt, sections
 
 
 def _mean(total, n) -> float | None:

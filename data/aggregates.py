@@ -249,17 +249,23 @@ def agent_rows_select(start: datetime, end: datetime) -> sa.Select:
             .group_by(u.c.bucket_utc, u.c.source_id, u.c.queue, u.c.agent))
 
 
+# The columns as migration 0009 created the tables (it fills them with ivr_rows_select's
+# default form); since 0010 the tables also have next_dest in their key (IVR_NEXT_*).
 IVR_COLS = ["bucket_utc", "source_id", "direction", "ivr", "option", "entries", "choices"]
 IVR_SCOPE_COLS = [*IVR_COLS[:5], "extension", "peer_extension", "queue", "entries", "choices"]
+IVR_NEXT_COLS = [*IVR_COLS[:5], "next_dest", "entries", "choices"]
+IVR_NEXT_SCOPE_COLS = [*IVR_COLS[:5], "next_dest", "extension", "peer_extension", "queue", "entries", "choices"]
 
 
-def ivr_rows_select(start: datetime, end: datetime, *, by_scope: bool = False) -> sa.Select:
+def ivr_rows_select(start: datetime, end: datetime, *, by_scope: bool = False, next_dest: bool = False) -> sa.Select:
     """agg_ivr_hour from the facts, per hour of the CALL's start: the calls that entered
     each IVR (call.ivr, or a choice made in it; a call once per IVR) in the row with option
     '', and the choices per option of the calls started in the hour (a call choosing twice
     counts twice) — a choice belongs to the hour its call started, wherever it was made.
     ``by_scope``: also per the call's extension, peer extension and queue ('' when none),
-    for agg_ivr_scope_hour."""
+    for agg_ivr_scope_hour. ``next_dest``: the choices also per where the call went next
+    (ivr_choice.next_dest, '' when unknown; the entries row has '') — the tables' key since
+    migration 0010."""
     c, ch = s.call, s.ivr_choice
     in_range = sa.and_(c.c.start_utc >= start, c.c.start_utc < end)
     by_call = sa.select(c.c.id.label("call_id"), c.c.ivr.label("ivr")).where(
@@ -272,23 +278,38 @@ def ivr_rows_select(start: datetime, end: datetime, *, by_scope: bool = False) -
     scope_dims = [sa.func.coalesce(c.c[n], "") for n in names]
     dims = [bucket.label("bucket_utc"), c.c.source_id, c.c.direction, *(d.label(n) for d, n in zip(scope_dims, names))]
     keys = [bucket, c.c.source_id, c.c.direction, *scope_dims]
-    entries = (sa.select(*dims, entered.c.ivr, sa.literal("").label("option"), sa.func.count().label("entries"),
+    nxt = sa.func.coalesce(ch.c.next_dest, "")
+    entries = (sa.select(*dims, entered.c.ivr, sa.literal("").label("option"),
+                         *([sa.literal("").label("next_dest")] if next_dest else []), sa.func.count().label("entries"),
                          sa.literal(0).label("choices"))
                .select_from(entered.join(c, c.c.id == entered.c.call_id))
                .group_by(*keys, entered.c.ivr))
-    choices = (sa.select(*dims, ch.c.ivr, ch.c.option, sa.literal(0).label("entries"),
-                         sa.func.count().label("choices"))
+    choices = (sa.select(*dims, ch.c.ivr, ch.c.option, *([nxt.label("next_dest")] if next_dest else []),
+                         sa.literal(0).label("entries"), sa.func.count().label("choices"))
                .select_from(ch.join(c, c.c.id == ch.c.call_id)).where(in_range)
-               .group_by(*keys, ch.c.ivr, ch.c.option))
+               .group_by(*keys, ch.c.ivr, ch.c.option, *([nxt] if next_dest else [])))
     u = sa.union_all(entries, choices).subquery("ivr_rows")
-    out = [u.c[n] for n in (IVR_SCOPE_COLS if by_scope else IVR_COLS)[:-2]]
+    cols = (IVR_NEXT_SCOPE_COLS if next_dest else IVR_SCOPE_COLS) if by_scope else (
+        IVR_NEXT_COLS if next_dest else IVR_COLS)
+    out = [u.c[n] for n in cols[:-2]]
     return (sa.select(*out, sa.func.sum(u.c.entries).label("entries"), sa.func.sum(u.c.choices).label("choices"))
             .group_by(*out))
 
 
 def ivr_scope_rows_select(start: datetime, end: datetime) -> sa.Select:
-    """agg_ivr_scope_hour from the facts (ivr_rows_select per extension, peer and queue)."""
+    """agg_ivr_scope_hour as migration 0009 filled it (ivr_rows_select per extension, peer
+    and queue, without next_dest)."""
     return ivr_rows_select(start, end, by_scope=True)
+
+
+def ivr_next_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_ivr_hour from the facts (since 0010: also per next destination)."""
+    return ivr_rows_select(start, end, next_dest=True)
+
+
+def ivr_next_scope_rows_select(start: datetime, end: datetime) -> sa.Select:
+    """agg_ivr_scope_hour from the facts (since 0010: also per next destination)."""
+    return ivr_rows_select(start, end, by_scope=True, next_dest=True)
 
 _CALL_COLS = ["bucket_utc", "source_id", "direction", "status", "extension", "party",
               "calls", "duration_s", "ring_s", "talk_s", "hold_s", "recorded"]
@@ -307,8 +328,8 @@ def _refresh_steps():
         (s.agg_ring_group_hour, RING_GROUP_COLS, ring_group_rows_select),
         (s.agg_ring_group_member_hour, RING_MEMBER_COLS, ring_member_rows_select),
         (s.agg_agent_hour, AGENT_COLS, agent_rows_select),
-        (s.agg_ivr_hour, IVR_COLS, ivr_rows_select),
-        (s.agg_ivr_scope_hour, IVR_SCOPE_COLS, ivr_scope_rows_select),
+        (s.agg_ivr_hour, IVR_NEXT_COLS, ivr_next_rows_select),
+        (s.agg_ivr_scope_hour, IVR_NEXT_SCOPE_COLS, ivr_next_scope_rows_select),
     ]
 
 

@@ -173,6 +173,29 @@ ivr_menu = sa.Table(
     sa.UniqueConstraint("source_id", "number"),
 )
 
+# What a PBX's numbers, channel peers and dialplan contexts are (issue 14, migration 0010):
+# namespace 'number' (a dialled number: extension, queue, ring_group, ivr, conference,
+# voicemail, feature), 'peer' (a channel's endpoint: extension = a phone, trunk) or 'context'
+# (ivr). Learned by the CDR importer from the data (origin 'learned'); confirmed, renamed
+# (label) or reclassified on /admin/sources (origin 'user': never relearned). Read once per
+# import, written once per batch (data.importers.rules).
+number_class = sa.Table(
+    "number_class",
+    metadata,
+    _id(),
+    _source(),
+    sa.Column("namespace", sa.String(8), nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("origin", sa.String(8), nullable=False, server_default="learned"),  # learned | user
+    sa.Column("label", sa.String(100)),  # the user's name (a trunk shown as "O2 SIP")
+    sa.Column("seen", sa.Integer, nullable=False, server_default="0"),  # CDR legs that showed it
+    sa.Column("first_seen_utc", sa.DateTime),
+    sa.Column("last_seen_utc", sa.DateTime),
+    sa.UniqueConstraint("source_id", "namespace", "name"),
+)
+NUMBER_CLASS_NAMESPACES = ("number", "peer", "context")
+
 # --------------------------------------------------------------------------- calls
 
 call = sa.Table(
@@ -245,6 +268,13 @@ call_leg = sa.Table(
     sa.Column("channel", sa.String(120)),
     sa.Column("dst_channel", sa.String(120)),
     sa.Column("uniqueid", sa.String(80)),
+    # The CDR row's own dialplan fields, so a call can be derived again from its stored legs
+    # after a number's class changes (`callboard db rebuild-calls`; migration 0010). NULL on
+    # legs stored before 0010.
+    sa.Column("dcontext", sa.String(80)),
+    sa.Column("lastapp", sa.String(32)),
+    sa.Column("lastdata", sa.String(200)),
+    sa.Column("dst", sa.String(80)),
     sa.Index("ix_call_leg_call_id", "call_id"),
     sa.Index("ix_call_leg_extension_start", "extension", "start_utc"),
 )
@@ -350,7 +380,11 @@ ivr_choice = sa.Table(
     sa.Column("ivr", sa.String(32), nullable=False),
     sa.Column("at_utc", sa.DateTime, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("option", sa.String(8), nullable=False),  # 0-9 * # timeout invalid
+    sa.Column("option", sa.String(8), nullable=False),  # 0-9 * # timeout invalid, '-' = no key shown
+    # Where the call went after this menu: queue:600, extension:201, ring_group:700,
+    # voicemail:201, ivr:<name>, external:<number>, hangup (hung up in the menu); NULL when
+    # not known (migration 0010).
+    sa.Column("next_dest", sa.String(64)),
     sa.Index("ix_ivr_choice_ivr_at", "ivr", "at_utc"),
     sa.Index("ix_ivr_choice_call_id", "call_id"),
 )
@@ -894,6 +928,8 @@ def _ivr_hour_columns(*scope_columns: str) -> list[sa.Column]:
         sa.Column("direction", sa.String(10), primary_key=True),
         sa.Column("ivr", sa.String(32), primary_key=True),
         sa.Column("option", sa.String(8), primary_key=True),  # '' = the entries row
+        # the choices' next destination (ivr_choice.next_dest, '' unknown / the entries row; 0010)
+        sa.Column("next_dest", sa.String(64), primary_key=True),
         *(sa.Column(name, sa.String(32), primary_key=True) for name in scope_columns),  # '' when none
         sa.Column("entries", sa.Integer, nullable=False),
         sa.Column("choices", sa.Integer, nullable=False),

@@ -425,15 +425,22 @@ class _Day:
             final = np.where(invalid, second, first)
             t2 = np.where(invalid, t1 + rng.integers(4, 10, len(sel)), t1)
             c["pre_s"][calls] += t2
-            # ivr_choice rows: the first choice (unless the caller hung up), then the retry
+            # ivr_choice rows: the first choice (unless the caller hung up), then the retry,
+            # each with where it led (an invalid key: back to the menu); a caller who hung up
+            # in the menu gets a row with no key ('-') leading to 'hangup' (issue 14).
+            route_of = {k: (f"ivr:{ivr_no}" if k == "invalid" else v[0]) for k, v in opts.items()}
             rec1 = first != "hangup"
             self.ivr_rows.append({"call": calls[rec1], "ivr": _full(rec1.sum(), ivr_no),
                                   "at": self.start[calls[rec1]] + t1[rec1], "seq": np.zeros(rec1.sum(), np.int64),
-                                  "option": first[rec1]})
+                                  "option": first[rec1], "next": _obj([route_of[k] for k in first[rec1]])})
             rec2 = invalid & (second != "hangup")
             self.ivr_rows.append({"call": calls[rec2], "ivr": _full(rec2.sum(), ivr_no),
                                   "at": self.start[calls[rec2]] + t2[rec2], "seq": np.ones(rec2.sum(), np.int64),
-                                  "option": second[rec2]})
+                                  "option": second[rec2], "next": _obj([route_of[k] for k in second[rec2]])})
+            hung = final == "hangup"
+            self.ivr_rows.append({"call": calls[hung], "ivr": _full(hung.sum(), ivr_no),
+                                  "at": self.start[calls[hung]] + t2[hung], "seq": np.where(invalid[hung], 1, 0),
+                                  "option": _full(hung.sum(), "-"), "next": _full(hung.sum(), "hangup")})
             route[sel] = _obj([opts[k][0] for k in final])
 
         hang = route == "hangup"
@@ -927,7 +934,7 @@ def _rows_for_day(day_tables, ids: _Ids, rec_ctx) -> dict[str, dict[str, np.ndar
     if iv:
         m = len(iv["call"])
         out["ivr_choice"] = {"id": ids.take("ivr_choice", m), "call_id": call_id[iv["call"]], "ivr": iv["ivr"],
-                             "at_utc": iv["at"], "seq": iv["seq"], "option": iv["option"]}
+                             "at_utc": iv["at"], "seq": iv["seq"], "option": iv["option"], "next_dest": iv["next"]}
     cb = day_tables.get("callback")
     if cb:
         m = len(cb["call"])

@@ -66,7 +66,27 @@ from data.importers.base import (
     start_file_import,
 )
 from data.importers import bulk, parallel, queue_link
-from data.importers.rules import Rules, load_rules
+from data.importers.rules import (
+    APP_CONFERENCE,
+    APP_IVR,
+    APP_QUEUE,
+    APP_VOICEMAIL,
+    CONTEXT,
+    CTX_INBOUND,
+    CTX_INTERNAL,
+    CTX_IVR,
+    CTX_OUT_LOCAL,
+    CTX_QUEUE,
+    CTX_RING_GROUP,
+    CTX_TRANSFER,
+    NUMBER,
+    PEER,
+    Rules,
+    dial_targets,
+    load_known,
+    load_rules,
+    merge_learned,
+)
 
 KIND = "asterisk-cdr"
 UTC = timezone.utc
@@ -232,7 +252,7 @@ class Leg:
 
     __slots__ = ("uid", "has_linkedid", "accountcode", "src", "dst", "dcontext", "clid", "channel",
                  "dstchannel", "lastapp", "lastdata", "start", "answer", "end", "disp", "status",
-                 "billsec", "uniqueid", "did", "recordingfile", "outbound_cnum", "cnum", "lineno",
+                 "billsec", "duration", "uniqueid", "did", "recordingfile", "outbound_cnum", "cnum", "lineno",
                  "stored", "hint", "_key")
 
     def __init__(self) -> None:
@@ -418,6 +438,7 @@ class RowParser:
         leg.disp = disp
         leg.status = LEG_STATUS[disp]
         leg.billsec = billsec
+        leg.duration = duration
         leg.uniqueid = uniqueid or None
         leg.has_linkedid = bool(linkedid)
         leg.uid = linkedid or uniqueid or _synthetic_uid(leg.channel, start_s)
@@ -429,23 +450,35 @@ class RowParser:
 
 
 def leg_from_stored(row, hint=None) -> Leg:
+    """A stored call_leg as a Leg, for rebuilding its call. Legs stored since migration 0010
+    keep the CDR's dcontext, lastapp, lastdata and dst, so the call is derived again exactly
+    as from the file; older ones (lastapp NULL) keep the classification they were stored with."""
     leg = Leg()
     leg.lineno = 0
     leg.stored = row
     leg.hint = hint
     leg.uid = ""
     leg.has_linkedid = True
-    leg.accountcode = leg.src = leg.clid = leg.dcontext = leg.did = leg.recordingfile = ""
+    leg.accountcode = leg.src = leg.clid = leg.did = leg.recordingfile = ""
     leg.outbound_cnum = leg.cnum = ""
-    leg.dst = row.extension or row.number or ""
     leg.channel = row.channel or ""
     leg.dstchannel = row.dst_channel or ""
-    leg.lastapp = {"voicemail": "VoiceMail", "queue": "Queue"}.get(row.via_type or "", "")
-    leg.lastdata = row.via or ""
+    if row.lastapp is not None:
+        leg.dcontext = row.dcontext or ""
+        leg.lastapp = row.lastapp
+        leg.lastdata = row.lastdata or ""
+        leg.dst = row.dst or ""
+    else:
+        leg.dcontext = None  # unknown: stored before 0010
+        leg.dst = row.extension or row.number or ""
+        leg.lastapp = {"voicemail": "VoiceMail", "queue": "Queue"}.get(row.via_type or "", "")
+        leg.lastdata = row.via or ""
     leg.start, leg.answer, leg.end = row.start_utc, row.answer_utc, row.end_utc
     leg.status = row.status
     leg.disp = _DISP_FROM_LEG.get(row.status, "FAILED")
+    # The leg's own counts: ring_s + talk_s = duration, talk_s = billsec when answered.
     leg.billsec = row.talk_s or 0
+    leg.duration = (row.ring_s or 0) + (row.talk_s or 0)
     leg.uniqueid = row.uniqueid
     return leg
 
@@ -456,10 +489,17 @@ CALL_COLS = (
     "source_id", "call_uid", "start_utc", "answer_utc", "end_utc", "from_number", "from_name",
     "to_number", "direction", "status", "duration_s", "ring_s", "talk_s", "hold_s", "src_trunk",
     "dst_trunk", "did", "outbound_cid", "account_code", "extension", "peer_extension", "answered_by",
-    "destination_type", "destination", "queue", "ring_group", "has_recording", "transferred_to",
+    "destination_type", "destination", "queue", "ring_group", "ivr", "has_recording", "transferred_to",
 )
 LEG_COLS = ("call_id", "seq", "extension", "number", "via_type", "via", "start_utc", "answer_utc",
-            "end_utc", "ring_s", "talk_s", "status", "channel", "dst_channel", "uniqueid")
+            "end_utc", "ring_s", "talk_s", "status", "channel", "dst_channel", "uniqueid", "dcontext", "lastapp",
+            "lastdata", "dst")
+IVR_COLS = ("call_id", "ivr", "at_utc", "seq", "option", "next_dest")
+# An IVR visit whose key the CDR does not show (ivr_choice.option; not one of IVR_OPTIONS).
+NO_KEY = "-"
+# ivr_choice.next_dest of a caller who hung up in the menu.
+HANGUP = "hangup"
+_IVR_KEYS = {**{k: k for k in "0123456789*#"}, "i": "invalid", "t": "timeout"}
 
 
 def _secs(a: datetime, b: datetime) -> int:
@@ -475,8 +515,48 @@ def _is_local(channel: str) -> bool:
     return channel[:6].lower() == "local/"
 
 
-def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple[tuple, list[tuple]]:
-    """(call row in CALL_COLS order, leg rows in LEG_COLS order without call_id)."""
+# Dialplan extensions that are no number anyone dialled (start, invalid, timeout, hangup).
+_DIALPLAN_EXTENS = {"s", "i", "t", "h", "o", "a", "e", "T"}
+
+
+def _phone_number(v: str) -> bool:
+    """Looks like a number dialled from outside (a DID): digits, maybe a leading +."""
+    return len(v) >= 3 and v.lstrip("+").isdigit()
+
+
+def _first_arg(data: str) -> str:
+    comma = data.find(",")
+    return data if comma < 0 else data[:comma]
+
+
+def _mailbox(data: str) -> str | None:
+    box = _first_arg(data)
+    at = box.find("@")
+    return (box if at < 0 else box[:at])[:32] or None
+
+
+def _dialled_as(l: "Leg", peer: str) -> str | None:
+    """How this leg's Dial names `peer`: 'bare' (a device), 'number' (a trunk) or None."""
+    data = l.lastdata
+    if not data or "/" not in data:
+        return None
+    for _tech, name, how in dial_targets(data):
+        if name == peer:
+            return how
+    return None
+
+
+def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
+               learned: dict | None = None) -> tuple[tuple, list[tuple], list[tuple]]:
+    """(call row in CALL_COLS order, leg rows in LEG_COLS order without call_id, ivr_choice
+    rows in IVR_COLS order without call_id). `learned` collects what the legs show of
+    numbers, peers and contexts: {(namespace, name, class): legs}.
+
+    Issue 14: a call is answered only when a called PARTY picked up (an ANSWERED leg whose
+    dstchannel is a device or trunk, not the dialplan's own applications); durations are the
+    legs' own duration / billsec counts; ring = the unanswered time before the answering leg
+    plus its duration - billsec; talk = the answered party legs' billsec (never a Queue or
+    Local ;1 leg, whose billsec holds the wait / the other half's talk)."""
     if len(legs) > 1:
         legs.sort(key=_leg_order)
     origin = legs[0]
@@ -484,24 +564,44 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
     chan = rules.channel
     is_ext = rules.is_extension
     app_kind = rules.app_kind
-    okind, oname = chan(origin.channel)
+    ctx_flags = rules.context_flags
+    user_cls = rules.user_number_class
+    seen = learned if learned is not None else {}
+    own: dict[str, str] = {}  # what this call's legs show its numbers to be
 
-    # Legs' own facts.
-    leg_rows = []
-    answered_ext = None
-    answered_at = None
-    first_rung_ext = None
-    dst_trunk = None
-    queue = ring_group = None
-    vm_leg = None
-    human = []  # answered legs other than voicemail
-    party = False  # a called party (a leg with a destination channel) answered
-    pbx_queue = False  # only the PBX answered, in a queue: the caller left without an agent
-    answer = None  # earliest answer of a person (a leg with a called party), else of the PBX
-    answer_any = None
-    end = origin.end
-    has_recording = bool(hint and hint.has_recording)
-    seq = 0
+    def learn(ns: str, name: str | None, cls: str) -> None:
+        if name and len(name) <= 80:
+            k = (ns, name, cls)
+            seen[k] = seen.get(k, 0) + 1
+            if ns == NUMBER:
+                own[name] = cls
+
+    # The caller's channel: a device or a trunk. Nothing known of the peer: a device when it
+    # calls with its own name as caller ID (PJSIP/client1, src client1) or with an
+    # extension number from an internal context; a trunk when an outside number arrives on
+    # it in an inbound context.
+    okind, oname, osure = chan(origin.channel)
+    src = origin.src if hint is None else (hint.from_number or "")
+    octx = origin.dcontext
+    oflags = ctx_flags(octx) if octx else 0
+    if not osure:
+        decided = True
+        if src == oname:
+            okind = "ext"
+        elif oflags & CTX_INBOUND and not is_ext(src):
+            okind = "trunk"
+        elif is_ext(src) and oflags & CTX_INTERNAL:
+            okind = "ext"
+        else:
+            decided = False
+        if decided:
+            learn(PEER, oname, "extension" if okind == "ext" else "trunk")
+    if okind == "ext" and src == oname:
+        learn(NUMBER, src, "extension")
+
+    # Local ;2 halves present as legs of their own (their party legs carry the talk).
+    local_halves = {chan(l.channel)[1] for l in legs if _is_local(l.channel)} if len(legs) > 1 else ()
+
     # Transfers: a leg placed by a party who had answered (attended transfer, its consult
     # call), or a new leg of a channel after someone answered it (blind transfer: Asterisk
     # starts a new CDR for the transferred channel), or one dialled in a transfer context.
@@ -509,39 +609,117 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
     answered_from: dict[str, datetime] = {}
     if len(legs) > 1:
         for l in legs:
-            if l.answer is not None and l.dstchannel:
+            if l.answer is not None and l.dstchannel and l.status == "answered":
                 answered_parties.add(l.dstchannel)
                 if l.channel not in answered_from or l.answer < answered_from[l.channel]:
                     answered_from[l.channel] = l.answer
+
+    start = origin.start
+    duration = origin.duration
+    end = origin.end
+    leg_rows = []
+    party_answered: list[Leg] = []  # answered legs with a called party
+    party_rung = False
+    answered_ext = first_rung_ext = None
+    answered_at = None
+    dst_trunk = None
+    queue = ring_group = None
+    vm_leg = None
+    pbx_answered = False  # the dialplan's own applications answered (IVR, announcement, queue)
+    in_queue = False
+    ivr_visits: list[tuple] = []  # (leg index, ivr, key, at, the leg itself went on)
+    dests: list[str | None] = []  # per leg: where it took the call (queue:600, extension:201 ...)
+    internal_dst = False
+    conference = None
+    has_recording = bool(hint and hint.has_recording)
     transferred_to = None
-    for l in legs:
-        dkind, dname = chan(l.dstchannel)
-        app = l.lastapp
-        kind = app_kind(app) if app else 0  # 1 voicemail, 2 queue
-        l_answer, l_start, l_end = l.answer, l.start, l.end
-        if l_end > end:
-            end = l_end
+    for i, l in enumerate(legs):
+        l_start, l_answer = l.start, l.answer
+        off = int((l_start - start).total_seconds())
+        if off + l.duration > duration:
+            duration = off + l.duration
+        if l.end > end:
+            end = l.end
         if l.recordingfile:
             has_recording = True
+        app = l.lastapp
+        ak = app_kind(app) if app else 0
+        dst = l.dst
+        lctx = l.dcontext
+        cf = ctx_flags(lctx) if lctx else 0
+        dkind, dname, dsure = chan(l.dstchannel)
+        local_ext = None
+        if dkind == "local":
+            lexten, lctx2 = rules.local_target(dname)
+            if dname not in local_halves and ctx_flags(lctx2) & CTX_OUT_LOCAL:
+                dkind, dname = "trunk", f"Local/{lctx2}"  # dialling out through a Local channel
+            elif lexten and rules.number_class(lexten)[0] == "extension":
+                local_ext = lexten[:32]  # Local/202@from-internal: the leg rings extension 202
+        elif not dsure and dkind in ("ext", "trunk"):
+            how = _dialled_as(l, dname)
+            if how == "bare" or dst == dname:
+                dkind = "ext"
+            elif how == "number":
+                dkind = "trunk"
+            if how is not None or dst == dname:
+                learn(PEER, dname, "extension" if dkind == "ext" else "trunk")
+        if dkind == "ext" and dst == dname:
+            learn(NUMBER, dst, "extension")
+        party = dkind in ("ext", "trunk", "other")
         st = l.stored
-        if st is not None:
+        dest = None
+        if st is not None and l.dcontext is None:
+            # stored before 0010: the classification it was stored with
             ext, number, via_type, via = st.extension, st.number, st.via_type, st.via
+            if via_type == "queue":
+                in_queue = True
         else:
-            ext = dname[:32] if dkind == "ext" else None
-            dst = l.dst
+            ext = dname[:32] if dkind == "ext" else local_ext
             number = None if ext or not dst or dst == "s" else dst[:64]
             via_type, via = "direct", None
-            if kind == 1:
-                via_type = "voicemail"
-                via = l.lastdata.split(",")[0].split("@")[0][:32] or None
-            elif kind == 2:
-                via_type, via = "queue", (l.lastdata.split(",")[0] or dst)[:32] or None
-            elif l.dcontext and rules.is_ring_group_context(l.dcontext):
-                via_type, via = "ring_group", dst[:32] or None
-            if l is not origin and kind != 1 and (
+            dcls = user_cls(dst) if dst else None
+            if ak == APP_VOICEMAIL:
+                via_type, via = "voicemail", _mailbox(l.lastdata)
+                dest = f"voicemail:{via or dst}"
+            elif ak == APP_QUEUE or cf & CTX_QUEUE or (not party and dst and rules.number_class(dst)[0] == "queue"):
+                q = (_first_arg(l.lastdata) if ak == APP_QUEUE else "") or dst
+                q = q if q and q != "s" else None
+                if q and (user_cls(q) or "queue") == "queue":
+                    via_type, via = "queue", q[:32]
+                    learn(NUMBER, q, "queue")
+                    dest = f"queue:{via}"
+                in_queue = True
+            elif (ak == APP_IVR or cf & CTX_IVR) and not party:
+                if app.lower() == "stasis":
+                    name = _first_arg(l.lastdata) or "stasis"
+                elif dst and dst != "s" and (len(dst) > 1 or rules.number_class(dst)[0] == "ivr"):
+                    name = dst  # a menu with a number of its own
+                else:
+                    # FreePBX runs each IVR in a context of its own (ivr-3); a menu answered
+                    # straight in the inbound context is named by the number called.
+                    name = (l.did if cf & (CTX_INBOUND | CTX_INTERNAL) and l.did else lctx) or dst or "ivr"
+                    if ak == APP_IVR and lctx and not cf & (CTX_INBOUND | CTX_INTERNAL):
+                        learn(CONTEXT, lctx, "ivr")
+                name = name[:32]
+                key = _IVR_KEYS.get(dst, NO_KEY) if cf & CTX_IVR and len(dst) == 1 else NO_KEY
+                ivr_visits.append((i, name, key, l.end, False))
+                via_type, via = "ivr", name
+                dest = f"ivr:{name}"
+            elif cf & CTX_RING_GROUP or (not party and dst and rules.number_class(dst)[0] == "ring_group") or (
+                    rules.parallel_dial_is_ring_group and app == "Dial" and "&" in _first_arg(l.lastdata)):
+                if dst and dst != "s" and (dcls or "ring_group") == "ring_group":
+                    via_type, via = "ring_group", dst[:32]
+                    learn(NUMBER, dst, "ring_group")
+            elif ak == APP_CONFERENCE and dst and dst != "s":
+                learn(NUMBER, dst, "conference")
+                dest = f"conference:{dst[:40]}"
+                conference = conference or dst[:64]
+            if dst and dst.startswith(rules.feature_code_prefix) and rules.feature_code_prefix:
+                learn(NUMBER, dst, "feature")
+            if i and ak != APP_VOICEMAIL and (
                     l.channel in answered_parties
                     or (l.channel in answered_from and l_start > answered_from[l.channel])
-                    or (l.dcontext and rules.is_transfer_context(l.dcontext))):
+                    or cf & CTX_TRANSFER):
                 via_type, via = "transfer", (ext or number or "")[:32] or None
         if via_type == "transfer" and transferred_to is None:
             transferred_to = via
@@ -550,95 +728,114 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
                 queue = via
         elif via_type == "ring_group" and ring_group is None:
             ring_group = via
-        if dkind == "ext":
-            if first_rung_ext is None:
-                first_rung_ext = dname
-        elif dkind == "trunk" and dst_trunk is None:
-            dst_trunk = dname
-        if kind == 1:
+        if dest is None:
+            if via_type == "ring_group":
+                dest = f"ring_group:{via}"
+            elif dkind == "ext":
+                dest = f"extension:{dname[:40]}"
+            elif dkind == "trunk" or dkind == "other":
+                dest = f"external:{(number or dname)[:40]}"
+        dests.append(dest)
+        if party and cf & CTX_IVR:  # dialled from inside an IVR menu (ivr-3, key 1)
+            ivr_visits.append((i, lctx[:32], _IVR_KEYS.get(dst, NO_KEY) if len(dst) == 1 else NO_KEY, l_start, True))
+        if party:
+            party_rung = True
+            if dkind == "ext":
+                if first_rung_ext is None:
+                    first_rung_ext = dname
+            elif dkind == "trunk" and dst_trunk is None:
+                dst_trunk = dname
+        answered = l.status == "answered"
+        if ak == APP_VOICEMAIL:
             if vm_leg is None:
                 vm_leg = l
-        elif l.status == "answered":
-            human.append(l)
-            if l.dstchannel:
-                party = True
-            elif kind == 2 or via_type == "queue":
-                pbx_queue = True
-            if l_answer is not None:
-                if l.dstchannel:
-                    if answer is None or l_answer < answer:
-                        answer = l_answer
-                    if dkind == "ext" and (answered_at is None or l_answer < answered_at):
-                        answered_at, answered_ext = l_answer, dname
-                elif answer_any is None or l_answer < answer_any:
-                    answer_any = l_answer
-        if l_answer is not None:
-            ring = int((l_answer - l_start).total_seconds())
-            talk = int((l_end - l_answer).total_seconds())
+        elif answered:
+            if party:
+                party_answered.append(l)
+                if dkind == "ext":
+                    at = l_answer or l_start
+                    if answered_at is None or at < answered_at:
+                        answered_at, answered_ext = at, dname
+            else:
+                pbx_answered = True
+        if not party and dst and via_type == "direct":
+            cls = own.get(dst) or rules.number_class(dst)[0]
+            if cls is not None:
+                internal_dst = True
+        elif via_type in ("queue", "ring_group", "ivr", "voicemail"):
+            internal_dst = True
+        if answered:
+            talk = l.billsec
+            ring = l.duration - talk
         else:
-            ring = int((l_end - l_start).total_seconds())
-            talk = 0
-        leg_rows.append((seq, ext, number, via_type, via, l_start, l_answer, l_end, ring, talk,
-                         l.status, l.channel or None, l.dstchannel or None, l.uniqueid))
-        seq += 1
-
-    start = origin.start
-    duration = int((end - start).total_seconds())
-    if answer is None:
-        answer = answer_any
+            ring, talk = l.duration, 0
+        leg_rows.append((i, ext, number, via_type, via, l_start, l_answer, l.end, ring, talk,
+                         l.status, l.channel or None, l.dstchannel or None, l.uniqueid,
+                         _cut(lctx, 80), _cut(app, 32), _cut(l.lastdata, 200), _cut(dst, 80)))
 
     # Status and the call's answer time.
-    if party:
+    answer = None
+    if party_answered:
         status = "answered"
-    elif vm_leg is not None:
-        status, answer = "voicemail", None
-    elif human:  # answered by the PBX only (IVR, announcement) or left a queue unanswered
-        if pbx_queue:
-            status, answer = "abandoned", None
-        else:
-            status = "answered"
+        first = min(party_answered,
+                    key=lambda x: x.answer or x.start + timedelta(seconds=x.duration - x.billsec))
+        ring_s = _secs(start, first.start) + first.duration - first.billsec
+        ring_s = min(ring_s, duration)
+        talk_s = min(sum(x.billsec for x in party_answered), duration - ring_s)
+        answer = start + timedelta(seconds=ring_s)
     else:
-        disps = {l.disp for l in legs}
-        if "NO ANSWER" in disps or "CANCEL" in disps:
-            status = "no_answer"
-        elif "BUSY" in disps:
-            status = "busy"
-        elif "CONGESTION" in disps:
-            status = "congestion"
+        talk_s = 0
+        ring_s = duration
+        if vm_leg is not None:
+            status = "voicemail"
+            ring_s = min(_secs(start, vm_leg.start) + vm_leg.duration - vm_leg.billsec, duration)
+        elif in_queue:  # left the queue without an agent (the queue_log tells abandon from timeout)
+            status = "abandoned"
         else:
-            status = "failed"
-        if hint is not None and status == "failed" and hint.status == "congestion":
-            status = "congestion"
-        answer = None
-    if answer is not None:
-        ring_s, talk_s = _secs(start, answer), _secs(answer, end)
-    elif status == "voicemail":
-        ring_s, talk_s = _secs(start, vm_leg.answer or vm_leg.start), 0
-    elif status == "answered":  # answered leg without an answer time (exports): billsec
-        talk_s = min(max(l.billsec for l in human), duration)
-        ring_s = duration - talk_s
-    else:
-        ring_s, talk_s = duration, 0
+            disps = {l.disp for l in legs}
+            if "NO ANSWER" in disps or "CANCEL" in disps:
+                status = "no_answer"
+            elif "BUSY" in disps:
+                status = "busy"
+            elif "CONGESTION" in disps:
+                status = "congestion"
+            elif ivr_visits and not party_rung:  # hung up in the IVR menu
+                status = "abandoned"
+            elif pbx_answered:  # an announcement, a Hangup: the PBX answered, not a person
+                status = "no_answer"
+            else:
+                status = "failed"
+            if hint is not None and status == "failed" and hint.status == "congestion":
+                status = "congestion"
 
     # Direction, parties, trunks, DID.
-    src, dst = origin.src, origin.dst
-    caller_ext = oname if okind == "ext" else (src if is_ext(src) else None)
+    dst0 = origin.dst
+    caller_ext = oname if okind == "ext" else (src if src and rules.number_class(src)[0] == "extension" else None)
+    did = None
     if hint is not None:
-        direction = hint.direction
-    elif okind == "trunk" or (origin.dcontext and rules.is_inbound_context(origin.dcontext)):
+        did = hint.did
+    else:
+        did = next((l.did for l in legs if l.did), None)
+    if hint is not None and octx is None:
+        direction = hint.direction  # legs stored before 0010 have no context: as it was
+    elif okind == "trunk" or oflags & CTX_INBOUND or (did and okind != "ext"):
         direction = "inbound"
-    elif okind == "ext" or rules.is_internal_context(origin.dcontext) or is_ext(src):
+    elif okind == "ext" or oflags & CTX_INTERNAL or caller_ext:
         if dst_trunk is not None:
             direction = "outbound"
-        elif is_ext(dst) or dst.startswith("*") or (dst in ("", "s") and first_rung_ext):
+        elif first_rung_ext or internal_dst or dst0 in ("", "s"):
             direction = "internal"
         else:
             direction = "outbound"
     else:
         direction = "inbound"
 
-    callee_ext = answered_ext or first_rung_ext or (
-        dst if is_ext(dst) and dst != queue and dst != ring_group else None)  # a queue is no extension
+    dcls0 = rules.user_number_class(dst0) if dst0 else None
+    # Answered by a trunk (forwarded outside, another PBX): no extension of ours answered it.
+    callee_ext = answered_ext if status == "answered" else first_rung_ext
+    if callee_ext is None and status != "answered" and dst0 and dst0 != queue and dst0 != ring_group:
+        if (dcls0 or own.get(dst0) or rules.number_class(dst0)[0]) == "extension" and not in_queue and not ivr_visits:
+            callee_ext = dst0
     if direction == "inbound":
         extension, peer = callee_ext, None
     elif direction == "internal":
@@ -648,44 +845,59 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
 
     if hint is not None:
         from_number, from_name, to_number = hint.from_number, hint.from_name, hint.to_number
-        did, outbound_cid, account_code = hint.did, hint.outbound_cid, hint.account_code
-        src_trunk = hint.src_trunk
-        dst_trunk = dst_trunk or hint.dst_trunk
-        queue = queue or hint.queue
-        ring_group = ring_group or hint.ring_group
-        transferred_to = transferred_to or hint.transferred_to
-        if hint.extension and direction != "inbound":
-            extension = hint.extension
+        outbound_cid, account_code = hint.outbound_cid, hint.account_code
+        src_trunk = rules.trunk_label(oname) if direction == "inbound" and okind == "trunk" else None
     else:
         from_number = src or origin.cnum
         from_name = _clid_name(origin.clid) if origin.clid else None
         if from_name == from_number:
             from_name = None
-        did = None
         src_trunk = None
         if direction == "inbound":
-            src_trunk = oname if okind == "trunk" else None
-            did = next((l.did for l in legs if l.did), None)
-            if did is None and dst and dst != "s" and not is_ext(dst):
-                did = dst
-            to_number = did or dst
+            src_trunk = rules.trunk_label(oname) if okind == "trunk" else None
+            if did is None and _phone_number(dst0) and rules.number_class(dst0)[0] is None:
+                did = dst0
+            to_number = did or dst0
         else:
-            to_number = dst
-        if to_number == "s":
+            to_number = dst0
+        if to_number in _DIALPLAN_EXTENS:
             to_number = ""
         outbound_cid = (origin.outbound_cnum or None) if direction == "outbound" else None
         account_code = origin.accountcode or None
+    if direction != "inbound":
+        did = None
+    if dst_trunk is not None:
+        dst_trunk = rules.trunk_label(dst_trunk)
+
+    # The IVR visits: the key where the CDR shows it, where the call went next.
+    ivr_rows = []
+    ivr = None
+    for n, (i, name, key, at, own) in enumerate(ivr_visits):
+        if ivr is None:
+            ivr = name
+        nxt = dests[i] if own else None
+        for j in range(i + 1, len(legs) if nxt is None else 0):
+            if dests[j] is not None and not _is_local(legs[j].channel):
+                nxt = dests[j]
+                break
+        if nxt is None:
+            nxt = next((dests[j] for j in range(i + 1, len(legs)) if dests[j] is not None), HANGUP)
+        ivr_rows.append((name, at, n, key, nxt[:64]))
 
     if queue:
         dest_type, dest = "queue", queue
     elif ring_group:
         dest_type, dest = "ring_group", ring_group
     elif status == "voicemail":
-        dest_type, dest = "voicemail", (vm_leg.lastdata.split(",")[0].split("@")[0] if vm_leg.lastdata else callee_ext)
+        dest_type, dest = "voicemail", (_mailbox(vm_leg.lastdata) if vm_leg.lastdata else callee_ext)
     elif direction == "outbound":
         dest_type, dest = "external", to_number
     elif callee_ext:
         dest_type, dest = "extension", callee_ext
+    elif ivr:
+        dest_type, dest = "ivr", ivr
+    elif conference:
+        dest_type, dest = "other", conference
     else:
         dest_type, dest = None, None
 
@@ -696,10 +908,10 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules) -> tuple
         src_trunk and src_trunk[:100], dst_trunk and dst_trunk[:100], did and did[:32],
         outbound_cid and outbound_cid[:32], account_code and account_code[:64], extension and extension[:32],
         peer and peer[:32], answered_ext[:32] if status == "answered" and answered_ext else None,
-        dest_type, dest and dest[:64], queue and queue[:32], ring_group and ring_group[:32], has_recording,
+        dest_type, dest and dest[:64], queue and queue[:32], ring_group and ring_group[:32], ivr, has_recording,
         transferred_to,
     )
-    return call, leg_rows
+    return call, leg_rows, ivr_rows
 
 
 def link_local_halves(legs: list[Leg], rules: Rules) -> None:
@@ -710,12 +922,12 @@ def link_local_halves(legs: list[Leg], rules: Rules) -> None:
     for _ in range(4):
         owner: dict[str, str] = {}
         for l in loose:
-            kind, name = rules.channel(l.dstchannel)
+            kind, name, _sure = rules.channel(l.dstchannel)
             if kind == "local":
                 owner.setdefault(name, l.uid)
         changed = False
         for l in loose:
-            kind, name = rules.channel(l.channel)
+            kind, name, _sure = rules.channel(l.channel)
             if kind == "local":
                 target = owner.get(name)
                 if target is not None and target != l.uid:
@@ -856,7 +1068,7 @@ class Prepared:
     the database is busy with the previous batch (the writer rebuilds the few calls that
     turn out to be stored)."""
 
-    __slots__ = ("groups", "built", "duplicates")
+    __slots__ = ("groups", "built", "duplicates", "learned")
 
     def __init__(self, source_id: int, legs: list[Leg], rules: Rules, build: bool = True) -> None:
         link_local_halves(legs, rules)
@@ -871,11 +1083,15 @@ class Prepared:
             seen.add(k)
             groups.setdefault(l.uid, []).append(l)
         self.groups, self.duplicates = groups, dups
-        self.built = {uid: build_call(source_id, uid, g, rules) for uid, g in groups.items()} if build else {}
+        # What the batch's legs show of numbers, peers and contexts (merged into number_class
+        # with the batch; learned[(namespace, name, class)] = legs showing it).
+        learned: dict = {}
+        self.learned = learned
+        self.built = {uid: build_call(source_id, uid, g, rules, learned) for uid, g in groups.items()} if build else {}
 
 
 def _merge_existing(source_id: int, uid: str, ex, stored_rows: list, group: list[Leg], rules: Rules,
-                    stats: ImportStats) -> tuple[tuple, list[tuple]] | None:
+                    stats: ImportStats, learned: dict | None = None) -> tuple[tuple, list[tuple], list[tuple]] | None:
     """A stored call with the batch's legs of it merged in, rebuilt; None when nothing is new."""
     old = [leg_from_stored(r) for r in stored_rows]
     keys = {l.key for l in old}
@@ -886,16 +1102,17 @@ def _merge_existing(source_id: int, uid: str, ex, stored_rows: list, group: list
     if old:
         first = min(old, key=lambda l: (l.start, _is_local(l.channel)))
         first.hint = ex
-    return build_call(source_id, uid, old + fresh, rules)
+    return build_call(source_id, uid, old + fresh, rules, learned)
 
 
-def _write_updates(conn: sa.Connection, updates: list[tuple[int, tuple, list[tuple]]], stored: dict,
-                   stats: ImportStats, pg: bool) -> None:
+def _write_updates(conn: sa.Connection, updates: list[tuple[int, tuple, list[tuple], list[tuple]]], stored: dict,
+                   stats: ImportStats | None, pg: bool) -> None:
+    """Stored calls rebuilt: the call row updated, its legs and IVR choices written again."""
     c = s.call
     upd_cols = [col for col in CALL_COLS if col not in ("source_id", "call_uid")]
     stmt = c.update().where(c.c.id == sa.bindparam("_id")).values({k: sa.bindparam("_" + k) for k in upd_cols})
     params = []
-    for cid, call, _ in updates:
+    for cid, call, _, _ in updates:
         d = {"_" + k: v for k, v in zip(CALL_COLS, call) if k in upd_cols}
         d["_id"] = cid
         params.append(d)
@@ -903,9 +1120,17 @@ def _write_updates(conn: sa.Connection, updates: list[tuple[int, tuple, list[tup
     ids = [u[0] for u in updates]
     for part in _chunks(ids, 500):
         conn.execute(s.call_leg.delete().where(s.call_leg.c.call_id.in_(part)))
-    _insert_legs(conn, ((cid,) + lr for cid, _, lrs in updates for lr in lrs), pg)
-    stats.calls_updated += len(updates)
-    stats.legs_added += sum(len(lrs) for _, _, lrs in updates) - sum(len(stored.get(i, [])) for i in ids)
+        conn.execute(s.ivr_choice.delete().where(s.ivr_choice.c.call_id.in_(part)))
+    _insert_legs(conn, ((cid,) + lr for cid, _, lrs, _ in updates for lr in lrs), pg)
+    _insert_ivr(conn, [(cid,) + r for cid, _, _, ivrs in updates for r in ivrs])
+    if stats is not None:
+        stats.calls_updated += len(updates)
+        stats.legs_added += sum(len(lrs) for _, _, lrs, _ in updates) - sum(len(stored.get(i, [])) for i in ids)
+
+
+def _insert_ivr(conn: sa.Connection, rows: list[tuple]) -> None:
+    if rows:
+        conn.execute(s.ivr_choice.insert(), [dict(zip(IVR_COLS, r)) for r in rows])
 
 
 def _span(lo, hi, *values):
@@ -943,20 +1168,23 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
 
     new_calls: list[tuple] = []
     new_legs: list[list[tuple]] = []
-    updates: list[tuple[int, tuple, list[tuple]]] = []
+    new_ivr: list[list[tuple]] = []
+    updates: list[tuple[int, tuple, list[tuple], list[tuple]]] = []
+    learned = prepared.learned
     lo = hi = None
     for uid, group in groups.items():
         ex = existing.get(uid)
         if ex is None:
-            call, leg_rows = built.get(uid) or build_call(source_id, uid, group, rules)
+            call, leg_rows, ivr_rows = built.get(uid) or build_call(source_id, uid, group, rules, learned)
             new_calls.append(call)
             new_legs.append(leg_rows)
+            new_ivr.append(ivr_rows)
         else:
-            merged = _merge_existing(source_id, uid, ex, stored.get(ex.id, []), group, rules, stats)
+            merged = _merge_existing(source_id, uid, ex, stored.get(ex.id, []), group, rules, stats, learned)
             if merged is None:
                 continue
-            call, leg_rows = merged
-            updates.append((ex.id, call, leg_rows))
+            call = merged[0]
+            updates.append((ex.id,) + merged)
             lo, hi = _span(lo, hi, ex.start_utc)
         lo, hi = _span(lo, hi, call[2])
 
@@ -975,6 +1203,7 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
         new_ids = ids
         leg_iter = ((cid,) + lr for cid, lrs in zip(ids, new_legs) for lr in lrs)
         _insert_legs(conn, leg_iter, pg)
+        _insert_ivr(conn, [(cid,) + r for cid, rs in zip(ids, new_ivr) for r in rs])
         if has_queue_calls:
             _link_queue_calls(conn, source_id, [c[1] for c in new_calls], pg)
         if known is not None:
@@ -982,19 +1211,181 @@ def write_batch(conn: sa.Connection, source_id: int, legs: list[Leg], rules: Rul
         stats.calls_added += len(new_calls)
         stats.legs_added += sum(len(x) for x in new_legs)
 
-    return _finish_batch(conn, updates, stored, stats, pg, has_queue_calls, new_ids, refresh, lo, hi)
+    return _finish_batch(conn, source_id, updates, stored, stats, pg, has_queue_calls, new_ids, refresh, lo, hi,
+                         learned)
 
 
-def _finish_batch(conn, updates, stored, stats, pg, has_queue_calls, new_ids, refresh, lo, hi):
-    """The merged calls' updates, the queue_log's outcome over what the legs say (agent,
-    abandoned / gave up, transfer) and the aggregate refresh; returns (lo, hi)."""
+def _finish_batch(conn, source_id, updates, stored, stats, pg, has_queue_calls, new_ids, refresh, lo, hi, learned):
+    """The merged calls' updates, what the batch showed of numbers, peers and contexts
+    (number_class), the queue_log's outcome over what the legs say (agent, abandoned /
+    gave up, transfer) and the aggregate refresh; returns (lo, hi)."""
     if updates:
         _write_updates(conn, updates, stored, stats, pg)
+    if learned:
+        merge_learned(conn, source_id, learned)
     if has_queue_calls:
         stats.cdr_calls_updated += queue_link.apply(conn, list(new_ids) + [u[0] for u in updates])[2]
     if refresh and lo is not None:
         aggregates.refresh(conn, lo, hi + timedelta(seconds=1))
     return lo, hi
+
+
+# ----------------------------------------------------------------------------- re-derivation
+
+def rederive_calls(conn: sa.Connection, source_id: int, call_ids: list[int], rules: Rules
+                   ) -> tuple[datetime | None, datetime | None, int]:
+    """Derive these stored calls again from their stored legs with `rules` (after a number,
+    peer or context changed class), in the caller's transaction, with the queue_log's
+    overlay applied again. Returns (first, last) start of the calls (old and new), for the
+    caller's aggregate refresh, and how many were written."""
+    if not call_ids:
+        return None, None, 0
+    pg = conn.dialect.name == "postgresql"
+    c = s.call
+    lo = hi = None
+    n = 0
+    for part in _chunks(sorted(set(call_ids)), 5000):
+        calls = list(conn.execute(sa.select(c).where(c.c.source_id == source_id, c.c.id.in_(part))))
+        stored = _stored_legs(conn, [r.id for r in calls])
+        updates = []
+        for ex in calls:
+            legs = [leg_from_stored(r) for r in stored.get(ex.id, [])]
+            if not legs:
+                continue
+            min(legs, key=lambda l: (l.start, _is_local(l.channel))).hint = ex
+            call, leg_rows, ivr_rows = build_call(source_id, ex.call_uid, legs, rules)
+            updates.append((ex.id, call, leg_rows, ivr_rows))
+            lo, hi = _span(lo, hi, ex.start_utc, call[2])
+        if updates:
+            _write_updates(conn, updates, stored, None, pg)
+            if _has_queue_calls(conn, source_id):
+                queue_link.apply(conn, [u[0] for u in updates])
+            n += len(updates)
+    return lo, hi, n
+
+
+def contradicting_calls(conn: sa.Connection, source_id: int, changed: dict) -> list[int]:
+    """Ids of the source's calls whose stored values contradict these (changed) classes: a
+    queue, IVR, ring group ... or trunk in an extension column, a device counted as a
+    trunk, a trunk under its old name. `changed`: {(namespace, name): KnownClass}."""
+    not_ext = sorted(n for (ns, n), k in changed.items()
+                     if (ns == NUMBER and k.cls != "extension") or (ns == PEER and k.cls == "trunk"))
+    # a device counted as a trunk, or a renamed trunk still under its old name
+    as_trunk = sorted(n for (ns, n), k in changed.items() if ns == PEER and (k.cls == "extension" or k.label))
+    labels = sorted({k.label for (ns, _), k in changed.items() if ns == PEER and k.label})
+    c = s.call
+    ids: set[int] = set()
+    for names, cols in ((not_ext, (c.c.extension, c.c.peer_extension, c.c.answered_by)),
+                        (as_trunk + labels, (c.c.src_trunk, c.c.dst_trunk))):
+        for part in _chunks(names, 500):
+            cond = sa.or_(*(col.in_(part) for col in cols))
+            if cols[0] is c.c.extension:
+                cond = sa.or_(cond, sa.and_(c.c.destination_type == "extension", c.c.destination.in_(part)))
+            ids.update(conn.execute(sa.select(c.c.id).where(c.c.source_id == source_id, cond)).scalars())
+    ivr_ctx = [n for (ns, n), k in changed.items() if ns == CONTEXT]
+    if ivr_ctx:  # a context learned as an IVR: its announcements are IVR visits now
+        cl = s.call_leg
+        for part in _chunks(ivr_ctx, 500):
+            ids.update(conn.execute(sa.select(sa.distinct(cl.c.call_id)).join(c, c.c.id == cl.c.call_id)
+                                    .where(c.c.source_id == source_id, cl.c.dcontext.in_(part),
+                                           c.c.ivr.is_(None))).scalars())
+    return sorted(ids)
+
+
+def calls_touching(conn: sa.Connection, source_id: int, names: list[str]) -> list[int]:
+    """Ids of the source's calls in which any of these numbers / peers / contexts appears
+    (in the call's columns or a leg's dst, dialplan context or channels) — the calls a
+    reclassification can change."""
+    c, cl = s.call, s.call_leg
+    ids: set[int] = set()
+    cols = (c.c.extension, c.c.peer_extension, c.c.answered_by, c.c.queue, c.c.ring_group, c.c.ivr,
+            c.c.destination, c.c.src_trunk, c.c.dst_trunk, c.c.to_number, c.c.from_number)
+    for part in _chunks(sorted(set(names)), 200):
+        ids.update(conn.execute(sa.select(c.c.id).where(c.c.source_id == source_id,
+                                                        sa.or_(*(col.in_(part) for col in cols)))).scalars())
+        ids.update(conn.execute(
+            sa.select(sa.distinct(cl.c.call_id)).join(c, c.c.id == cl.c.call_id)
+            .where(c.c.source_id == source_id,
+                   sa.or_(cl.c.dst.in_(part), cl.c.dcontext.in_(part), cl.c.extension.in_(part),
+                          cl.c.number.in_(part), cl.c.via.in_(part),
+                          *(sa.or_(col.like(f"%/{n}-%"), col.like(f"%/{n}")) for n in part
+                            for col in (cl.c.channel, cl.c.dst_channel))))).scalars())
+    return sorted(ids)
+
+
+def rederive_for(engine: sa.Engine, source_id: int, names: list[str], *, rules: Rules | None = None) -> int:
+    """After the user reclassified or renamed these on /admin/sources: the calls they appear
+    in derived again (one transaction, aggregates of their hours refreshed)."""
+    rules = rules or load_rules()
+    with engine.begin() as conn:
+        known = load_known(conn, source_id)
+        ids = calls_touching(conn, source_id, names)
+        lo, hi, n = rederive_calls(conn, source_id, ids, rules.with_classes(known))
+        if lo is not None:
+            aggregates.refresh(conn, lo, hi + timedelta(seconds=1))
+    return n
+
+
+def _changed_classes(before: dict, after: dict) -> dict:
+    return {k: v for k, v in after.items() if before.get(k) != v}
+
+
+def apply_learned(engine: sa.Engine, source_id: int, rules: Rules, known_before: dict, *,
+                  defer: bool = False) -> int:
+    """After an import: what it learned of numbers, peers and contexts applies to every call
+    of the source — the calls whose values contradict a class that changed are derived
+    again from their legs (one transaction, with their aggregate hours refreshed, or marked
+    pending when the import defers its aggregates). Returns how many calls changed."""
+    with engine.begin() as conn:
+        after = load_known(conn, source_id)
+        changed = _changed_classes(known_before, after)
+        if not changed:
+            return 0
+        ids = contradicting_calls(conn, source_id, changed)
+        lo, hi, n = rederive_calls(conn, source_id, ids, rules.with_classes(after))
+        if lo is not None:
+            if defer:
+                aggregates.mark_pending(conn, lo, hi + timedelta(seconds=1))
+            else:
+                aggregates.refresh(conn, lo, hi + timedelta(seconds=1))
+    return n
+
+
+def rebuild_calls(engine: sa.Engine, source: str | None = None, *, rules: Rules | str | Path | None = None,
+                  progress: bool = False) -> int:
+    """`callboard db rebuild-calls`: every call of a source derived again from its stored
+    legs with the current rules and the source's number classes (after reclassifying on
+    /admin/sources, or new importer rules), in ONE transaction with the aggregates of the
+    whole range refreshed: nothing is half-rebuilt. Returns the number of calls."""
+    from data.importers.base import find_source
+
+    if not isinstance(rules, Rules):
+        rules = load_rules(rules)
+    c = s.call
+    with engine.begin() as conn:
+        source_id = find_source(conn, source)
+        if source_id is None:
+            raise ImportFailed(f"no source {source!r}" if source else "no calls imported yet")
+        rules = rules.with_classes(load_known(conn, source_id))
+        ids = list(conn.execute(sa.select(c.c.id).where(c.c.source_id == source_id).order_by(c.c.id)).scalars())
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(ids), unit=" calls", desc="rebuild", leave=False)
+        lo = hi = None
+        n = 0
+        for part in _chunks(ids, 20_000):
+            a, b, k = rederive_calls(conn, source_id, part, rules)
+            lo, hi = _span(lo, hi, a, b)
+            n += k
+            if bar is not None:
+                bar.update(len(part))
+        if bar is not None:
+            bar.close()
+        if lo is not None:
+            aggregates.refresh(conn, lo, hi + timedelta(seconds=1))
+    return n
 
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
@@ -1046,7 +1437,8 @@ def write_encoded_batch(conn: sa.Connection, source_id: int, res: BlockResult, r
     lo, hi = res.lo, res.hi
     nlegs = res.call_nlegs
     keep = None
-    updates: list[tuple[int, tuple, list[tuple]]] = []
+    learned = dict(res.learned)
+    updates: list[tuple[int, tuple, list[tuple], list[tuple]]] = []
     stored: dict = {}
     if existing:
         stored = _stored_legs(conn, [r.id for r in existing.values()])
@@ -1062,7 +1454,7 @@ def write_encoded_batch(conn: sa.Connection, source_id: int, res: BlockResult, r
                 leg = reread(j)
                 leg.uid = uid
                 group.append(leg)
-            merged = _merge_existing(source_id, uid, ex, stored.get(ex.id, []), group, rules, stats)
+            merged = _merge_existing(source_id, uid, ex, stored.get(ex.id, []), group, rules, stats, learned)
             if merged is not None:
                 updates.append((ex.id,) + merged)
                 lo, hi = _span(lo, hi, ex.start_utc, merged[0][2])
@@ -1086,13 +1478,15 @@ def write_encoded_batch(conn: sa.Connection, source_id: int, res: BlockResult, r
     if new_uids:
         _pg_copy_binary(conn, s.call, ("id",) + CALL_COLS, call_parts)
         _pg_copy_binary(conn, s.call_leg, ("id",) + LEG_COLS, leg_parts)
+        _insert_ivr(conn, [(res.call_id_base + i,) + r for i, r in res.ivr_rows if keep is None or keep[i]])
         if has_queue_calls:
             _link_queue_calls(conn, source_id, new_uids, True)
         if known is not None:
             known.add(new_uids)
         stats.calls_added += len(new_uids)
         stats.legs_added += nlegs_kept
-    return _finish_batch(conn, updates, stored, stats, True, has_queue_calls, new_ids, refresh, lo, hi)
+    return _finish_batch(conn, source_id, updates, stored, stats, True, has_queue_calls, new_ids, refresh, lo, hi,
+                         learned)
 
 
 def _link_queue_calls(conn: sa.Connection, source_id: int, uids: list[str], pg: bool) -> None:
@@ -1130,7 +1524,7 @@ class BlockResult:
 
     __slots__ = ("lines", "blank", "nbytes", "bad", "duplicates", "uids", "lo", "hi", "prepared",
                  "encoded", "call_id_base", "call_blob", "call_ends", "leg_blob", "leg_ends", "call_nlegs",
-                 "leg_line")
+                 "leg_line", "ivr_rows", "learned")
 
 
 def decode_block(block: bytes) -> list[str]:
@@ -1233,7 +1627,8 @@ class _BlockWorker:
         prepared = Prepared(self.source_id, legs, self.rules) if legs else None
         res.duplicates = prepared.duplicates if prepared else 0
         res.uids = list(prepared.groups) if prepared else []
-        starts = [c[2] for c, _ in prepared.built.values()] if prepared else []
+        res.learned = prepared.learned if prepared else {}
+        starts = [b[0][2] for b in prepared.built.values()] if prepared else []
         res.lo, res.hi = (min(starts), max(starts)) if starts else (None, None)
         res.encoded = self.encode
         if not self.encode:
@@ -1251,8 +1646,11 @@ class _BlockWorker:
         leg_line = array.array("i")
         first_lineno = lineno + 1
         res.call_id_base = call_id
+        ivr_out: list[tuple] = []  # (call index in the block, ivr_choice row without call_id)
         if prepared:
-            for uid, (call, leg_rows) in prepared.built.items():
+            for n, (uid, (call, leg_rows, ivr_rows)) in enumerate(prepared.built.items()):
+                for r in ivr_rows:
+                    ivr_out.append((n, r))
                 fmt((call_id,) + call, call_tx, call_buf)
                 call_ends.append(len(call_buf))
                 nlegs.append(len(leg_rows))
@@ -1264,6 +1662,7 @@ class _BlockWorker:
                 # build_call sorted the group's legs into the order of its leg rows.
                 for l in prepared.groups[uid]:
                     leg_line.append(l.lineno - first_lineno)
+        res.ivr_rows = ivr_out
         res.call_blob, res.leg_blob = bytes(call_buf), bytes(leg_buf)
         res.call_ends, res.leg_ends, res.call_nlegs, res.leg_line = call_ends, leg_ends, nlegs, leg_line
         return res
@@ -1436,6 +1835,10 @@ def import_cdr_file(
         source_id, position, lineno = start_file_import(engine, fh, size, source, KIND, location, stats)
         if source_id is None:
             return stats
+        # The source's number classes, read once: every batch (in any worker) sees the same.
+        with engine.connect() as conn:
+            known_before = load_known(conn, source_id)
+        rules = rules.with_classes(known_before)
 
         rejects = RejectWriter(rejects_path, str(path), stats)
         bar = None
@@ -1474,6 +1877,7 @@ def import_cdr_file(
                     rejects.flush()
                     if bar is not None:
                         bar.update(res.nbytes)
+                stats.calls_rederived += apply_learned(engine, source_id, rules, known_before, defer=plan.defer)
                 if bar is not None and (plan.bulk or plan.defer):
                     bar.set_description(f"{path.name}: building indexes and aggregates")
         finally:

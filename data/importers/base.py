@@ -42,6 +42,7 @@ class ImportStats:
     orphans: int = 0  # queue_log: call events whose ENTERQUEUE was never seen
     skipped: int = 0  # queue_log: housekeeping / informational lines
     cdr_calls_updated: int = 0  # calls whose status / queue / agent / transfer the queue_log changed
+    calls_rederived: int = 0  # stored calls derived again: a number's class learned in this import changed them
     noun: str = "calls"
     resumed_at: int = 0  # byte offset the import started from
     restarted: bool = False  # the file was rotated / replaced: read again from the start
@@ -63,6 +64,8 @@ class ImportStats:
                 parts.append(f"{name} {getattr(self, name)}")
         if self.cdr_calls_updated:
             parts.append(f"calls updated from the queue_log {self.cdr_calls_updated}")
+        if self.calls_rederived:
+            parts.append(f"calls re-derived with what was learned {self.calls_rederived}")
         text = ", ".join(parts)
         if self.resumed_at:
             text += f" (continued at byte {self.resumed_at})"

@@ -23,12 +23,13 @@ from data.importers.asterisk_cdr import (
     RowParser,
     _id_reserver,
     _init_block_worker,
+    apply_learned,
     commit_rows,
     header_layout,
     prepare_rows,
 )
 from data.importers.base import ImportFailed, ImportStats, ensure_source, find_source, gc_paused, get_state
-from data.importers.rules import Rules, load_rules
+from data.importers.rules import Rules, load_known, load_rules
 
 KEY_COLUMNS = ("id", "acctid", "cdr_id")
 EPOCH = datetime(1970, 1, 1)
@@ -124,6 +125,9 @@ def import_cdr_db(
         if source_id is None:
             with engine.begin() as conn:
                 source_id = ensure_source(conn, source)
+        with engine.connect() as conn:
+            known_before = load_known(conn, source_id)
+        rules = rules.with_classes(known_before)
         bar = None
         if progress:
             from tqdm import tqdm
@@ -178,6 +182,7 @@ def import_cdr_db(
                             stats.rejects.append((rowno, reason))
                     if bar is not None:
                         bar.update(res.lines)
+                stats.calls_rederived += apply_learned(engine, source_id, rules, known_before, defer=plan.defer)
                 if bar is not None and (plan.bulk or plan.defer):
                     bar.set_description(f"{table}: building indexes and aggregates")
         finally:

@@ -719,6 +719,23 @@ def ivr_options_over_time(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path
             .group_by(period, ch.c.option).order_by(period, ch.c.option))
 
 
+def ivr_next(scope: Scope, flt: ReportFilter, tz: ZoneInfo, *, path: str | None = None) -> sa.Select:
+    """Per IVR and where the calls went after it (ivr_choice.next_dest: queue:600,
+    extension:201, ..., hangup = hung up in the menu): visits of the calls started in the
+    range. Columns: ivr, next_dest, choices. Aggregate path: agg_ivr_hour."""
+    if _choose(path, uses_aggregates("ivr", scope, flt)) == "aggregate":
+        r, where = _ivr_rollup(scope, flt, tz)
+        n = sa.func.sum(r.c.choices)
+        return (sa.select(r.c.ivr, r.c.next_dest, n.label("choices")).where(where, r.c.option != "",
+                                                                           r.c.next_dest != "")
+                .group_by(r.c.ivr, r.c.next_dest).having(n > 0).order_by(r.c.ivr, r.c.next_dest))
+    ch = s.ivr_choice
+    joined, where = _ivr_choices(scope, flt, tz)
+    return (sa.select(ch.c.ivr, ch.c.next_dest, sa.func.count().label("choices")).select_from(joined)
+            .where(where, ch.c.next_dest.is_not(None), ch.c.next_dest != "")
+            .group_by(ch.c.ivr, ch.c.next_dest).order_by(ch.c.ivr, ch.c.next_dest))
+
+
 def ivr_names() -> sa.Select:
     m = s.ivr_menu
     return sa.select(m.c.number, sa.func.max(m.c.name)).where(m.c.name.is_not(None)).group_by(m.c.number)

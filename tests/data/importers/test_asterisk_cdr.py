@@ -181,7 +181,12 @@ def test_freepbx_export_header_null_literals_numeric_disposition(engine):
     assert (karel.status, karel.from_number, karel.from_name, karel.did) == ("no_answer", "0605555555", "Karel",
                                                                              "0212345671")
     lida = got["1777879800.26"]  # disposition 8 = ANSWERED; NULL dstchannel: IVR only, no extension
-    assert (lida.status, lida.extension, lida.to_number, lida.talk_s) == ("answered", None, "0212345678", 40)
+    # Issue 14: BackGround ANSWERED without a called party is the PBX answering, not a
+    # person — she hung up in the menu: abandoned, talk 0 (was "answered", talk 40). The IVR
+    # answered straight in from-trunk is named by the number called.
+    assert (lida.status, lida.extension, lida.to_number, lida.talk_s, lida.ring_s) == (
+        "abandoned", None, "0212345678", 0, 40)
+    assert (lida.ivr, lida.destination_type) == ("0212345678", "ivr")
     assert legs(engine, "1777879800.26")[0].dst_channel is None
     assert_aggregates_match_calls(engine)
 
@@ -381,10 +386,13 @@ def test_example_rules_file_equals_the_defaults():
     loaded = load_rules(example)
     assert {k: getattr(loaded, k) for k in DEFAULTS} == DEFAULTS
     r = loaded
-    assert r.channel("PJSIP/101-0000001a") == ("ext", "101")
-    assert r.channel("PJSIP/my-provider-00000012") == ("trunk", "my-provider")
-    assert r.channel("DAHDI/1-1") == ("trunk", "DAHDI/1")
-    assert r.channel("Local/600@from-queue-00000003;2") == ("local", "600@from-queue-00000003")
+    # (kind, name, sure): sure is False when only the extension pattern decided (issue 14:
+    # the call's own legs may still show a non-numeric phone or a numeric trunk).
+    assert r.channel("PJSIP/101-0000001a") == ("ext", "101", False)
+    assert r.channel("PJSIP/my-provider-00000012") == ("trunk", "my-provider", False)
+    assert r.channel("DAHDI/1-1") == ("trunk", "DAHDI/1", True)
+    assert r.channel("Motif/google-1") == ("trunk", "Motif/google", True)
+    assert r.channel("Local/600@from-queue-00000003;2") == ("local", "600@from-queue-00000003", True)
     with pytest.raises(ValueError, match="unknown rule"):
         import json as _json
         import tempfile

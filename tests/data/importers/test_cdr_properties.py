@@ -45,8 +45,9 @@ lines_strategy = st.lists(
 
 def _clean(engine) -> None:
     with engine.begin() as conn:
-        for t in (s.queue_attempt, s.queue_call, s.agent_session, s.agent_pause, s.call_leg, s.call,
-                  s.agg_call_hour, s.agg_queue_hour, s.import_state, s.source):
+        # number_class (issue 14: what the importer learned) refers to the source too.
+        for t in (s.queue_attempt, s.queue_call, s.agent_session, s.agent_pause, s.call_leg, s.ivr_choice, s.call,
+                  s.agg_call_hour, s.agg_queue_hour, s.import_state, s.number_class, s.source):
             conn.execute(t.delete())
 
 

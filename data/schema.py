@@ -35,7 +35,7 @@ HANGUP_BY = ("caller", "callee", "agent", "system")  # agent: a queue agent (que
 DESTINATION_TYPES = ("extension", "queue", "ring_group", "ivr", "voicemail", "external", "other")
 LEG_STATUSES = ("answered", "no_answer", "busy", "failed", "cancelled", "rejected")
 # waiting: entered, no exit yet (open at the end of the data); unknown: ended by a PBX restart
-# without an exit. An answered queue call with no exit_utc is still talking.
+# without an exit. An answered queue call with no talk_s and no exit_utc is still talking.
 QUEUE_OUTCOMES = ("answered", "abandoned", "timeout", "exit_key", "no_agents", "full", "waiting", "unknown")
 ATTEMPT_RESULTS = ("ring_no_answer", "ring_cancelled", "unavailable")
 IVR_OPTIONS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "timeout", "invalid")

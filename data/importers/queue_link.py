@@ -94,7 +94,8 @@ def overlay(call: dict, base: dict, passes: list, after_transfer_s: int = 0) -> 
         return new
     if new["queue"] is None:
         new["queue"] = passes[0].queue[:32]
-        new["destination_type"], new["destination"] = "queue", passes[0].queue[:64]
+        if new["destination_type"] != "external":  # an outside number stays where it is
+            new["destination_type"], new["destination"] = "queue", passes[0].queue[:64]
     if new["transferred_to"] is None:
         new["transferred_to"] = next((p.transferred_to[:64] for p in passes if p.transferred_to), None)
     start, end, duration = call["start_utc"], call["end_utc"], int(call["duration_s"] or 0)

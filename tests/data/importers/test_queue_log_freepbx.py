@@ -283,6 +283,33 @@ def test_table_exports_give_the_same_queue_calls(engine, name):
                                ("201", 15000, "ring_no_answer")])
 
 
+def test_queuemetrics_table_from_a_database(engine, tmp_path):
+    """--from-db on QueueMetrics' queue_log table (time_id epochs, call_id, verb, data1..data5,
+    partition / serverid / unique_row_count) gives the same queue calls; a table without the
+    columns says which it expected and which it has."""
+    from data.importers.queue_log import import_queue_log_db
+
+    url = f"sqlite:///{tmp_path / 'qm.sqlite'}"
+    src = sa.create_engine(url)
+    rows = list(csv.DictReader(io.StringIO((FIX / "queue_log_queuemetrics.csv").read_text(encoding="utf-8"))))
+    md = sa.MetaData()
+    t = sa.Table("queue_log", md, *(sa.Column(k, sa.Integer if k in ("time_id", "unique_row_count") else sa.String(80))
+                                    for k in rows[0]))
+    other = sa.Table("agents_only", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("time", sa.String(30)),
+                     sa.Column("agent", sa.String(80)))
+    md.create_all(src)
+    with src.begin() as conn:
+        conn.execute(t.insert(), [{k: (int(v) if k in ("time_id", "unique_row_count") else v) for k, v in r.items()}
+                                  for r in rows])
+    st = import_queue_log_db(engine, url)
+    assert (st.lines_rejected, st.calls_added) == (0, 16)
+    assert passes(engine) == PASSES
+    with pytest.raises(ImportFailed, match=r"expected the columns time, callid, queuename, agent, event and "
+                                           r"data1\.\.data5.*it has id, time, agent \(missing callid, queue, event"):
+        import_queue_log_db(engine, url, table="agents_only")
+    src.dispose()
+
+
 def test_an_unreadable_header_names_what_it_expected_and_found(engine):
     with pytest.raises(ImportFailed) as err:
         import_queue_log_file(engine, FIX / "queue_log_bad_header.csv")

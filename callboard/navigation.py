@@ -68,6 +68,8 @@ SECTIONS = (
     Section("/help/metrics", N_("About the metrics"), None),
     Section("/admin/users", N_("Users"), N_("Administration"),
             N_("Who may sign in, their role and the extension groups and queues they see.")),
+    Section("/admin/sources", N_("Sources"), N_("Administration"),
+            N_("Each PBX's trunks, phones and numbers as learned from its records: confirm, rename, reclassify.")),
     Section("/admin/display-tokens", N_("Display tokens"), N_("Administration"),
             N_("Read-only addresses for wall displays, limited to chosen queues; revocable.")),
     Section("/admin/audit", N_("Audit log"), N_("Administration"),

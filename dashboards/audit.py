@@ -53,6 +53,8 @@ ACTION_LABELS = {
     "privacy_masking": N_("Number masking changed"),
     "retention_policy": N_("Retention periods changed"),
     "retention_run": N_("Retention run"),
+    "number_class_change": N_("Number class set (sources)"),
+    "number_class_apply": N_("Stored calls derived again (sources)"),
 }
 
 

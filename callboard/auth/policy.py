@@ -36,6 +36,7 @@ PAGE_ACCESS: dict[str, str] = {
     "/admin/users": ADMIN,
     "/admin/audit": ADMIN,
     "/admin/display-tokens": ADMIN,
+    "/admin/sources": ADMIN,  # learned trunks and number classes per PBX (issue 14)
 }
 PAGE_PREFIX_ACCESS: dict[str, str] = {
     "/reports/": VIEWER,

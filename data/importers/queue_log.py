@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 from data import aggregates
 from data import schema as s
 from data.importers import queue_link
+from data.importers.rules import learn_classes
 from data.importers.base import (
     FINGERPRINT_BYTES,
     ImportFailed,
@@ -45,6 +47,8 @@ from data.importers.base import (
     location_of,
     open_binary,
     save_state,
+    source_lock,
+    source_name,
     start_file_import,
 )
 
@@ -373,6 +377,8 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
             conn.execute(qa_t.insert(), rows)
 
     _write_agent_events(conn, source_id, agent_events, stats)
+    # The numbers queues have are queues (data.importers.rules: number classes for the CDR).
+    learn_classes(conn, source_id, {q: "queue" for q in {e.queue for e in call_events}})
 
     closed = _close_at_restarts(conn, source_id, [e.at for e in events if e.event in RESTART_EVENTS])
     # The calls of these queue calls: status, queue, agent, transfer (data.importers.queue_link).
@@ -914,6 +920,7 @@ def import_queue_log_db(
                            "e.g. pip install pymysql for mysql+pymysql:// URLs") from None
     except Exception as exc:
         raise ImportFailed(f"{safe_url}: cannot open: {exc}") from None
+    held = ExitStack()
     try:
         try:
             t = sa.Table(table, sa.MetaData(), autoload_with=src_engine)
@@ -935,6 +942,9 @@ def import_queue_log_db(
         cols = {c.name.lower(): c for c in columns}
         key_col = cols.get("id") if "id" in cols and isinstance(cols["id"].type, sa.Integer) else None
 
+        with engine.connect() as conn:
+            name = source_name(conn, source)
+        held.enter_context(source_lock(engine, name))  # one import into a source at a time
         with engine.connect() as conn:
             source_id = find_source(conn, source)
             state = get_state(conn, source_id, KIND, location) if source_id is not None else None
@@ -1004,5 +1014,6 @@ def import_queue_log_db(
                 _commit(engine, source_id, events, stats, location, "db", position, done)
                 stats.lines_read += len(part)
     finally:
+        held.close()
         src_engine.dispose()
     return stats

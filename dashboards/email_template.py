@@ -12,6 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callboard import access
+from callboard.formatting import fmt_number
 from callboard.i18n import N_, translator
 from scheduler import templates
 
@@ -72,9 +73,14 @@ def _preview(subject, body, _):
                            html.Pre(mail.text, className="mb-0 mt-2", style={"whiteSpace": "pre-wrap"})])
 
 
-def _errors(exc, _):
-    # The render limits come with a translatable reason; Jinja's own errors are English.
-    why = _(exc.msgid, **exc.params) if exc.msgid else exc.reason
+def _errors(exc, lang):
+    _ = translator(lang)
+    # The render limits come with a translatable reason (numbers per locale); Jinja's own
+    # errors are English.
+    if exc.msgid:
+        why = _(exc.msgid, **{k: fmt_number(v, lang) if isinstance(v, int) else v for k, v in exc.params.items()})
+    else:
+        why = exc.reason
     reason = _("The template is refused: {reason}", reason=why)
     return (reason, "") if exc.field == "subject" else ("", reason)
 
@@ -111,7 +117,7 @@ def _preview_or_save(_p, _s, kind, tlang, subject, body, lang):
     _ = translator(lang)
     exc, preview = _preview(subject, body, _)
     if exc is not None:
-        e_subject, e_body = _errors(exc, _)
+        e_subject, e_body = _errors(exc, lang)
         return e_subject, e_body, no_update, dbc.Alert(_("Not saved."), color="danger", className="py-2") \
             if dash.ctx.triggered_id == "et-save" else ""
     if dash.ctx.triggered_id != "et-save":

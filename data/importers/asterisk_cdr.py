@@ -82,7 +82,6 @@ from data.importers.rules import (
     NUMBER,
     PEER,
     Rules,
-    dial_targets,
     load_known,
     load_rules,
     merge_learned,
@@ -524,6 +523,24 @@ def _phone_number(v: str) -> bool:
     return len(v) >= 3 and v.lstrip("+").isdigit()
 
 
+def _local_name(channel: str) -> str:
+    """'Local/103@from-queue-00000001;2' -> '103@from-queue-00000001' (as Rules.channel names it)."""
+    return channel[6:-2] if channel.endswith((";1", ";2")) else channel[6:]
+
+
+def _no_class(_number: str) -> None:
+    return None
+
+
+def _parallel(data: str) -> bool:
+    """A Dial of several channels at once: '&' in its first argument."""
+    amp = data.find("&")
+    if amp < 0:
+        return False
+    comma = data.find(",")
+    return comma < 0 or amp < comma
+
+
 def _first_arg(data: str) -> str:
     comma = data.find(",")
     return data if comma < 0 else data[:comma]
@@ -535,14 +552,24 @@ def _mailbox(data: str) -> str | None:
     return (box if at < 0 else box[:at])[:32] or None
 
 
-def _dialled_as(l: "Leg", peer: str) -> str | None:
-    """How this leg's Dial names `peer`: 'bare' (a device), 'number' (a trunk) or None."""
-    data = l.lastdata
-    if not data or "/" not in data:
-        return None
-    for _tech, name, how in dial_targets(data):
-        if name == peer:
-            return how
+def _dialled_as(data: str, peer: str) -> str | None:
+    """How a Dial's data names `peer`: 'bare' (PJSIP/201, PJSIP/201/sip:201@host: a device),
+    'number' (PJSIP/0777@provider, SIP/provider/0777: a trunk) or None (not named) — the
+    same answer as rules.dial_targets, by a few string searches (this runs for most legs)."""
+    n = len(peer)
+    i = data.find(peer)
+    while i > 0:
+        prev = data[i - 1]
+        j = i + n
+        nxt = data[j] if j < len(data) else ","
+        if prev == "@" and nxt in ",&/":
+            return "number"
+        if prev == "/":
+            if nxt in ",&":
+                return "bare"
+            if nxt == "/":
+                return "bare" if data[j + 1 : j + 5].lower() in ("sip:", "sips") else "number"
+        i = data.find(peer, i + 1)
     return None
 
 
@@ -565,16 +592,23 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
     is_ext = rules.is_extension
     app_kind = rules.app_kind
     ctx_flags = rules.context_flags
-    user_cls = rules.user_number_class
+    has_user = rules.has_user_classes
+    user_cls = rules.user_number_class if has_user else _no_class
+    known = rules.known
+    parallel_rg = rules.parallel_dial_is_ring_group
     seen = learned if learned is not None else {}
-    own: dict[str, str] = {}  # what this call's legs show its numbers to be
+    seen_get = seen.get
+    own: dict[str, str] = {}  # what this call's legs show its numbers to be (not extensions)
+    feature_prefix = rules.feature_code_prefix
 
-    def learn(ns: str, name: str | None, cls: str) -> None:
-        if name and len(name) <= 80:
-            k = (ns, name, cls)
-            seen[k] = seen.get(k, 0) + 1
-            if ns == NUMBER:
-                own[name] = cls
+    def learn(ns: str, name: str, cls: str) -> None:  # runs a few times a call: kept lean
+        k = (ns, name, cls)
+        seen[k] = seen_get(k, 0) + 1
+
+    def learn_number(name: str, cls: str) -> None:
+        k = (NUMBER, name, cls)
+        seen[k] = seen_get(k, 0) + 1
+        own[name] = cls
 
     # The caller's channel: a device or a trunk. Nothing known of the peer: a device when it
     # calls with its own name as caller ID (PJSIP/client1, src client1) or with an
@@ -600,7 +634,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
         learn(NUMBER, src, "extension")
 
     # Local ;2 halves present as legs of their own (their party legs carry the talk).
-    local_halves = {chan(l.channel)[1] for l in legs if _is_local(l.channel)} if len(legs) > 1 else ()
+    local_halves = {_local_name(l.channel) for l in legs if l.channel[:6] == "Local/"} if len(legs) > 1 else ()
 
     # Transfers: a leg placed by a party who had answered (attended transfer, its consult
     # call), or a new leg of a channel after someone answered it (blind transfer: Asterisk
@@ -656,13 +690,14 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
             elif lexten and rules.number_class(lexten)[0] == "extension":
                 local_ext = lexten[:32]  # Local/202@from-internal: the leg rings extension 202
         elif not dsure and dkind in ("ext", "trunk"):
-            how = _dialled_as(l, dname)
-            if how == "bare" or dst == dname:
+            if dst == dname:  # dialled by its own name: a phone
                 dkind = "ext"
-            elif how == "number":
-                dkind = "trunk"
-            if how is not None or dst == dname:
-                learn(PEER, dname, "extension" if dkind == "ext" else "trunk")
+                learn(PEER, dname, "extension")
+            else:
+                how = _dialled_as(l.lastdata, dname) if l.lastdata else None
+                if how is not None:
+                    dkind = "ext" if how == "bare" else "trunk"
+                    learn(PEER, dname, "extension" if how == "bare" else "trunk")
         if dkind == "ext" and dst == dname:
             learn(NUMBER, dst, "extension")
         party = dkind in ("ext", "trunk", "other")
@@ -677,22 +712,26 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
             ext = dname[:32] if dkind == "ext" else local_ext
             number = None if ext or not dst or dst == "s" else dst[:64]
             via_type, via = "direct", None
-            dcls = user_cls(dst) if dst else None
+            dcls = user_cls(dst) if has_user and dst else None
+            kcls = None  # the number's learned / set class (matters for legs without a party)
+            if not party and dst:
+                k = known.get((NUMBER, dst))
+                kcls = k.cls if k is not None else None
             if ak == APP_VOICEMAIL:
                 via_type, via = "voicemail", _mailbox(l.lastdata)
-                dest = f"voicemail:{via or dst}"
-            elif ak == APP_QUEUE or cf & CTX_QUEUE or (not party and dst and rules.number_class(dst)[0] == "queue"):
+                dest = ("voicemail", via or dst)
+            elif ak == APP_QUEUE or cf & CTX_QUEUE or kcls == "queue":
                 q = (_first_arg(l.lastdata) if ak == APP_QUEUE else "") or dst
                 q = q if q and q != "s" else None
                 if q and (user_cls(q) or "queue") == "queue":
                     via_type, via = "queue", q[:32]
-                    learn(NUMBER, q, "queue")
-                    dest = f"queue:{via}"
+                    learn_number(q, "queue")
+                    dest = ("queue", via)
                 in_queue = True
             elif (ak == APP_IVR or cf & CTX_IVR) and not party:
                 if app.lower() == "stasis":
                     name = _first_arg(l.lastdata) or "stasis"
-                elif dst and dst != "s" and (len(dst) > 1 or rules.number_class(dst)[0] == "ivr"):
+                elif dst and dst != "s" and (len(dst) > 1 or kcls == "ivr"):
                     name = dst  # a menu with a number of its own
                 else:
                     # FreePBX runs each IVR in a context of its own (ivr-3); a menu answered
@@ -704,18 +743,18 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
                 key = _IVR_KEYS.get(dst, NO_KEY) if cf & CTX_IVR and len(dst) == 1 else NO_KEY
                 ivr_visits.append((i, name, key, l.end, False))
                 via_type, via = "ivr", name
-                dest = f"ivr:{name}"
-            elif cf & CTX_RING_GROUP or (not party and dst and rules.number_class(dst)[0] == "ring_group") or (
-                    rules.parallel_dial_is_ring_group and app == "Dial" and "&" in _first_arg(l.lastdata)):
+                dest = ("ivr", name)
+            elif cf & CTX_RING_GROUP or kcls == "ring_group" or (
+                    parallel_rg and "&" in l.lastdata and app == "Dial" and _parallel(l.lastdata)):
                 if dst and dst != "s" and (dcls or "ring_group") == "ring_group":
                     via_type, via = "ring_group", dst[:32]
-                    learn(NUMBER, dst, "ring_group")
+                    learn_number(dst, "ring_group")
             elif ak == APP_CONFERENCE and dst and dst != "s":
-                learn(NUMBER, dst, "conference")
-                dest = f"conference:{dst[:40]}"
+                learn_number(dst, "conference")
+                dest = ("conference", dst)
                 conference = conference or dst[:64]
-            if dst and dst.startswith(rules.feature_code_prefix) and rules.feature_code_prefix:
-                learn(NUMBER, dst, "feature")
+            if dst and feature_prefix and dst[0] == feature_prefix[0] and dst.startswith(feature_prefix):
+                learn_number(dst, "feature")
             if i and ak != APP_VOICEMAIL and (
                     l.channel in answered_parties
                     or (l.channel in answered_from and l_start > answered_from[l.channel])
@@ -730,11 +769,11 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
             ring_group = via
         if dest is None:
             if via_type == "ring_group":
-                dest = f"ring_group:{via}"
+                dest = ("ring_group", via)
             elif dkind == "ext":
-                dest = f"extension:{dname[:40]}"
+                dest = ("extension", dname)
             elif dkind == "trunk" or dkind == "other":
-                dest = f"external:{(number or dname)[:40]}"
+                dest = ("external", number or dname)
         dests.append(dest)
         if party and cf & CTX_IVR:  # dialled from inside an IVR menu (ivr-3, key 1)
             ivr_visits.append((i, lctx[:32], _IVR_KEYS.get(dst, NO_KEY) if len(dst) == 1 else NO_KEY, l_start, True))
@@ -758,9 +797,8 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
                         answered_at, answered_ext = at, dname
             else:
                 pbx_answered = True
-        if not party and dst and via_type == "direct":
-            cls = own.get(dst) or rules.number_class(dst)[0]
-            if cls is not None:
+        if not party and dst and via_type == "direct" and not internal_dst:
+            if own.get(dst) or kcls or rules.number_class(dst)[0] is not None:
                 internal_dst = True
         elif via_type in ("queue", "ring_group", "ivr", "voicemail"):
             internal_dst = True
@@ -769,19 +807,26 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
             ring = l.duration - talk
         else:
             ring, talk = l.duration, 0
+        data = l.lastdata
         leg_rows.append((i, ext, number, via_type, via, l_start, l_answer, l.end, ring, talk,
                          l.status, l.channel or None, l.dstchannel or None, l.uniqueid,
-                         _cut(lctx, 80), _cut(app, 32), _cut(l.lastdata, 200), _cut(dst, 80)))
+                         (lctx if len(lctx) <= 80 else lctx[:80]) if lctx else None,
+                         (app if len(app) <= 32 else app[:32]) if app else None,
+                         (data if len(data) <= 200 else data[:200]) if data else None,
+                         (dst if len(dst) <= 80 else dst[:80]) if dst else None))
 
     # Status and the call's answer time.
     answer = None
     if party_answered:
         status = "answered"
-        first = min(party_answered,
-                    key=lambda x: x.answer or x.start + timedelta(seconds=x.duration - x.billsec))
-        ring_s = _secs(start, first.start) + first.duration - first.billsec
-        ring_s = min(ring_s, duration)
-        talk_s = min(sum(x.billsec for x in party_answered), duration - ring_s)
+        first = party_answered[0]
+        talk_s = first.billsec
+        if len(party_answered) > 1:
+            first = min(party_answered,
+                        key=lambda x: x.answer or x.start + timedelta(seconds=x.duration - x.billsec))
+            talk_s = sum(x.billsec for x in party_answered)
+        ring_s = min(_secs(start, first.start) + first.duration - first.billsec, duration)
+        talk_s = min(talk_s, duration - ring_s)
         answer = start + timedelta(seconds=ring_s)
     else:
         talk_s = 0
@@ -815,7 +860,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
     if hint is not None:
         did = hint.did
     else:
-        did = next((l.did for l in legs if l.did), None)
+        did = origin.did or (next((l.did for l in legs if l.did), None) if len(legs) > 1 else None)
     if hint is not None and octx is None:
         direction = hint.direction  # legs stored before 0010 have no context: as it was
     elif okind == "trunk" or oflags & CTX_INBOUND or (did and okind != "ext"):
@@ -881,8 +926,8 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
                 nxt = dests[j]
                 break
         if nxt is None:
-            nxt = next((dests[j] for j in range(i + 1, len(legs)) if dests[j] is not None), HANGUP)
-        ivr_rows.append((name, at, n, key, nxt[:64]))
+            nxt = next((dests[j] for j in range(i + 1, len(legs)) if dests[j] is not None), None)
+        ivr_rows.append((name, at, n, key, f"{nxt[0]}:{nxt[1] or ''}"[:64] if nxt else HANGUP))
 
     if queue:
         dest_type, dest = "queue", queue
@@ -1747,6 +1792,7 @@ class LoadPlan:
         self._bulk_load, self._defer = bulk_load, defer_aggregates
         self.bulk = self.defer = False
         self.known: KnownCalls | None = None
+        self._analyzed_at = 0  # legs added when the statistics were last refreshed
 
     def __enter__(self) -> "LoadPlan":
         engine = self.engine
@@ -1763,9 +1809,18 @@ class LoadPlan:
             self.stats.bulk_load = True
         return self
 
+    def batch_done(self) -> None:
+        """After each committed batch: a bulk load that refreshes the aggregates batch by batch
+        gets fresh planner statistics each time the tables have doubled (bulk.analyze)."""
+        if self.bulk and not self.defer and self.stats.legs_added >= 2 * max(self._analyzed_at, 10_000):
+            bulk.analyze(self.engine)
+            self._analyzed_at = self.stats.legs_added
+
     def __exit__(self, exc_type, exc, tb) -> bool:
         if self.bulk:
             bulk.restore(self.engine)
+            if exc_type is None:
+                bulk.analyze(self.engine)  # before the one refresh over everything loaded
         if self.defer and exc_type is None:
             aggregates.refresh_pending(self.engine, rebuild_indexes=self.bulk)
         return False
@@ -1928,6 +1983,7 @@ def _commit_block(engine, source_id, res: BlockResult, block, block_lineno, pars
 
     _commit_batch(engine, _batch_writer(source_id, res, reread, rules, stats, plan), stats, source_id, location,
                   fp, position, lineno, plan.defer)
+    plan.batch_done()
 
 
 def _batch_writer(source_id, res: BlockResult, reread: Callable[[int], Leg], rules, stats, plan: LoadPlan):
@@ -2018,3 +2074,4 @@ def commit_rows(engine, source_id, res: BlockResult, rows: list[list[str]], rown
 
     _commit_batch(engine, _batch_writer(source_id, res, reread, rules, stats, plan), stats, source_id, location,
                   fp, position, lineno, plan.defer)
+    plan.batch_done()

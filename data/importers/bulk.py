@@ -78,6 +78,17 @@ def drop(engine: sa.Engine, *, keep_start_index: bool = True) -> None:
                 conn.execute(sa.schema.DropIndex(ix))
 
 
+def analyze(engine: sa.Engine) -> None:
+    """Fresh planner statistics for call and call_leg (PostgreSQL). A bulk load grows them far
+    faster than autovacuum notices: planned on the empty tables' statistics, an aggregate
+    refresh over the new rows (the ring-group rollup joins legs to calls) chose nested loops
+    over the whole batch and ran past the statement timeout. Samples ~30k rows a table."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE call, call_leg")
+
+
 def _create(engine: sa.Engine, indexes: list[sa.Index]) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("SET LOCAL maintenance_work_mem TO '256MB'")

@@ -161,6 +161,7 @@ class Rules:
         self._trunk_techs = {t.lower() for t in self.trunk_techs}
         self._trunks = set(self.trunks)
         self.known: dict[tuple[str, str], KnownClass] = {}
+        self.has_user_classes = False
         self._reset_caches()
 
     def _reset_caches(self) -> None:
@@ -169,23 +170,25 @@ class Rules:
         self._apps: dict[str, int] = {}
         self._ctx: dict[str, int] = {}
         self._ext: dict[str, bool] = {}
+        self._num: dict[str, tuple[str | None, bool]] = {}
 
     def __getstate__(self) -> dict:  # sent to worker processes: without the caches
         state = dict(self.__dict__)
-        for k in ("_chan_cache", "_stem_cache", "_apps", "_ctx", "_ext", "_ctx_matchers"):
+        for k in ("_chan_cache", "_stem_cache", "_apps", "_ctx", "_ext", "_num", "_ctx_matchers"):
             state.pop(k, None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        known = self.known
+        known, has_user = self.known, self.has_user_classes
         self.__post_init__()
-        self.known = known
+        self.known, self.has_user_classes = known, has_user
 
     def with_classes(self, known: dict[tuple[str, str], KnownClass]) -> "Rules":
         """A copy of these rules that knows the classes learned or set for a source."""
         clone = Rules(**{f.name: getattr(self, f.name) for f in fields(self)})
         clone.known = dict(known)
+        clone.has_user_classes = any(k.user for k in known.values())
         return clone
 
     def config(self) -> dict:
@@ -253,12 +256,19 @@ class Rules:
         patterns (known False): 'extension', 'feature' or None (an outside number)."""
         if not number:
             return None, False
+        hit = self._num.get(number)
+        if hit is not None:
+            return hit
         k = self.known.get((NUMBER, number))
         if k is not None:
-            return k.cls, True
-        if number.startswith(self.feature_code_prefix) and self.feature_code_prefix:
-            return "feature", False
-        return ("extension" if self.is_extension(number) else None), False
+            hit = (k.cls, True)
+        elif number.startswith(self.feature_code_prefix) and self.feature_code_prefix:
+            hit = ("feature", False)
+        else:
+            hit = ("extension" if self.is_extension(number) else None), False
+        if len(self._num) < 100_000:
+            self._num[number] = hit
+        return hit
 
     def user_number_class(self, number: str) -> str | None:
         k = self.known.get((NUMBER, number))

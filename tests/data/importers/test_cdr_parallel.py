@@ -19,7 +19,9 @@ AGG_TABLES = [s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_ca
               s.agg_ivr_hour, s.agg_ivr_scope_hour]
 CDR_FIXTURES = ["csv16_local.csv", "csv16_parallel.csv", "csv18_gmt.csv", "csv18_local_halves.csv",
                 "csv21_local.csv", "csv21_queue_exits.csv", "csv21_queue_outcomes.csv", "custom.csv",
-                "freepbx_export.csv", "bad_lines.csv"]
+                "freepbx_export.csv", "bad_lines.csv",
+                # issue 14: real shapes with IVR visits, learned classes and calls derived again
+                "issue14/stadion_csv21.csv", "issue14/kely_custom19.csv", "issue14/freepbx_csv21.csv"]
 
 
 def snapshot(engine) -> dict:
@@ -32,6 +34,12 @@ def snapshot(engine) -> dict:
         out["legs"] = sorted(
             (r.call_uid,) + tuple(v for k, v in r._mapping.items() if k not in ("id", "call_id", "call_uid"))
             for r in conn.execute(sa.select(cl, c.c.call_uid).join(c, c.c.id == cl.c.call_id)))
+        ch = s.ivr_choice
+        out["ivr_choice"] = sorted(
+            (r.call_uid,) + tuple(v for k, v in r._mapping.items() if k not in ("id", "call_id", "call_uid"))
+            for r in conn.execute(sa.select(ch, c.c.call_uid).join(c, c.c.id == ch.c.call_id)))
+        nc = s.number_class  # what was learned (the sightings count depends on the batches)
+        out["number_class"] = sorted((r.namespace, r.name, r.kind, r.origin) for r in conn.execute(sa.select(nc)))
         for t in AGG_TABLES:
             out[t.name] = sorted(tuple(r) for r in conn.execute(sa.select(t)))
     return out

@@ -363,3 +363,24 @@ def test_cli_rebuild_calls(db_url):
     assert "calls rebuilt 4" in res.output
     res = runner.invoke(app, ["db", "rebuild-calls", "--source", "nope", "--no-progress"])
     assert res.exit_code == 2 and "no source 'nope'" in res.output
+
+
+def test_freepbx17_cdr_table_export_with_header(engine):
+    """The FreePBX 17 asteriskcdrdb.cdr columns (did after userfield, recordingfile after the
+    caller-name columns), calldate only: end = start + duration, answer = end - billsec."""
+    st = import_cdr_file(engine, FIX / "freepbx17_cdr_header.csv", source_tz="UTC")
+    assert st.layout.startswith("CDR table export") and (st.calls_added, st.lines_rejected) == (3, 0)
+    got = calls(engine)
+    # As the FreePBX Master.csv queue call: ring 8 + 184 - 180 = 12, talk 180 (the Queue
+    # leg's 192 holds the wait), duration max(192, 8 + 184) = 192; DID from the did column.
+    q = got["1771056600.410"]
+    assert facts(q) == ("inbound", "answered", 192, 12, 180, "103", None, "103")
+    assert (q.queue, q.did, q.has_recording, q.src_trunk) == ("600", "0212345678", True, "o2-trunk")
+    ivr = got["1771059600.401"]  # hung up in ivr-3's menu
+    assert facts(ivr) == ("inbound", "abandoned", 18, 18, 0, None, None, None)
+    assert (ivr.ivr, ivr.did) == ("ivr-3", "0212345678")
+    msg = got["1771063200.4a8"]  # an announcement, then Hangup: the PBX answered
+    assert facts(msg) == ("inbound", "no_answer", 9, 9, 0, None, None, None)
+    assert msg.did == "0212345679"
+    assert answered(engine) == (1, 3)  # before issue 14: 3 of 3
+    assert_aggregates_match_calls(engine)

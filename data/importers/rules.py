@@ -398,12 +398,16 @@ def merge_learned(conn, source_id: int, learned: dict[tuple[str, str, str], int]
 
     best: dict[tuple[str, str], list] = {}
     for (ns, name, cls), n in learned.items():
+        if not name or len(name) > 80:  # number_class.name: a dialled string that long is no number
+            continue
         cur = best.get((ns, name))
         if cur is None:
             best[(ns, name)] = [cls, n]
         else:
             cur[0] = stronger(cur[0], cls)
             cur[1] += n
+    if not best:
+        return
     t = s.number_class
     now = utcnow()
     existing = {}

@@ -384,3 +384,18 @@ def test_freepbx17_cdr_table_export_with_header(engine):
     assert msg.did == "0212345679"
     assert answered(engine) == (1, 3)  # before issue 14: 3 of 3
     assert_aggregates_match_calls(engine)
+
+
+def test_a_very_long_dialled_string_is_not_learned(engine, tmp_path):
+    # A SIP URI of 90 characters dialled as a feature code (*...): no class row, no error.
+    long_dst = "*" + "9" * 89
+    line = (f'"","201","{long_dst}","from-internal","""Eva"" <201>","PJSIP/201-00000500","","Playback","x",'
+            '"2026-02-15 08:00:00","2026-02-15 08:00:00","2026-02-15 08:00:05",5,5,"ANSWERED","DOCUMENTATION",'
+            '"1771142400.500","","","1771142400.500",1\n')
+    path = tmp_path / "Master.csv"
+    path.write_text(line)
+    st = import_cdr_file(engine, path, source_tz="UTC")
+    assert (st.calls_added, st.lines_rejected) == (1, 0)
+    with engine.connect() as conn:
+        names = {k[1] for k in rules_mod.load_known(conn, 1)}
+    assert long_dst not in names and "201" in names

@@ -424,8 +424,9 @@ def import_queue_log(
     from_db: Optional[str] = typer.Option(None, "--from-db", help="Read the realtime queue_log table from this "
                                           "database URL instead of a file."),
     table: str = typer.Option("queue_log", "--table", help="Table name for --from-db."),
-    source_tz: Optional[str] = typer.Option(None, "--source-tz", help="--from-db: time zone of the table's times "
-                                            "(UTC with queue_log_realtime_use_gmt). Default: CALLBOARD_TIMEZONE."),
+    source_tz: Optional[str] = typer.Option(None, "--source-tz", help="Time zone of a table's local times (--from-db, "
+                                            "or a queue_log table exported to CSV; UTC with "
+                                            "queue_log_realtime_use_gmt). Default: CALLBOARD_TIMEZONE."),
     source: Optional[str] = typer.Option(None, "--source", help="Name of the PBX (site); created when new."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Where rejected lines are kept "
                                            "(default: CALLBOARD_FILES_DIR/rejects/<file>-<time>.rejects)."),
@@ -457,7 +458,7 @@ def import_queue_log(
         from data.live import apply_queue_log_events
 
         return import_queue_log_file(db.get_engine(database_url), path, source=source, rejects_path=rejects,
-                                     batch_lines=batch_lines, progress=progress,
+                                     batch_lines=batch_lines, progress=progress, source_tz=source_tz,
                                      on_events=apply_queue_log_events if follow else None)
 
     _run_import(run, path, follow=follow, interval=interval)

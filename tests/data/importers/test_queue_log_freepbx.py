@@ -358,3 +358,18 @@ def test_hung_up_by_in_the_call_list_and_every_export(engine):
     after = {lines[i]: lines[i + 1] for i in range(len(lines) - 1) if lines[i].startswith("17893")}
     assert (after["1789375200.190"], after["1789372800.101"]) == ("Agent", "Caller")
     assert after["1789374600.170"].startswith("14/09/2026")  # a transfer: no one
+
+
+def test_cli_reads_a_table_export_in_its_time_zone(db_url, tmp_path):
+    """`callboard import queue-log FILE --source-tz` on the Czech spreadsheet export: the same
+    queue calls as the pipe file (10:00 in Prague = 08:00 UTC)."""
+    from typer.testing import CliRunner
+
+    from callboard.cli import app
+    from data import db
+
+    res = CliRunner().invoke(app, ["import", "queue-log", str(FIX / "queue_log_param_export.csv"), "--source-tz",
+                                   "Europe/Prague", "--rejects", str(tmp_path / "r"), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "queue calls added 16" in res.output and "semicolon-separated" in res.output
+    assert passes(db.get_engine(db_url)) == PASSES

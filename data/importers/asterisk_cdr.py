@@ -528,6 +528,19 @@ def _local_name(channel: str) -> str:
     return channel[6:-2] if channel.endswith((";1", ";2")) else channel[6:]
 
 
+def _leg_dest(row: tuple, leg: "Leg") -> tuple[str, str] | None:
+    """Where an ordinary leg took the call, from its leg row: its ring group, the extension
+    it rang, or the outside number it dialled through a trunk (None: the dialplan only)."""
+    via_type, via, ext, number = row[3], row[4], row[1], row[2]
+    if via_type == "ring_group":
+        return ("ring_group", via)
+    if ext:
+        return ("extension", ext)
+    if leg.dstchannel and not _is_local(leg.dstchannel):
+        return ("external", number or leg.dstchannel)
+    return None
+
+
 def _no_class(_number: str) -> None:
     return None
 
@@ -624,7 +637,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
             okind = "ext"
         elif oflags & CTX_INBOUND and not is_ext(src):
             okind = "trunk"
-        elif is_ext(src) and oflags & CTX_INTERNAL:
+        elif oflags & CTX_INTERNAL and is_ext(src):
             okind = "ext"
         else:
             decided = False
@@ -753,7 +766,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
                 learn_number(dst, "conference")
                 dest = ("conference", dst)
                 conference = conference or dst[:64]
-            if dst and feature_prefix and dst[0] == feature_prefix[0] and dst.startswith(feature_prefix):
+            if not party and dst and feature_prefix and dst.startswith(feature_prefix):
                 learn_number(dst, "feature")
             if i and ak != APP_VOICEMAIL and (
                     l.channel in answered_parties
@@ -767,14 +780,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
                 queue = via
         elif via_type == "ring_group" and ring_group is None:
             ring_group = via
-        if dest is None:
-            if via_type == "ring_group":
-                dest = ("ring_group", via)
-            elif dkind == "ext":
-                dest = ("extension", dname)
-            elif dkind == "trunk" or dkind == "other":
-                dest = ("external", number or dname)
-        dests.append(dest)
+        dests.append(dest)  # the special ones; the others from the leg row when an IVR needs them
         if party and cf & CTX_IVR:  # dialled from inside an IVR menu (ivr-3, key 1)
             ivr_visits.append((i, lctx[:32], _IVR_KEYS.get(dst, NO_KEY) if len(dst) == 1 else NO_KEY, l_start, True))
         if party:
@@ -917,6 +923,8 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
     # The IVR visits: the key where the CDR shows it, where the call went next.
     ivr_rows = []
     ivr = None
+    if ivr_visits:
+        dests = [d or _leg_dest(lr, legs[j]) for j, (d, lr) in enumerate(zip(dests, leg_rows))]
     for n, (i, name, key, at, own) in enumerate(ivr_visits):
         if ivr is None:
             ivr = name

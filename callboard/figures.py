@@ -209,16 +209,20 @@ def fig_ring_groups(df: pd.DataFrame, members: list[str], lang: str) -> go.Figur
 
 QUEUE_OUTCOME_SERIES = (("answered", N_("Answered")), ("abandoned", N_("Abandoned")),
                         ("short_abandons", N_("Short abandons")), ("timed_out", N_("Timed out")),
-                        ("exit_key", N_("Exited by key")), ("no_agents", N_("No agents")))
+                        ("exit_key", N_("Exited by key")), ("no_agents", N_("No agents")),
+                        ("waiting", N_("Still waiting")))
 
 
 def fig_queue_outcomes(df: pd.DataFrame, lang: str, x_title: str) -> go.Figure:
     """Stacked bars per x label (a queue, or a period summed over the queues) by queue
-    outcome. df: label, answered, abandoned, short_abandons, timed_out, exit_key, no_agents."""
+    outcome. df: label, answered, abandoned, short_abandons, timed_out, exit_key, no_agents
+    [, waiting: callers still waiting at the end of the data, drawn only when there are any]."""
     _ = translator(lang)
-    sums = df.groupby("label", sort=False)[[k for k, _l in QUEUE_OUTCOME_SERIES]].sum().reset_index()
+    series = [(k, lb) for k, lb in QUEUE_OUTCOME_SERIES
+              if k in df and (k != "waiting" or df[k].sum() > 0)]
+    sums = df.groupby("label", sort=False)[[k for k, _l in series]].sum().reset_index()
     fig = go.Figure()
-    for i, (key, label) in enumerate(QUEUE_OUTCOME_SERIES):
+    for i, (key, label) in enumerate(series):
         fig.add_bar(x=sums["label"], y=sums[key], name=_(label), marker_color=OKABE_ITO[i],
                     marker_pattern_shape="/" if key == "short_abandons" else "")
     fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=_("Calls"), xaxis_type="category")

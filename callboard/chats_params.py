@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from callboard.records_params import DEFAULT_PRESET, PRESETS, RecordsQuery, _one, _split
+from callboard.records_params import DEFAULT_PRESET, PRESETS, RecordsQuery, _one, _split, checked_params
 from data.queries.chats import ChatFilter
 from data.timebuckets import local_day_bounds_utc, utc_to_local
 
@@ -34,6 +34,8 @@ class ChatsQuery:
 
     @classmethod
     def from_params(cls, params: Mapping) -> "ChatsQuery":
+        """From a query-string mapping (another type than texts raises BadInput)."""
+        params = checked_params(params)
         preset = _one(params.get("preset")) or DEFAULT_PRESET
         return cls(
             preset=preset if preset in PRESETS else DEFAULT_PRESET,

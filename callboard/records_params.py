@@ -25,11 +25,20 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from callboard.i18n import N_
+from callboard.input_checks import expect
 from data.periods import PRESETS, preset_days  # noqa: F401  (re-exported for pages)
 from data.queries.calls import CallFilter, InvalidFilter
 from data.timebuckets import local_day_bounds_utc, utc_to_local
 
 DEFAULT_PRESET = "today"
+# URL parameters: each a query string's text or its repeated values (a list of texts).
+Params = dict[str, str | list[str] | None]
+
+
+def checked_params(params) -> Mapping:
+    """URL parameters (a query string's mapping, or a page's store of them) of texts; another
+    type (a hand-made callback body: a number, a nested dict...) raises BadInput."""
+    return expect(params, Params, "the view's parameters")
 
 
 def _split(value) -> tuple[str, ...]:
@@ -70,7 +79,9 @@ class RecordsQuery:
 
     @classmethod
     def from_params(cls, params: Mapping) -> "RecordsQuery":
-        """From a query-string mapping (values may be strings or lists of strings)."""
+        """From a query-string mapping (values may be strings or lists of strings; another
+        type raises BadInput)."""
+        params = checked_params(params)
         preset = _one(params.get("preset")) or DEFAULT_PRESET
         if preset not in PRESETS:
             preset = DEFAULT_PRESET

@@ -9,7 +9,9 @@
   Dash callback (by the outputs registered under the body's ``output``; the page router by
   the page Dash will render from the pathname at the position Dash reads it). A callback
   body that is not what Dash's renderer sends for that callback (other ids, order, count,
-  outputs; callboard.auth.callback_bodies) answers 400 with the reason. Nobody → page GETs
+  outputs; callboard.auth.callback_bodies) answers 400 with the reason; so does a value of
+  the wrong type a callback or a parser refuses (callboard.input_checks.BadInput — only that
+  exception: any other stays a 500, logged). Nobody → page GETs
   redirect to /login?next=..., everything else answers 401 (a callback before its body is
   read); a user below the level → 403. Every page's layout checks its own level too
   (``_check_page_levels``).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from urllib.parse import quote
 
 import dash
@@ -36,7 +39,9 @@ from callboard.auth.callback_bodies import BadCallbackBody, CallbackIndex
 from callboard.auth.policy import CALLBACK, DISPLAY, PAGE, PUBLIC
 from callboard.auth.secret import app_secret
 from callboard.i18n import normalize_lang, translator
+from callboard.input_checks import BadInput
 
+log = logging.getLogger(__name__)
 DISPLAY_COOKIE = "callboard_display"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -188,6 +193,18 @@ def guard():
     return None
 
 
+def _bad_input(exc: BadInput) -> Response:
+    """A value of the wrong type (callboard.input_checks): 400 with the reason, developer-
+    facing like a malformed body's. Registered for BadInput alone, so a server bug is no 400.
+    Logged: a browser never sends such a value, unless a declared type is wrong."""
+    log.warning("refused %s %s: bad input: %s", request.method, request.path, exc)
+    text = f"Bad input: {exc}"
+    if request.path == "/_dash-update-component" or request.accept_mimetypes.best == "application/json":
+        return Response(json.dumps({"error": text, "status": 400}), status=400, mimetype="application/json",
+                        headers={"Cache-Control": "no-store"})
+    return Response(text, status=400, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
 def _csrf_refused() -> Response:
     _ = translator(request_lang())
     return Response(_("The form has expired or did not come from this site (CSRF token missing or wrong). "
@@ -246,6 +263,7 @@ def install(app: dash.Dash) -> None:
     server.extensions["callboard_callbacks"] = CallbackIndex(app)
     _check_page_levels()
     server.before_request(guard)
+    server.register_error_handler(BadInput, _bad_input)
 
     @server.before_request
     def _secret_key():

@@ -10,6 +10,7 @@ callbacks are access-checked by that output-id prefix (callboard.auth.policy).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, no_up
 from callboard.access import current_scope
 from callboard.formatting import fmt_number
 from callboard.i18n import translator
+from callboard.input_checks import QueryParams, RowsRequest, RowsTotal, Text, Texts, checked_inputs, parameter_type
 from callboard.settings import get_settings
 from data import db
 from data import schema as s
@@ -25,22 +27,26 @@ from data.periods import PRESETS, preset_days, today_local
 from data.queries.calls import InvalidFilter
 
 
-def split_items(text) -> tuple[str, ...]:
+# The converters below take what their control sends (their parameter's type, checked by
+# register_filters_to_url before they run: callboard.input_checks).
+
+
+def split_items(text: Text) -> tuple[str, ...]:
     """'101, 102;103' -> ('101', '102', '103')."""
     return tuple(x.strip() for x in str(text or "").replace(";", ",").split(",") if x.strip())
 
 
-def text_value(value) -> str:
+def text_value(value: Text) -> str:
     """A text input's value as the query field: trimmed, '' when empty."""
     return str(value or "").strip()
 
 
-def choices_value(value) -> tuple:
+def choices_value(value: Texts) -> tuple:
     """A multi-select dropdown's value as the query field."""
     return tuple(value or ())
 
 
-def choice_value(value) -> str:
+def choice_value(value: Text) -> str:
     """A single-select dropdown's value as the query field."""
     return value or ""
 
@@ -125,7 +131,8 @@ def register_preset_dates(prefix: str) -> None:
         Input(f"{prefix}-preset", "value"),
         prevent_initial_call=True,
     )
-    def _preset_dates(preset):
+    @checked_inputs
+    def _preset_dates(preset: Text):
         if preset == "custom" or preset not in PRESETS:
             return False, no_update, no_update
         first, last = preset_days(preset, today_local())
@@ -163,6 +170,8 @@ def register_filters_to_url(
         State("lang", "value"),
         prevent_initial_call=True,
     )
+    @checked_inputs(types=[Text, Text, Text, *(parameter_type(convert) for _f, _s, convert in fields), QueryParams,
+                           Any])
     def _apply_filters(preset, start_date, end_date, *values):
         *values, current, lang = values
         q = query_cls.from_params(current or {}).with_(
@@ -202,7 +211,8 @@ def fetch_block(request: dict, params: dict | None, total: dict | None, block: i
     and the filter's row count as the `{prefix}-total` store: counted (`count_stmt()`) on the
     first block or for other parameters, else reused. -> (rows, total)"""
     start = max(0, int(request.get("startRow") or 0))
-    end = max(start + 1, int(request.get("endRow") or start + block))
+    # One block per request, as the grid asks (a larger range would read the whole table).
+    end = min(max(start + 1, int(request.get("endRow") or start + block)), start + block)
     rows = db.fetch_all(list_stmt(offset=start, limit=end - start))
     key = repr(sorted((params or {}).items()))
     if start == 0 or not total or total.get("key") != key:
@@ -227,7 +237,8 @@ def register_grid_rows(prefix: str, query_cls, block: int, sorts, list_stmt: Cal
         State(f"{prefix}-total", "data"),
         State("lang", "value"),
     )
-    def _get_rows(request, params, total, lang):
+    @checked_inputs
+    def _get_rows(request: RowsRequest | None, params: QueryParams, total: RowsTotal | None, lang):
         if not request:
             return no_update, no_update, no_update, no_update
         filt, _error = filter_or_error(query_cls, params, lang)

@@ -18,7 +18,8 @@ from callboard.features import chats_enabled
 from callboard.formatting import fmt_local_datetime, tz_label
 from callboard import listing_ui
 from callboard.i18n import translator
-from callboard.routes import CHATS_CSV_PATH, current_scope
+from callboard.input_checks import CellClicked, checked_inputs
+from callboard.routes import CHATS_CSV_PATH, current_scope, db_id
 from callboard.settings import get_settings
 from data import db
 from data.queries.chats import (
@@ -215,9 +216,9 @@ def _thread(session_id: int, lang: str):
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def _show_thread(clicked, lang):
-    try:
-        session_id = int((clicked or {}).get("rowId"))
-    except (TypeError, ValueError):
+@checked_inputs
+def _show_thread(clicked: CellClicked | None, lang):
+    session_id = db_id((clicked or {}).get("rowId"))
+    if session_id is None:  # no row, or not a session's id
         return no_update
     return _thread(session_id, lang)

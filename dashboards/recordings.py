@@ -22,8 +22,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from callboard import listing_ui, recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
 from callboard.i18n import N_, translator
+from callboard.input_checks import CellClicked, checked_inputs
 from callboard.records_params import RecordsQuery
-from callboard.routes import current_scope
+from callboard.routes import current_scope, db_id
 from callboard.settings import get_settings
 from data import db
 from data import recordings as rec
@@ -169,13 +170,13 @@ listing_ui.register_grid_rows(
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def _player(clicked, done, lang):
+@checked_inputs
+def _player(clicked: CellClicked | None, done, lang):
     _ = translator(lang)
     if dash.ctx.triggered_id == f"{PREFIX}-del-done":
         return None  # what was shown is gone
-    try:
-        rid = int((clicked or {}).get("rowId"))
-    except (TypeError, ValueError):
+    rid = db_id((clicked or {}).get("rowId"))
+    if rid is None:  # no row, or not a recording's id
         return no_update
     rows = db.fetch_all(get_recording(current_scope(), rid))
     if not rows:

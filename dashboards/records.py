@@ -14,17 +14,21 @@ CSV download and each call's legs.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
+from pydantic import Field
 
 from callboard import access
 from callboard import listing_ui, recording_ui
 from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
 from callboard.i18n import N_, translator
+from callboard.input_checks import CellClicked, QueryParams, RowsRequest, RowsTotal, Texts, checked_inputs
 from callboard.records_params import RecordsQuery
-from callboard.routes import RECORDS_CSV_PATH, current_scope, format_sort
+from callboard.routes import RECORDS_CSV_PATH, current_scope, db_id, format_sort
 from data import db
 from data.queries.calls import (
     COLUMN_LIST,
@@ -48,6 +52,8 @@ dash.register_page(__name__, path=PATH)
 
 BLOCK = 100
 REC_OPTIONS = {"": N_("Any"), "yes": N_("With recording"), "no": N_("Without recording")}
+# The rec-sort store: the grid's sort as [column key, "asc" | "desc"] pairs (for the downloads).
+SortOrder = list[Annotated[list[str], Field(min_length=2, max_length=2)]] | None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -251,7 +257,9 @@ listing_ui.register_grid_purge("rec", Output("rec-purged", "data"), "Date.now()"
     State("rec-sort", "data"),
     State("lang", "value"),
 )
-def _get_rows(request, params, total, current_sort, lang):
+@checked_inputs
+def _get_rows(request: RowsRequest | None, params: QueryParams, total: RowsTotal | None, current_sort: SortOrder,
+              lang):
     if not request:
         return no_update, no_update, no_update, no_update, no_update, no_update
     sort = [[m.get("colId"), m.get("sort")] for m in request.get("sortModel") or [] if m.get("colId") in COLUMNS]
@@ -283,7 +291,8 @@ def _get_rows(request, params, total, current_sort, lang):
     Input("rec-columns", "value"),
     State("lang", "value"),
 )
-def _columns(columns, lang):
+@checked_inputs
+def _columns(columns: Texts, lang):
     return _column_defs(lang, columns)
 
 
@@ -295,7 +304,8 @@ def _columns(columns, lang):
     Input("rec-sort", "data"),
     State("lang", "value"),
 )
-def _download_links(columns, params, sort, lang):
+@checked_inputs
+def _download_links(columns: Texts, params: QueryParams, sort: SortOrder, lang):
     return (
         _download_href(params, columns, lang, sort=sort),
         _download_href(params, columns, lang, excel=True, sort=sort),
@@ -356,12 +366,10 @@ def _legs_table(call_id: int, lang: str):
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def _show_legs(clicked, lang):
-    if not clicked or clicked.get("rowId") in (None, ""):
-        return no_update, no_update, no_update
-    try:
-        call_id = int(clicked["rowId"])
-    except (TypeError, ValueError):
+@checked_inputs
+def _show_legs(clicked: CellClicked | None, lang):
+    call_id = db_id((clicked or {}).get("rowId"))
+    if call_id is None:  # no row, or not a call's id
         return no_update, no_update, no_update
     title, body = _legs_table(call_id, lang)
     return True, title, body

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import dash
@@ -29,12 +30,14 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from typing_extensions import NotRequired, TypedDict
 
 from callboard import access
 from callboard.auth import audit
 from callboard.figures import DIRECTION_LABELS
 from callboard.formatting import tz_label
 from callboard.i18n import N_, translator
+from callboard.input_checks import Text, Texts, checked_inputs, expect
 from callboard.navigation import BY_PATH
 from callboard.reports import (
     PRESET_LABELS,
@@ -96,9 +99,12 @@ def current_scope() -> Scope:
 today_local = periods.today_local
 
 
-def _list(value) -> list[str]:
+def _list(value, key: str = "value") -> list[str]:
+    """A URL parameter (a text, comma-separated, or a list of texts) or a control's value
+    (a multi-select's list of texts) -> its items; another type raises BadInput."""
     if value is None:
         return []
+    expect(value, str | list[str], key)
     if isinstance(value, str):
         value = [value]
     out: list[str] = []
@@ -119,15 +125,15 @@ def state_from_query(page: ReportPage, query: dict) -> dict:
     first, last = _day(query.get("from")), _day(query.get("to"))
     if not first or not last or last < first:
         first, last = preset_range(DEFAULT_PRESET, today_local())
-    dirs = [d for d in _list(query.get("dir")) if d in DIRECTIONS] or list(DIRECTIONS)
-    state = {"from": first, "to": last, "ext": _list(query.get("ext")), "group": _list(query.get("group")),
-             "dir": dirs}
+    dirs = [d for d in _list(query.get("dir"), "dir") if d in DIRECTIONS] or list(DIRECTIONS)
+    state = {"from": first, "to": last, "ext": _list(query.get("ext"), "ext"),
+             "group": _list(query.get("group"), "group"), "dir": dirs}
     # A filter the report does not use never narrows it (not even from an old link).
     state.update({k: [] for k in ("ext", "group") if k not in page.shared})
     if "dir" not in page.shared:
         state["dir"] = list(DIRECTIONS)
     for opt in page.options:
-        value = _list(query.get(opt.key))
+        value = _list(query.get(opt.key), opt.key)
         if opt.multi:
             state[opt.key] = value
             continue
@@ -304,6 +310,27 @@ def page_layout(page: ReportPage) -> Callable[..., html.Div]:
     return layout
 
 
+class ColumnPrefs(TypedDict, total=False):
+    """The ``{prefix}-colprefs`` store (this browser's column choices of a report)."""
+
+    hidden: list[str] | None
+    pinned: list[str] | None
+
+
+class ColumnChoice(TypedDict):
+    """An option of the ``{prefix}-cols`` checklist / ``{prefix}-pin`` dropdown (a column key)."""
+
+    value: str
+    label: NotRequired[Any]
+    disabled: NotRequired[bool]
+
+
+class ColumnDef(TypedDict):
+    """A column of the report grid (grid_columns: the rest of its keys are AG Grid's)."""
+
+    colId: str
+
+
 def _prefs(prefs: dict | None, result_keys: list[str]) -> tuple[set[str], set[str]]:
     """(hidden, pinned) column keys from the stored preferences; by default nothing is
     hidden and the first column (the row label) is pinned."""
@@ -404,6 +431,9 @@ def section_blocks(page: ReportPage, result: ReportResult, lang: str) -> list:
 def register_callbacks(page: ReportPage) -> None:
     option_inputs = [Input(page.id(opt.key), "value") for opt in page.options]
     option_states = [State(page.id(opt.key), "value") for opt in page.options]
+    # What the filter controls send: days (date pickers), extensions / groups / directions
+    # (multi-selects, checklist), each option (a multi-select, else radio items).
+    filter_types = [Text, Text, Texts, Texts, Texts, *(Texts if opt.multi else Text for opt in page.options)]
 
     @dash.callback(
         Output(page.id("preset"), "value"),
@@ -414,7 +444,8 @@ def register_callbacks(page: ReportPage) -> None:
         Input(page.id("dates"), "end_date"),
         prevent_initial_call=True,
     )
-    def _sync_dates(preset, start, end):
+    @checked_inputs
+    def _sync_dates(preset: Text, start, end):
         today = today_local()
         if ctx.triggered_id == page.id("preset"):
             if preset == "custom" or preset not in PRESETS:
@@ -449,6 +480,7 @@ def register_callbacks(page: ReportPage) -> None:
         State(page.id("url"), "search"),
         State(page.id("colprefs"), "data"),
     )
+    @checked_inputs(types=[*filter_types, Any, Any, ColumnPrefs | None])
     def _update(start, end, ext, group, dirs, *rest):
         opts, (lang, search, prefs) = rest[: len(page.options)], rest[len(page.options):]
         _ = translator(lang)
@@ -499,7 +531,9 @@ def register_callbacks(page: ReportPage) -> None:
         State(page.id("colprefs"), "data"),
         prevent_initial_call=True,
     )
-    def _choose_columns(visible, pins, options, column_defs, prefs):
+    @checked_inputs
+    def _choose_columns(visible: Texts, pins: Texts, options: list[ColumnChoice] | None,
+                        column_defs: list[ColumnDef] | None, prefs: ColumnPrefs | None):
         """Show / hide and pin columns; remembered in this browser per report."""
         keys = [o["value"] for o in options or []]
         if not keys:
@@ -528,6 +562,7 @@ def register_callbacks(page: ReportPage) -> None:
         State(page.id("lang"), "data"),
         prevent_initial_call=True,
     )
+    @checked_inputs(types=[Any, Any, *filter_types, Any])
     def _download(n_clicks, n_calls_clicks, start, end, ext, group, dirs, *rest):
         opts, lang = rest[: len(page.options)], rest[len(page.options)]
         state = _state_from_controls(page, start, end, ext, group, dirs, opts)

@@ -10,6 +10,8 @@ the page's prefix (``sch-``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
@@ -17,6 +19,7 @@ from callboard import access, schedules
 from callboard.auth import audit
 from callboard.formatting import fmt_local_datetime, tz_label
 from callboard.i18n import N_, translator
+from callboard.input_checks import Text, Texts, checked_inputs
 from callboard.report_ui import BY_DAY_MONTH, BY_PERIOD, BY_QUEUE_PERIOD, INTERVAL
 from callboard.reports import TITLES
 from callboard.routes import db_id
@@ -228,6 +231,13 @@ def page(kind: str, lang: str, title: str) -> html.Div:
 INPUT_FIELDS = ("name", "report_type", "period", "fixed_from", "fixed_to", "extensions", "groups", "queues",
                 "directions", "recipients", "frequency", "run_time", "weekday", "day_of_month", "once_date",
                 "link_valid_hours", "format", "language", "option")
+# What each form control sends (callboard.input_checks): multi-selects and the checklist
+# lists of texts; the number inputs and the weekday dropdown a number (schedules.validate
+# reads a text too); the rest texts. Their values are validate()'s business.
+Number = int | float | str | None
+INPUT_TYPES = {**dict.fromkeys(INPUT_FIELDS, Text), **dict.fromkeys(("extensions", "groups", "queues", "directions"),
+                                                                     Texts),
+               **dict.fromkeys(("weekday", "day_of_month", "link_valid_hours"), Number)}
 
 
 def own_schedule(schedule_id):
@@ -267,6 +277,7 @@ def register_callbacks() -> None:
         *states,
         prevent_initial_call=True,
     )
+    @checked_inputs(types=[Any, Text, Any, int | None, Any, *(INPUT_TYPES[f] for f in INPUT_FIELDS)])
     def _save(_n, kind, edit_id, version, lang, *values):
         _ = translator(lang)
         data = dict(zip(INPUT_FIELDS, values), kind=kind)
@@ -307,7 +318,8 @@ def register_callbacks() -> None:
         State("lang", "value"),
         prevent_initial_call=True,
     )
-    def _row_action(clicks, version, lang):
+    @checked_inputs
+    def _row_action(clicks, version: int | None, lang):
         keep = [no_update] * (len(INPUT_FIELDS) - 1)
         trig = ctx.triggered_id
         if not trig or not any(clicks or []) or not ctx.triggered or not ctx.triggered[0].get("value"):
@@ -373,7 +385,8 @@ def register_callbacks() -> None:
         State("lang", "value"),
         prevent_initial_call=True,
     )
-    def _refresh(_version, edit_id, kind, lang):
+    @checked_inputs
+    def _refresh(_version, edit_id, kind: Text, lang):
         _ = translator(lang)
         editing = _("Editing schedule {id}", id=edit_id) if edit_id else ""
         return schedule_table(kind, lang), runs_table(kind, lang), editing
@@ -401,7 +414,8 @@ def register_callbacks() -> None:
         State(_id("edit-id"), "data"),
         State("lang", "value"),
     )
-    def _report_option(report_type, value, edit_id, lang):
+    @checked_inputs
+    def _report_option(report_type: Text, value: Text, edit_id, lang):
         opt = REPORT_OPTION.get(report_type)
         if opt is None:
             return {"display": "none"}, "", [], None

@@ -22,6 +22,7 @@ from callboard import access
 from callboard.auth import audit
 from callboard.formatting import fmt_local_datetime, fmt_number
 from callboard.i18n import N_, translator
+from callboard.input_checks import Id, Text, Texts, checked_inputs, expect
 from data import db
 from data import schema as s
 from data.importers import rules as number_rules
@@ -124,7 +125,8 @@ def layout(lang: str = "en", **_query):
 
 @callback(Output("admin-src-list", "children", allow_duplicate=True), Input("admin-src-source", "value"),
           State("lang", "value"), prevent_initial_call=True)
-def _show(source, lang):
+@checked_inputs
+def _show(source: Id | None, lang):
     if not access.is_admin():
         raise PreventUpdate
     return classes_view(int(source) if source else None, lang)
@@ -143,14 +145,15 @@ def _source_name(source_id: int) -> str:
     State("admin-src-source", "value"), State("admin-src-pending", "data"), State("lang", "value"),
     prevent_initial_call=True,
 )
-def _save(_clicks, kinds, labels, source, pending, lang):
+@checked_inputs
+def _save(_clicks, kinds: list[Text] | None, labels: list[Text] | None, source: Id | None, pending: Texts, lang):
     if not access.is_admin():
         raise PreventUpdate
     trig = ctx.triggered_id
     if not isinstance(trig, dict) or not (ctx.triggered and ctx.triggered[0]["value"]) or not source:
         return no_update, no_update, no_update, no_update, no_update  # rendered, not clicked
     _ = translator(lang)
-    key = trig["key"]
+    key = expect(trig["key"], str, "admin-src-save key")  # a button's "namespace|name"
     kind_by = {i["id"]["key"]: v for i, v in zip(ctx.states_list[0], kinds)}
     label_by = {i["id"]["key"]: v for i, v in zip(ctx.states_list[1], labels)}
     namespace, _sep, name = key.partition("|")
@@ -179,7 +182,8 @@ def _save(_clicks, kinds, labels, source, pending, lang):
     Input("admin-src-apply", "n_clicks"), State("admin-src-source", "value"), State("admin-src-pending", "data"),
     State("lang", "value"), prevent_initial_call=True,
 )
-def _apply(n_clicks, source, pending, lang):
+@checked_inputs
+def _apply(n_clicks, source: Id | None, pending: Texts, lang):
     if not access.is_admin() or not n_clicks:
         raise PreventUpdate
     _ = translator(lang)

@@ -18,6 +18,7 @@ from callboard.auth.options import group_options, queue_options
 from callboard.auth.passwords import WeakPassword
 from callboard.formatting import fmt_local_datetime
 from callboard.i18n import N_, translator
+from callboard.input_checks import Text, Texts, checked_inputs
 
 PATH = "/admin/users"
 dash.register_page(__name__, path=PATH)
@@ -105,7 +106,8 @@ def layout(lang: str = "en", **_query):
     Input("admin-user", "value"),
     prevent_initial_call=True,
 )
-def _load_user(username):
+@checked_inputs
+def _load_user(username: Text):
     _require_admin()
     user = users.get_user(username) if username else None
     if user is None:
@@ -126,8 +128,9 @@ def _load_user(username):
     State("admin-reset-password", "value"), State("lang", "value"),
     prevent_initial_call=True,
 )
-def _change(_add, _save, _reset, new_name, new_password, new_role, username, role, groups, queues, extensions,
-            disabled, reset_password, lang):
+@checked_inputs
+def _change(_add, _save, _reset, new_name: Text, new_password: Text, new_role: Text, username: Text, role: Text,
+            groups: Texts, queues: Texts, extensions: Text, disabled: bool | None, reset_password: Text, lang):
     _require_admin()
     _ = translator(lang)
     actor = None  # the signed-in administrator of this request

@@ -15,6 +15,7 @@ from callboard import access
 from callboard.auth import audit
 from callboard.formatting import fmt_local_datetime, tz_label
 from callboard.i18n import N_, translator
+from callboard.input_checks import Day, Text, checked_inputs
 from callboard.settings import get_settings
 from data import db
 
@@ -103,7 +104,8 @@ def layout(lang: str = "en", **_query):
     Input("audit-action", "value"), Input("audit-user", "value"), Input("audit-dates", "start_date"),
     Input("audit-dates", "end_date"), State("lang", "value"),
 )
-def _results(action, username, start, end, lang):
+@checked_inputs
+def _results(action: Text, username: Text, start: Day, end: Day, lang):
     if not access.is_admin():
         raise PreventUpdate
     stmt = audit.entries_query(action=action or None, username=(username or "").strip() or None,

@@ -14,6 +14,7 @@ from callboard.auth import display_tokens
 from callboard.auth.options import queue_options
 from callboard.formatting import fmt_local_datetime
 from callboard.i18n import translator
+from callboard.input_checks import Id, Text, Texts, checked_inputs, expect
 from callboard.settings import get_settings
 
 PATH = "/admin/display-tokens"
@@ -68,7 +69,8 @@ def layout(lang: str = "en", **_query):
     State("dtok-name", "value"), State("dtok-queues", "value"), State("lang", "value"),
     prevent_initial_call=True,
 )
-def _change(_create, _revokes, name, queues, lang):
+@checked_inputs
+def _change(_create, _revokes, name: Text, queues: Texts, lang):
     if not access.is_admin():
         raise PreventUpdate
     _ = translator(lang)
@@ -76,7 +78,7 @@ def _change(_create, _revokes, name, queues, lang):
     if trig is None or not (ctx.triggered and ctx.triggered[0]["value"]):
         return no_update, no_update, no_update, no_update  # buttons rendered, not clicked
     if isinstance(trig, dict):
-        display_tokens.revoke(int(trig["tid"]))
+        display_tokens.revoke(int(expect(trig.get("tid"), Id, "dtok-revoke tid")))
         return _("The token was revoked; its display stops at its next refresh."), "success", True, tokens_table(lang)
     user = access.current_user()
     try:

@@ -7,19 +7,27 @@ render limits (text length, steps) is refused with the reason under its field, a
 is saved. Ids start with ``et-``.
 """
 
+from typing import Annotated, Literal
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
+from pydantic import StringConstraints
 
 from callboard import access
 from callboard.formatting import fmt_number
-from callboard.i18n import N_, translator
+from callboard.i18n import LANGUAGES, N_, translator
+from callboard.input_checks import BadInput, Text, checked_inputs
 from scheduler import templates
 
 PATH = "/email-template"
 dash.register_page(__name__, path=PATH)
 
 KINDS = {"report": N_("Scheduled reports"), "cdr": N_("Call-record exports")}
+# What the form's controls send (the dropdowns' choices; the subject as long as its column).
+TemplateKind = Literal[tuple(KINDS)] | None
+TemplateLanguage = Literal[LANGUAGES] | None
+Subject = Annotated[str, StringConstraints(max_length=500)] | None
 
 
 def layout(lang: str = "en", **_query):
@@ -93,7 +101,8 @@ def _errors(exc, lang):
     Input("et-default", "n_clicks"),
     prevent_initial_call=True,
 )
-def _load(kind, lang, _n):
+@checked_inputs
+def _load(kind: TemplateKind, lang: TemplateLanguage, _n):
     if dash.ctx.triggered_id == "et-default":
         return templates.DEFAULTS.get(lang, templates.DEFAULTS["en"])
     return templates.stored(kind, lang)
@@ -113,7 +122,8 @@ def _load(kind, lang, _n):
     State("lang", "value"),
     prevent_initial_call=True,
 )
-def _preview_or_save(_p, _s, kind, tlang, subject, body, lang):
+@checked_inputs
+def _preview_or_save(_p, _s, kind: TemplateKind, tlang: TemplateLanguage, subject: Subject, body: Text, lang):
     _ = translator(lang)
     exc, preview = _preview(subject, body, _)
     if exc is not None:
@@ -125,6 +135,8 @@ def _preview_or_save(_p, _s, kind, tlang, subject, body, lang):
     user = access.current_user()
     if user is not None and not user.is_admin:  # the page is the administrator's; so is saving
         return "", "", preview, dbc.Alert(_("Not saved."), color="danger", className="py-2")
+    if kind is None or tlang is None:  # the dropdowns are never cleared: a hand-made request
+        raise BadInput("et-kind, et-lang: a template is saved for a kind and a language")
     templates.save(kind, tlang, subject, body, user_id=user.id if user else None)
     try:
         from callboard.auth import audit

@@ -4,14 +4,18 @@ choose which roles see external numbers masked."""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
+from pydantic import AfterValidator
 
 from callboard import access
 from callboard.formatting import fmt_local_datetime, fmt_number
 from callboard.i18n import N_, translator
+from callboard.input_checks import Text, checked_inputs
 from dashboards.retention import actor
 from data import privacy
 from data.queries.calls import DIRECTION_LABELS, STATUS_LABELS
@@ -56,6 +60,18 @@ def _findings(f: privacy.Findings, lang: str):
     return html.Div([
         html.H4(_("Stored about {number}", number=f.number)), summary, *calls, *files,
     ])
+
+
+MaskableRoles = list[Literal[privacy.MASKABLE_ROLES]] | None  # the priv-mask-roles checklist
+
+
+def _is_e164(text: str) -> str:
+    if privacy.normalise(text) != text:  # InvalidNumber (a ValueError) for no number at all
+        raise ValueError("not a number in E.164 form")
+    return text
+
+
+E164 = Annotated[str, AfterValidator(_is_e164)] | None  # the priv-e164 store: the number found
 
 
 def _masking(lang: str):
@@ -107,7 +123,8 @@ def layout(lang: str = "en", **_query):
     State("priv-number", "value"), State("priv-e164", "data"), State("lang", "value"),
     prevent_initial_call=True,
 )
-def _act(_find, _submit, erase_clicks, _cancel, _confirm, number, e164, lang):
+@checked_inputs
+def _act(_find, _submit, erase_clicks, _cancel, _confirm, number: Text, e164: E164, lang):
     if not access.is_admin():
         raise PreventUpdate
     _ = translator(lang)
@@ -143,7 +160,8 @@ def _act(_find, _submit, erase_clicks, _cancel, _confirm, number, e164, lang):
     State("priv-mask-roles", "value"), State("lang", "value"),
     prevent_initial_call=True,
 )
-def _save_masking(_n, roles, lang):
+@checked_inputs
+def _save_masking(_n, roles: MaskableRoles, lang):
     if not access.is_admin():
         raise PreventUpdate
     privacy.set_masked_roles(roles or [], actor=actor())

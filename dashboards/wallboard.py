@@ -32,8 +32,10 @@ from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from typing_extensions import NotRequired, TypedDict
 
 from callboard.i18n import LANGUAGES, translator
+from callboard.input_checks import checked_inputs
 
 PATH = "/wallboard"
 dash.register_page(__name__, path=PATH, title="Wallboard")
@@ -271,6 +273,21 @@ def _snapshot_for(cfg: dict):
     return wallboard_snapshot(scope, cfg.get("queues") or [], get_settings().tz)
 
 
+class WallboardConfig(TypedDict):
+    """The wb-config store (parse_config) as a refresh reads it: the thresholds of RENDER_KEYS
+    (numbers), the token, queues and language."""
+
+    waiting_amber: float
+    waiting_red: float
+    wait_amber: float
+    wait_red: float
+    sl_amber: float
+    sl_red: float
+    token: NotRequired[str | None]
+    queues: NotRequired[list[str] | None]
+    lang: NotRequired[str | None]
+
+
 @callback(
     Output("wb-board", "children"),
     Output("wb-data", "data"),
@@ -278,7 +295,8 @@ def _snapshot_for(cfg: dict):
     Input("wb-refresh", "n_intervals"),
     State("wb-config", "data"),
 )
-def refresh(_n, cfg):
+@checked_inputs
+def refresh(_n, cfg: WallboardConfig | None):
     """Every refresh: check the token, read the snapshot, draw the tiles. When the
     database is away nothing changes (the client shows the stale banner)."""
     from callboard.formatting import fmt_local_time, tz_label

@@ -98,7 +98,10 @@ def test_outputs_cannot_lower_a_callbacks_level(world, clients):
 
 def test_output_with_and_without_its_hash(world, clients):
     app, _ = world
-    hashed = next(k for k in server_callbacks(app) if "@" in k and not k.startswith(".."))
+    # A hashed output a manager may run (the first one registered became the administrators'
+    # /admin/sources list when that page came).
+    hashed = next(k for k, outs in server_callbacks(app).items()
+                  if "@" in k and not k.startswith("..") and allowed(callback_level(outs), "manager_a"))
     assert _status(clients["manager_a"], exact_body(app, hashed)) not in (400, 401, 403)
     bare = dict(exact_body(app, hashed), output=hashed.split("@", 1)[0])
     if bare["output"] not in app.callback_map:

@@ -1826,9 +1826,7 @@ class LoadPlan:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if self.bulk:
-            bulk.restore(self.engine)
-            if exc_type is None:
-                bulk.analyze(self.engine)  # before the one refresh over everything loaded
+            bulk.restore(self.engine)  # (the one deferred refresh plans well without an ANALYZE: measured)
         if self.defer and exc_type is None:
             aggregates.refresh_pending(self.engine, rebuild_indexes=self.bulk)
         return False

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import typing
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -62,11 +63,19 @@ def _is_id(value: str | int) -> str | int:
     return value
 
 
-Text = str | None  # a text input, a single-choice dropdown / select / radio items, a store of text
-Texts = list[str] | None  # a multi-select dropdown, a checklist
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("a NUL character (no PostgreSQL text holds one)")
+    return text
+
+
+NoNul = AfterValidator(_no_nul)  # after other constraints of a text: Annotated[str, ..., NoNul]
+Str = Annotated[str, NoNul]  # a text a database can hold
+Text = Str | None  # a text input, a single-choice dropdown / select / radio items, a store of text
+Texts = list[Str] | None  # a multi-select dropdown, a checklist
 Day = Annotated[str, AfterValidator(_is_day)] | None  # a date picker's "YYYY-MM-DD" (a time part may follow)
 Id = Annotated[str | int, AfterValidator(_is_id)]  # a database id (a select's value, a pattern id's key)
-QueryParams = dict[str, str | list[str]] | None  # a page's URL parameters kept in a dcc.Store
+QueryParams = dict[str, Str | list[Str]] | None  # a page's URL parameters kept in a dcc.Store
 
 
 class SortColumn(TypedDict, total=False):
@@ -114,11 +123,16 @@ def _adapter(kind) -> TypeAdapter:
         return TypeAdapter(kind)
 
 
+# pydantic's names of a union's members in an error's location ("str", "list[...]",
+# "function-after[_no_nul(), str]"): left out of a reason.
+_UNION_MEMBER = re.compile(r"^(str|int|float|bool|none|[\w-]+\[.*\])$")
+
+
 def _reason(where: str, exc: ValidationError) -> str:
     errors = exc.errors(include_url=False, include_input=False)
     # The deepest error: of a union (text or list of texts) the member the value came closest to.
     first = max(errors, key=lambda e: len(e["loc"]))
-    loc = ".".join(str(part) for part in first["loc"])
+    loc = ".".join(str(part) for part in first["loc"] if not (isinstance(part, str) and _UNION_MEMBER.match(part)))
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where}{': ' + loc if loc else ''}: {first['msg']}{more}"
 

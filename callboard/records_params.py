@@ -25,14 +25,14 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from callboard.i18n import N_
-from callboard.input_checks import expect
+from callboard.input_checks import Str, expect
 from data.periods import PRESETS, preset_days  # noqa: F401  (re-exported for pages)
 from data.queries.calls import CallFilter, InvalidFilter
 from data.timebuckets import local_day_bounds_utc, utc_to_local
 
 DEFAULT_PRESET = "today"
 # URL parameters: each a query string's text or its repeated values (a list of texts).
-Params = dict[str, str | list[str] | None]
+Params = dict[str, Str | list[Str] | None]
 
 
 def checked_params(params) -> Mapping:

@@ -17,7 +17,7 @@ from pydantic import StringConstraints
 from callboard import access
 from callboard.formatting import fmt_number
 from callboard.i18n import LANGUAGES, N_, translator
-from callboard.input_checks import BadInput, Text, checked_inputs
+from callboard.input_checks import BadInput, NoNul, Text, checked_inputs
 from scheduler import templates
 
 PATH = "/email-template"
@@ -27,7 +27,7 @@ KINDS = {"report": N_("Scheduled reports"), "cdr": N_("Call-record exports")}
 # What the form's controls send (the dropdowns' choices; the subject as long as its column).
 TemplateKind = Literal[tuple(KINDS)] | None
 TemplateLanguage = Literal[LANGUAGES] | None
-Subject = Annotated[str, StringConstraints(max_length=500)] | None
+Subject = Annotated[str, StringConstraints(max_length=500), NoNul] | None
 
 
 def layout(lang: str = "en", **_query):

@@ -35,7 +35,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from typing_extensions import NotRequired, TypedDict
 
 from callboard.i18n import LANGUAGES, translator
-from callboard.input_checks import checked_inputs
+from callboard.input_checks import Text, Texts, checked_inputs
 
 PATH = "/wallboard"
 dash.register_page(__name__, path=PATH, title="Wallboard")
@@ -283,9 +283,9 @@ class WallboardConfig(TypedDict):
     wait_red: float
     sl_amber: float
     sl_red: float
-    token: NotRequired[str | None]
-    queues: NotRequired[list[str] | None]
-    lang: NotRequired[str | None]
+    token: NotRequired[Text]
+    queues: NotRequired[Texts]
+    lang: NotRequired[Text]
 
 
 @callback(

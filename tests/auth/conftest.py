@@ -6,6 +6,8 @@ data-layer scope tests run on both (tests/auth/test_users_sessions.py)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from callboard.auth import display_tokens, users
@@ -13,15 +15,14 @@ from tests.auth.support import PASSWORD, ROLES, client_of, server_callbacks
 from tests.browser_support import app_settings
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """(app, ids): the app over a SQLite file with calls, recordings, chats and the users."""
+@contextmanager
+def built_world(url: str, tmp):
+    """(app, ids): the app over the database at url (migrated here) with calls, recordings,
+    chats, the users and a display token."""
     from data import db as dbmod
     from data.migrate import upgrade
     from tests.recordings_data import insert_recordings
 
-    tmp = tmp_path_factory.mktemp("matrix")
-    url = f"sqlite:///{tmp / 'callboard.db'}"
     with app_settings(CALLBOARD_DATABASE_URL=url, CALLBOARD_RECORDINGS_DIR=str(tmp / "rec"),
                       CALLBOARD_FILES_DIR=str(tmp / "files"), CALLBOARD_TIMEZONE="Europe/Prague",
                       CALLBOARD_CHAT_ENABLED="yes"):
@@ -38,8 +39,18 @@ def world(tmp_path_factory):
         app.server.test_client().get("/healthz")  # Dash merges the pages' callbacks at the first request
         assert len(server_callbacks(app)) > 50, "the pages' callbacks are missing: the tests would be vacuous"
         assert any("sch-" in key for key in server_callbacks(app)), "the schedule callbacks are missing"
-        yield app, ids
-        dbmod.dispose_engines()
+        try:
+            yield app, ids
+        finally:
+            dbmod.dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """(app, ids): the app over a SQLite file with calls, recordings, chats and the users."""
+    tmp = tmp_path_factory.mktemp("matrix")
+    with built_world(f"sqlite:///{tmp / 'callboard.db'}", tmp) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")

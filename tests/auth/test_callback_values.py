@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import traceback
 from pathlib import Path
 
@@ -26,17 +27,38 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callboard.auth.callback_bodies import VALUE_TYPES
+from tests.auth.conftest import built_world
 from tests.auth.support import exact_body, post_body, router_body, router_key, server_callbacks
+from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
 
-# Values of every JSON type and the shapes that reach deeper: a long text, nested lists, a
-# list of dicts where a list of texts is expected, a dict with wrong-typed grid fields.
-WRONG_VALUES = (-1, 2**70, 1.5, "", "x", True, None, [1, "2", None], {}, {"a": 1}, "z" * 5000, [[1, [2, [3]]]],
-                [{"a": 1}], {"startRow": "x", "sortModel": 5})
+# Values of every JSON type and the shapes that reach deeper: a long text, a NUL character
+# (PostgreSQL holds no text with one), nested lists, a list of dicts where a list of texts
+# is expected, a dict with wrong-typed grid fields.
+WRONG_VALUES = (-1, 2**70, 1.5, "", "x", "a\x00b", True, None, [1, "2", None], {}, {"a": 1}, "z" * 5000,
+                [[1, [2, [3]]]], [{"a": 1}], {"startRow": "x", "sortModel": 5})
 # Wildcard values of pattern ids (Dash allows strings, numbers and booleans there).
 WRONG_ID_VALUES = (0, 2**70, -1, 1.5, True, "x", "")
 CHUNKS = 6  # the callbacks in this many test items (spread over the test workers)
 MAX_REASON = 300
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request, tmp_path_factory):
+    """The access tests' app (tests/auth/conftest.py) over SQLite and over PostgreSQL: a
+    value can fail on one database only (a text too long for its column, a NUL character)."""
+    tmp = tmp_path_factory.mktemp("values")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'callboard.db'}"
+    else:
+        name = f"callboard_values_{os.getpid()}"
+        url = create_pg_database(name)
+    try:
+        with built_world(url, tmp) as built:
+            yield built
+    finally:
+        if request.param == "postgresql":
+            drop_pg_database(name)
 
 
 def _walk(node, found: dict) -> None:

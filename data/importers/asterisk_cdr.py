@@ -643,8 +643,7 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
             decided = False
         if decided:
             learn(PEER, oname, "extension" if okind == "ext" else "trunk")
-    if okind == "ext" and src == oname:
-        learn(NUMBER, src, "extension")
+    # (A phone's own number is an extension by its device already: not recorded again.)
 
     # Local ;2 halves present as legs of their own (their party legs carry the talk).
     local_halves = {_local_name(l.channel) for l in legs if l.channel[:6] == "Local/"} if len(legs) > 1 else ()
@@ -711,8 +710,6 @@ def build_call(source_id: int, uid: str, legs: list[Leg], rules: Rules,
                 if how is not None:
                     dkind = "ext" if how == "bare" else "trunk"
                     learn(PEER, dname, "extension" if how == "bare" else "trunk")
-        if dkind == "ext" and dst == dname:
-            learn(NUMBER, dst, "extension")
         party = dkind in ("ext", "trunk", "other")
         st = l.stored
         dest = None

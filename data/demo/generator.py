@@ -680,6 +680,10 @@ class _Day:
                                       np.where(np.isin(status, [FAILED, CONGEST]), "system",
                                                np.where((status == NOANS) & (rng.random(n) < 0.4), "system",
                                                         "caller"))))
+        # A queue call's answering party is an agent: 'agent', as the queue_log import writes
+        # for COMPLETEAGENT (same random draw, so the rest of the day is unchanged).
+        in_queue = np.array([q is not None for q in c["queue"]], dtype=bool)
+        hangup_by = np.where(answered & in_queue & (hangup_by == "callee"), "agent", hangup_by)
         cause = HANGUP_CAUSE[status]
         cause = np.where((status == NOANS) & (hangup_by == "system"), "NO_ANSWER", cause)
         cause = np.where((status == FAILED) & (rng.random(n) < 0.3), "UNALLOCATED_NUMBER", cause)

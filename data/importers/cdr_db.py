@@ -11,6 +11,7 @@ ends, so an earlier start can arrive later) and the re-read rows are skipped as 
 from __future__ import annotations
 
 from collections import deque
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,8 @@ from data.importers.asterisk_cdr import (
     header_layout,
     prepare_rows,
 )
-from data.importers.base import ImportFailed, ImportStats, ensure_source, find_source, gc_paused, get_state
+from data.importers.base import (ImportFailed, ImportStats, ensure_source, find_source, gc_paused, get_state,
+                                 source_lock, source_name)
 from data.importers.rules import Rules, load_known, load_rules
 
 KEY_COLUMNS = ("id", "acctid", "cdr_id")
@@ -77,6 +79,7 @@ def import_cdr_db(
         raise ImportFailed(f"not a database URL: {exc}") from None
     location = f"{safe_url}#{table}"[:500]
     stats = ImportStats(path=location)
+    held = ExitStack()  # the source's import lock, from reading its position to the last commit
     try:
         src_engine = sa.create_engine(url)
     except ModuleNotFoundError as exc:
@@ -103,6 +106,11 @@ def import_cdr_db(
                         if k in lower and isinstance(lower[k].type, sa.Integer)), None)
         time_col = lower.get("calldate") if "calldate" in lower else lower.get("start")
 
+        with engine.connect() as conn:
+            name = source_name(conn, source)
+        # One import into a source at a time (as for files): a second --from-db run waits
+        # and then continues from where the first ended instead of importing its rows again.
+        held.enter_context(source_lock(engine, name))
         with engine.connect() as conn:
             source_id = find_source(conn, source)
             state = get_state(conn, source_id, KIND, location) if source_id is not None else None
@@ -190,4 +198,5 @@ def import_cdr_db(
                 bar.close()
     finally:
         src_engine.dispose()
+        held.close()
     return stats

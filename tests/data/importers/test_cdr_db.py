@@ -200,3 +200,26 @@ def test_from_a_postgresql_cdr_table_with_time_zone(pg_only_url):
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS cdr_pgsql")
+
+
+def test_two_from_db_imports_into_one_source_run_one_after_the_other(engine, tmp_path, caplog):
+    """A --from-db import takes the source's lock as a file import does: while another import
+    holds it, this one waits and writes nothing; afterwards it imports the table once, and
+    a second run finds nothing new."""
+    import threading
+
+    from data.importers.base import source_lock
+
+    url = freepbx_cdr_db(tmp_path)
+    done: list = []
+    with source_lock(engine, "main"):
+        worker = threading.Thread(target=lambda: done.append(import_cdr_db(engine, url, source_tz="Europe/Prague")))
+        worker.start()
+        worker.join(timeout=3)
+        assert worker.is_alive() and not done  # it waits for the lock
+        assert count(engine, s.call) == 0
+    worker.join(timeout=60)
+    assert not worker.is_alive() and done[0].calls_added == 4
+    assert "another import into source 'main' is running" in caplog.text
+    again = import_cdr_db(engine, url, source_tz="Europe/Prague")
+    assert again.calls_added == 0 and count(engine, s.call) == 4

@@ -9,14 +9,15 @@ from dash import Input
 from flask import jsonify
 
 from callboard import __version__
-from callboard.settings import Settings, get_settings
+from callboard.core.settings import Settings, get_settings
 
 HERE = Path(__file__).resolve().parent
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
-    from callboard import routes, shell
-    from callboard.auth import guard as auth_guard
+    from callboard.web import routes
+    from callboard.web import shell
+    from callboard.web.auth import guard as auth_guard
     from data import db
 
     settings = settings or get_settings()
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # Content-Length; `callboard serve` then closes the connection instead of draining it).
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     if settings.proxy_hops == 0:
-        from callboard.auth.web import warn_forwarded_without_proxy_hops
+        from callboard.web.auth.views import warn_forwarded_without_proxy_hops
 
         app.server.before_request(warn_forwarded_without_proxy_hops)
     shell.register_callbacks(app)

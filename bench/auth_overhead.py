@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.auth_overhead [--requests 300] [--pg-url URL]
 
 Rows (median of --requests runs, milliseconds):
-- session check: callboard.auth.sessions.load (the guard's lookup on every request) beside
+- session check: data.access.sessions.load (the guard's lookup on every request) beside
   the bare SQL of the same join;
 - scope of a user: access.scope_for_user (user, scope rows, role masking) beside bare SQL;
 - a request through the whole app with the guard (session check, level decision, security
@@ -39,7 +39,7 @@ def median_ms(fn, n: int) -> float:
 
 @contextmanager
 def database(kind: str, pg_url: str | None):
-    from callboard.settings import reset_settings_cache
+    from callboard.core.settings import reset_settings_cache
     from data import db
     from data.migrate import upgrade
 
@@ -68,8 +68,9 @@ def database(kind: str, pg_url: str | None):
 
 
 def run(kind: str, pg_url: str | None, n: int) -> list[tuple[str, float, str, float]]:
-    from callboard import access
-    from callboard.auth import sessions, users
+    from callboard.web import access
+    from data.access import sessions
+    from data.access import users
     from data import db
     from data import schema as s
 
@@ -101,9 +102,9 @@ def run(kind: str, pg_url: str | None, n: int) -> list[tuple[str, float, str, fl
         bare_app = create_app()
         server = bare_app.server
         server.before_request_funcs[None] = [f for f in server.before_request_funcs.get(None, [])
-                                             if f.__module__ != "callboard.auth.guard"]
+                                             if f.__module__ != "callboard.web.auth.guard"]
         server.after_request_funcs[None] = [f for f in server.after_request_funcs.get(None, [])
-                                            if f.__module__ != "callboard.auth.guard"]
+                                            if f.__module__ != "callboard.web.auth.guard"]
         bare = server.test_client()
         bare.get("/healthz")
 
@@ -119,7 +120,7 @@ def run(kind: str, pg_url: str | None, n: int) -> list[tuple[str, float, str, fl
 def hashing(n: int) -> tuple[str, float, str, float]:
     from argon2 import PasswordHasher
 
-    from callboard.auth.passwords import _hasher
+    from data.access.passwords import _hasher
 
     default = PasswordHasher()
     return ("password hash (OWASP Argon2id)", median_ms(lambda: _hasher.hash("bench-password"), n),

@@ -91,14 +91,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     os.environ["CALLBOARD_DATABASE_URL"] = args.url  # exporters read the default engine
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     import pandas as pd
     import plotly.io as pio
     import psutil
 
-    from callboard.report_figures import report_figures
-    from callboard.reports import TITLES, display_value, header, run_report
+    from callboard.reports.report_figures import report_figures
+    from callboard.reports.runners import TITLES, display_value, header, run_report
     from data import db
     from data.queries.calls import CallFilter, count_calls, export_fields, list_calls
     from data.queries.reports import ReportFilter

@@ -275,7 +275,7 @@ def _bench_end_day(today: date) -> date:
 def load_data(url: str, calls: int, *, days: int = DEFAULT_DAYS, loader: str = "auto",
               end_day: date | None = None) -> dict:
     """Recreate the bench database, migrate it and load about `calls` calls. Returns the load record."""
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
     from data import db as dbmod
     from data import schema as s
     from data.migrate import upgrade
@@ -553,7 +553,7 @@ def run_bench(calls: int = 10_000_000, url: str | None = None, json_out: Path | 
               only: str | None = None, naive_max_mb: float = 3000, naive_max_s: float = 120) -> dict:
     """Make sure the bench database holds `calls` calls, time every registered query, print
     the table and (with json_out) write the JSON. Returns the JSON document."""
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
     from data import db as dbmod
 
     url = url or os.environ.get("CALLBOARD_BENCH_URL") or DEFAULT_URL

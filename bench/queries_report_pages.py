@@ -1,7 +1,7 @@
 """Bench: the server work of the queue, IVR, ring-group and agent report pages, the staffing
 view, and restricted-scope variants of the call reports — query, table rows and figures, as
-the page callback does (callboard.reports.run_report, callboard.report_ui.grid_rows and the
-report's charts from callboard.report_figures).
+the page callback does (callboard.reports.runners.run_report, callboard.web.report_ui.grid_rows and the
+report's charts from callboard.reports.report_figures).
 
 Restricted scopes: the extension group "Back office" (8 of the 40 extensions of the generated call centre)
 and, for the queue reports, the queue 600. They now read the rollups narrowed by the scope
@@ -27,9 +27,9 @@ def page_update(report: str, *, scope: Scope = Scope.everything(), path: str | N
     """What a report page's update does on the server, for the bench range."""
 
     def run(ctx, rng):
-        from callboard.report_figures import REPORT_FIGURES
-        from callboard.report_ui import grid_rows
-        from callboard.reports import run_report
+        from callboard.reports.report_figures import REPORT_FIGURES
+        from callboard.web.report_ui import grid_rows
+        from callboard.reports.runners import run_report
         from data.queries.reports import ReportFilter
 
         flt = ReportFilter(rng.first_day, rng.last_day, **options)

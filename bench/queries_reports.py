@@ -1,7 +1,7 @@
 """Bench: the server work of a report page's update — query, table rows and figures.
 
-For each call report this times what the page callback does (callboard.reports.run_report,
-callboard.report_ui.grid_rows and the page's fig_* builders, without importing the page
+For each call report this times what the page callback does (callboard.reports.runners.run_report,
+callboard.web.report_ui.grid_rows and the page's fig_* builders, without importing the page
 module, which would register a Dash page), on the automatic path (aggregates for an
 unrestricted scope) and on the facts path, beside a bare GROUP BY over raw `call` rows
 answering the same question. Page-level specs return a DataFrame with names and derived
@@ -19,8 +19,8 @@ from data.scope import Scope
 
 def _page_update(report: str, figures, *, by: str | None = None, path: str | None = None):
     def run(ctx, rng):
-        from callboard.report_ui import grid_rows
-        from callboard.reports import run_report
+        from callboard.web.report_ui import grid_rows
+        from callboard.reports.runners import run_report
         from data.queries.reports import ReportFilter
 
         kwargs = {"by": by} if by else {}
@@ -35,20 +35,20 @@ def _page_update(report: str, figures, *, by: str | None = None, path: str | Non
 
 
 def _fig_stats(result):
-    from callboard.figures import fig_status_pies
+    from callboard.reports.figures import fig_status_pies
 
     return [fig_status_pies(result.df, "en", per_extension=False)]
 
 
 def _fig_pbx(result):
-    from callboard.figures import fig_answered_split, fig_pbx_directions
+    from callboard.reports.figures import fig_answered_split, fig_pbx_directions
 
     df = result.df.assign(label=[str(v) for v in result.df["period"]])
     return [fig_pbx_directions(df, "en", "Hour"), fig_answered_split(df, "en", "Hour")]
 
 
 def _fig_did(result):
-    from callboard.figures import fig_did_dod
+    from callboard.reports.figures import fig_did_dod
 
     chart = result.chart.assign(label=[str(v) for v in result.chart["period"]])
     return [fig_did_dod(chart, "en", "Day")]

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
 from bench.harness import DEFAULT_URL
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 from data import aggregates, retention
 from data import schema as s
 from data.db import make_engine
@@ -181,7 +181,7 @@ def _probe(engine) -> dict:
     import os
     import tempfile
 
-    from callboard.settings import reset_settings_cache
+    from callboard.core.settings import reset_settings_cache
 
     os.environ["CALLBOARD_FILES_DIR"] = tempfile.mkdtemp(prefix="callboard-bench-files-")
     reset_settings_cache()

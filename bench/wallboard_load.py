@@ -116,7 +116,7 @@ def baselines(url: str, queues: list[str], repeat: int) -> list[tuple[str, list[
     import pandas as pd
     import sqlalchemy as sa
 
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
     from data import db, live, metrics
     from data import schema as s
     from data.queries.reports import ReportFilter, queue_stats
@@ -305,7 +305,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     os.environ["CALLBOARD_DATABASE_URL"] = args.database_url
-    from callboard.settings import reset_settings_cache
+    from callboard.core.settings import reset_settings_cache
 
     reset_settings_cache()
     queues = [q for q in args.queues.split(",") if q]
@@ -317,7 +317,7 @@ def main(argv=None) -> int:
     try:
         token = args.token
         if token is None:
-            from callboard.auth import display_tokens
+            from data.access import display_tokens
 
             token = display_tokens.create(f"bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S}", queues)
         base = args.base_url

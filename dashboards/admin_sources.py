@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callboard import access
-from callboard.auth import audit
-from callboard.formatting import fmt_local_datetime, fmt_number
-from callboard.i18n import N_, translator
-from callboard.input_checks import Id, Text, Texts, checked_inputs, expect
+from callboard.web import access
+from data.access import audit
+from callboard.core.formatting import fmt_local_datetime, fmt_number
+from callboard.core.i18n import N_, translator
+from callboard.web.input_checks import Id, Text, Texts, checked_inputs, expect
 from data import db
 from data import schema as s
 from data.importers import rules as number_rules

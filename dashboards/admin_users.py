@@ -1,6 +1,6 @@
 """Page /admin/users (administrators): users, their role, scope, lock and password.
 
-Every change goes through callboard.auth.users (the same functions as ``callboard users``)
+Every change goes through data.access.users (the same functions as ``callboard users``)
 and is written to the audit log. The callbacks check the role again: the request guard
 already refuses non-administrators (policy prefix "admin-").
 """
@@ -12,13 +12,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callboard import access
-from callboard.auth import users
-from callboard.auth.options import group_options, queue_options
-from callboard.auth.passwords import WeakPassword
-from callboard.formatting import fmt_local_datetime
-from callboard.i18n import N_, translator
-from callboard.input_checks import Text, Texts, checked_inputs
+from callboard.web import access
+from data.access import users
+from data.access.options import group_options, queue_options
+from data.access.passwords import WeakPassword
+from callboard.core.formatting import fmt_local_datetime
+from callboard.core.i18n import N_, translator
+from callboard.web.input_checks import Text, Texts, checked_inputs
 
 PATH = "/admin/users"
 dash.register_page(__name__, path=PATH)

@@ -11,12 +11,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from callboard import access
-from callboard.auth import audit
-from callboard.formatting import fmt_local_datetime, tz_label
-from callboard.i18n import N_, translator
-from callboard.input_checks import Day, Text, checked_inputs
-from callboard.settings import get_settings
+from callboard.web import access
+from data.access import audit
+from callboard.core.formatting import fmt_local_datetime, tz_label
+from callboard.core.i18n import N_, translator
+from callboard.web.input_checks import Day, Text, checked_inputs
+from callboard.core.settings import get_settings
 from data import db
 
 PATH = "/admin/audit"

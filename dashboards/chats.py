@@ -1,8 +1,8 @@
 """Page /chats: external chat sessions (SMS, WhatsApp, ...) — a SQL-paged list with filters
-in the URL (callboard.chats_params), a CSV download (/export/chats.csv) and, for a clicked
+in the URL (callboard.reports.chats_params), a CSV download (/export/chats.csv) and, for a clicked
 session, its message thread and timeline (created, assigned, transferred, closed).
 Sessions are narrowed to the user's scope by their agent (data.queries.chats).
-When the section is hidden (callboard.features.chats_enabled: CALLBOARD_CHAT_ENABLED, in
+When the section is hidden (data.features.chats_enabled: CALLBOARD_CHAT_ENABLED, in
 auto mode no chat session stored) the page says chats are not configured.
 """
 
@@ -13,14 +13,14 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from callboard.chats_params import ChatsQuery
-from callboard.features import chats_enabled
-from callboard.formatting import fmt_local_datetime, tz_label
-from callboard import listing_ui
-from callboard.i18n import translator
-from callboard.input_checks import CellClicked, checked_inputs
-from callboard.routes import CHATS_CSV_PATH, current_scope, db_id
-from callboard.settings import get_settings
+from callboard.reports.chats_params import ChatsQuery
+from data.features import chats_enabled
+from callboard.core.formatting import fmt_local_datetime, tz_label
+from callboard.web import listing_ui
+from callboard.core.i18n import translator
+from callboard.web.input_checks import CellClicked, checked_inputs
+from callboard.web.routes import CHATS_CSV_PATH, current_scope, db_id
+from callboard.core.settings import get_settings
 from data import db
 from data.queries.chats import (
     CHANNEL_LABELS,

@@ -9,13 +9,13 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callboard import access
-from callboard.auth import display_tokens
-from callboard.auth.options import queue_options
-from callboard.formatting import fmt_local_datetime
-from callboard.i18n import translator
-from callboard.input_checks import Id, Text, Texts, checked_inputs, expect
-from callboard.settings import get_settings
+from callboard.web import access
+from data.access import display_tokens
+from data.access.options import queue_options
+from callboard.core.formatting import fmt_local_datetime
+from callboard.core.i18n import translator
+from callboard.web.input_checks import Id, Text, Texts, checked_inputs, expect
+from callboard.core.settings import get_settings
 
 PATH = "/admin/display-tokens"
 dash.register_page(__name__, path=PATH)

@@ -14,10 +14,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from pydantic import StringConstraints
 
-from callboard import access
-from callboard.formatting import fmt_number
-from callboard.i18n import LANGUAGES, N_, translator
-from callboard.input_checks import BadInput, NoNul, Text, checked_inputs
+from callboard.web import access
+from callboard.core.formatting import fmt_number
+from callboard.core.i18n import LANGUAGES, N_, translator
+from callboard.web.input_checks import BadInput, NoNul, Text, checked_inputs
 from scheduler import templates
 
 PATH = "/email-template"
@@ -139,7 +139,7 @@ def _preview_or_save(_p, _s, kind: TemplateKind, tlang: TemplateLanguage, subjec
         raise BadInput("et-kind, et-lang: a template is saved for a kind and a language")
     templates.save(kind, tlang, subject, body, user_id=user.id if user else None)
     try:
-        from callboard.auth import audit
+        from data.access import audit
 
         audit.record("email_template_edit", f"email_template:{kind}:{tlang}", {"subject": subject[:200]})
     except ImportError:

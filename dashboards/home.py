@@ -8,12 +8,12 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from callboard import access
-from callboard.figures import DIRECTION_LABELS, fig_calls_per_day
-from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, fmt_percent, tz_label
-from callboard.i18n import translator
-from callboard.navigation import REPORTS
-from callboard.settings import get_settings
+from callboard.web import access
+from callboard.reports.figures import DIRECTION_LABELS, fig_calls_per_day
+from callboard.core.formatting import fmt_duration, fmt_local_datetime, fmt_number, fmt_percent, tz_label
+from callboard.core.i18n import translator
+from callboard.web.navigation import REPORTS
+from callboard.core.settings import get_settings
 from data import db
 from data.queries.overview import calls_per_day, data_range, first_and_last_call
 from data.timebuckets import local_day_bounds_utc

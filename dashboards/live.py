@@ -12,7 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from callboard.i18n import N_, translator
+from callboard.core.i18n import N_, translator
 
 PATH = "/live"
 dash.register_page(__name__, path=PATH)
@@ -24,7 +24,7 @@ STATE_LABELS = {"logged_out": N_("Logged out"), "available": N_("Available"), "r
 
 
 def layout(lang: str = "en", **_query):
-    from callboard.formatting import tz_label
+    from callboard.core.formatting import tz_label
 
     _ = translator(lang)
     return html.Div(
@@ -71,7 +71,7 @@ def _table(header: list[str], rows: list[list], table_id: str):
 
 
 def _hours_view(today, last_week, lang: str, weekday: str):
-    from callboard.figures import fig_today_vs_last_week
+    from callboard.reports.figures import fig_today_vs_last_week
 
     _ = translator(lang)
     if today.empty and last_week.empty:
@@ -93,10 +93,10 @@ def _hours_view(today, last_week, lang: str, weekday: str):
 def refresh(_n, lang):
     from babel.dates import format_date
 
-    from callboard.access import current_scope
-    from callboard.formatting import fmt_duration, fmt_local_time, fmt_number, fmt_percent
-    from callboard.i18n import BABEL_LOCALES, normalize_lang
-    from callboard.settings import get_settings
+    from callboard.web.access import current_scope
+    from callboard.core.formatting import fmt_duration, fmt_local_time, fmt_number, fmt_percent
+    from callboard.core.i18n import BABEL_LOCALES, normalize_lang
+    from callboard.core.settings import get_settings
     from data import db, live
 
     _ = translator(lang)

@@ -1,4 +1,4 @@
-"""The sign-in and password-change pages: plain HTML forms served by Flask (callboard.auth.web),
+"""The sign-in and password-change pages: plain HTML forms served by Flask (callboard.web.auth.views),
 so they work before any session exists and without JavaScript. Not a Dash page (no
 register_page): Dash's page scan imports it and finds nothing to route."""
 
@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from flask import render_template_string
 
-from callboard.i18n import translator
+from callboard.core.i18n import translator
 
 _PAGE = """<!doctype html>
 <html lang="{{ lang }}">

@@ -3,7 +3,7 @@
 import dash
 from dash import dcc, html
 
-from callboard.i18n import translator
+from callboard.core.i18n import translator
 
 dash.register_page(__name__, path="/404")
 

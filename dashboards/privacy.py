@@ -12,10 +12,10 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from pydantic import AfterValidator
 
-from callboard import access
-from callboard.formatting import fmt_local_datetime, fmt_number
-from callboard.i18n import N_, translator
-from callboard.input_checks import Text, checked_inputs
+from callboard.web import access
+from callboard.core.formatting import fmt_local_datetime, fmt_number
+from callboard.core.i18n import N_, translator
+from callboard.web.input_checks import Text, checked_inputs
 from dashboards.retention import actor
 from data import privacy
 from data.queries.calls import DIRECTION_LABELS, STATUS_LABELS

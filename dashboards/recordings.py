@@ -1,14 +1,14 @@
 """Page /recordings: recorded calls — without calls that went to an IVR, to voicemail, or
 were not answered (SPEC §2; ``data.queries.recordings.recordable_clause``).
 
-- The same URL state as the call records (callboard.records_params: preset, from, to,
+- The same URL state as the call records (callboard.reports.records_params: preset, from, to,
   number, ext, group, dir, trunk, did, dmin, dmax), each with its filter control, the
   same CallFilter and scope.
 - A SQL-paged grid (AG Grid infinite model), one row per recording; a file missing on disk
   shows as "Missing", not as an error.
 - Clicking a row opens its player (``html.Audio`` on /recordings/<id>/audio, which answers
   Range requests), a download link and delete buttons; deletes ask for confirmation
-  (callboard.recording_ui).
+  (callboard.web.recording_ui).
 - When recordings are disabled (settings.recordings_enabled) the page says so.
 """
 
@@ -19,13 +19,15 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from callboard import listing_ui, recording_ui
-from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
-from callboard.i18n import N_, translator
-from callboard.input_checks import CellClicked, checked_inputs
-from callboard.records_params import RecordsQuery
-from callboard.routes import current_scope, db_id
-from callboard.settings import get_settings
+from callboard.web import listing_ui
+
+from callboard.web import recording_ui
+from callboard.core.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
+from callboard.core.i18n import N_, translator
+from callboard.web.input_checks import CellClicked, checked_inputs
+from callboard.reports.records_params import RecordsQuery
+from callboard.web.routes import current_scope, db_id
+from callboard.core.settings import get_settings
 from data import db
 from data import recordings as rec
 from data.queries.calls import DIRECTION_LABELS

@@ -4,11 +4,11 @@ CSV download and each call's legs.
 - The grid uses AG Grid's infinite row model: each block request (start/end row, sort
   model) becomes one ``list_calls`` query with OFFSET/LIMIT and a whitelisted ORDER BY;
   the first block also runs ``count_calls`` (the grid's row count), later blocks reuse it.
-- Filter controls -> ``rec-query`` store (the URL parameters of callboard.records_params)
+- Filter controls -> ``rec-query`` store (the URL parameters of callboard.reports.records_params)
   -> the page's URL (``rec-location.search``, no reload) and a purge of the grid's cache.
   ``layout`` reads the same parameters, so a link reproduces the view.
 - The column chooser (secondary columns) persists in the browser (localStorage).
-- "Download records" links to /export/records.csv (callboard.routes) with the same
+- "Download records" links to /export/records.csv (callboard.web.routes) with the same
   parameters plus the chosen columns.
 """
 
@@ -22,13 +22,14 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from pydantic import Field
 
-from callboard import access
-from callboard import listing_ui, recording_ui
-from callboard.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
-from callboard.i18n import N_, translator
-from callboard.input_checks import CellClicked, QueryParams, RowsRequest, RowsTotal, Texts, checked_inputs
-from callboard.records_params import RecordsQuery
-from callboard.routes import RECORDS_CSV_PATH, current_scope, db_id, format_sort
+from callboard.web import access
+from callboard.web import listing_ui
+from callboard.web import recording_ui
+from callboard.core.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
+from callboard.core.i18n import N_, translator
+from callboard.web.input_checks import CellClicked, QueryParams, RowsRequest, RowsTotal, Texts, checked_inputs
+from callboard.reports.records_params import RecordsQuery
+from callboard.web.routes import RECORDS_CSV_PATH, current_scope, db_id, format_sort
 from data import db
 from data.queries.calls import (
     COLUMN_LIST,
@@ -331,7 +332,7 @@ def _legs_table(call_id: int, lang: str):
         ],
         className="mb-2",
     )
-    # Recordings (play, download, delete) and deleting the whole call: callboard.recording_ui.
+    # Recordings (play, download, delete) and deleting the whole call: callboard.web.recording_ui.
     actions = html.Div([recording_ui.call_recordings_panel("rec", call_id, lang),
                         html.Div(recording_ui.ask_button("rec", "call", call_id, lang) if access.can_delete() else None,
                                  className="mt-2")])

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from dash import ALL, Input, Output, State, callback, ctx, html
 from dash.exceptions import PreventUpdate
 
-from callboard import access
-from callboard.formatting import fmt_local_datetime, fmt_number
-from callboard.i18n import N_, translator
+from callboard.web import access
+from callboard.core.formatting import fmt_local_datetime, fmt_number
+from callboard.core.i18n import N_, translator
 from data import db, retention
 from data import schema as s
 

@@ -2,7 +2,7 @@
 navigation chrome, configured once by its URL, refreshing by itself for days.
 
 URL parameters (all optional):
-  token=...           the display token (callboard.access.wallboard_scope checks it on
+  token=...           the display token (callboard.web.access.wallboard_scope checks it on
                       every refresh; unknown or revoked: a screen saying so)
   queues=600,601      which queues, in this order (default: every queue the token sees)
   lang=cs             language (a wall display's browser usually has none chosen)
@@ -34,8 +34,8 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from typing_extensions import NotRequired, TypedDict
 
-from callboard.i18n import LANGUAGES, translator
-from callboard.input_checks import Text, Texts, checked_inputs
+from callboard.core.i18n import LANGUAGES, translator
+from callboard.web.input_checks import Text, Texts, checked_inputs
 
 PATH = "/wallboard"
 dash.register_page(__name__, path=PATH, title="Wallboard")
@@ -209,7 +209,7 @@ def cached_tiles(snapshot, cfg: dict, lang: str):
 
 def render_tiles(snapshot, cfg: dict, lang: str):
     """The queue tiles, waits as of the snapshot (the browser adds the time since)."""
-    from callboard.formatting import fmt_duration, fmt_number, fmt_percent
+    from callboard.core.formatting import fmt_duration, fmt_number, fmt_percent
 
     _ = translator(lang)
     words = {"ok": _("OK"), "amber": _("Warning"), "red": _("Alert"), "none": ""}
@@ -262,8 +262,8 @@ def render_tiles(snapshot, cfg: dict, lang: str):
 def _snapshot_for(cfg: dict):
     """The (cached) snapshot this display may see, or None when its token is refused. A
     signed-in user opening the wallboard without a token sees their own scope."""
-    from callboard.access import current_scope, current_user, wallboard_scope
-    from callboard.settings import get_settings
+    from callboard.web.access import current_scope, current_user, wallboard_scope
+    from callboard.core.settings import get_settings
     from data.live import wallboard_snapshot
 
     token = cfg.get("token")
@@ -299,7 +299,7 @@ class WallboardConfig(TypedDict):
 def refresh(_n, cfg: WallboardConfig | None):
     """Every refresh: check the token, read the snapshot, draw the tiles. When the
     database is away nothing changes (the client shows the stale banner)."""
-    from callboard.formatting import fmt_local_time, tz_label
+    from callboard.core.formatting import fmt_local_time, tz_label
 
     if not cfg:
         return no_update, no_update, no_update

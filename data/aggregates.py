@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 from data import metrics
 from data import schema as s
 from data.timebuckets import HOUR, ensure_hours, floor_hour, hour_floor, local_day_bounds_utc, utc_to_local

@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()

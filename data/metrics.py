@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from callboard.i18n import N_
+from callboard.core.i18n import N_
 
 DEFAULT_SL_TARGET_S = 20
 DEFAULT_SHORT_ABANDON_S = 5

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from callboard.i18n import N_
+from callboard.core.i18n import N_
 
 PRESETS = {
     "today": N_("Today"),
@@ -62,6 +62,6 @@ def today_local() -> date:
     """Today in the PBX time zone."""
     from datetime import datetime
 
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     return datetime.now(get_settings().tz).date()

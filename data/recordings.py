@@ -34,8 +34,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from callboard.i18n import N_
-from callboard.settings import get_settings
+from callboard.core.i18n import N_
+from callboard.core.settings import get_settings
 from data import aggregates, db
 from data import schema as s
 from data.scope import Scope, call_clause

@@ -562,7 +562,7 @@ user_session = sa.Table(
 
 # Failed sign-ins counted per client address ("ip:203.0.113.9"), per user name and address
 # ("ip-user:203.0.113.9|anna") and per user name from every address ("user:anna") — names
-# that exist or not alike, so both answer the same (callboard.auth.login; migration 0012).
+# that exist or not alike, so both answer the same (data.access.login; migration 0012).
 login_throttle = sa.Table(
     "login_throttle",
     metadata,

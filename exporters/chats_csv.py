@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from sqlalchemy.engine import Engine
 
-from callboard.i18n import translator
-from callboard.settings import get_settings
+from callboard.core.i18n import translator
+from callboard.core.settings import get_settings
 from data import db
 from data.queries.chats import CHANNEL_LABELS, COLUMNS, STATUS_LABELS, ChatFilter, list_sessions
 from data.scope import Scope

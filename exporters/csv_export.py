@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from callboard.i18n import translator
-from callboard.settings import get_settings
+from callboard.core.i18n import translator
+from callboard.core.settings import get_settings
 from data import db
 from data.queries.calls import (
     DIRECTION_LABELS,

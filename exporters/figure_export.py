@@ -116,7 +116,7 @@ _server: _ChromiumServer | None = None
 
 
 def _settings() -> tuple[Path, float]:
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     s = get_settings()
     return Path(s.chromium_path), float(s.chart_timeout_s)

@@ -5,8 +5,8 @@ scheduler call these two functions; both take the same filter objects the CLI an
 build (``data.queries.reports.ReportFilter`` / ``data.queries.calls.CallFilter``) and the
 Scope the file is made for.
 
-- Reports: the numbers come from ``callboard.reports.run_report`` (the same table the page
-  and the CSV show), the charts from ``callboard.report_figures`` (the same the page draws).
+- Reports: the numbers come from ``callboard.reports.runners.run_report`` (the same table the page
+  and the CSV show), the charts from ``callboard.reports.report_figures`` (the same the page draws).
 - Call records: oldest first, at most ``CDR_CAPS[fmt]`` records (SPEC §3); a capped file
   says in itself that it holds N of M records (XLSX / PDF: a highlighted line above the
   table; CSV: a last line after an empty one), and ``ExportedFile.rows_total`` /
@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from callboard.formatting import fmt_date, fmt_number
-from callboard.i18n import BABEL_LOCALES, N_, normalize_lang, translator
+from callboard.core.formatting import fmt_date, fmt_number
+from callboard.core.i18n import BABEL_LOCALES, N_, normalize_lang, translator
 
 FORMATS = ("csv", "xlsx", "pdf")
 # Largest number of call records one file holds (SPEC §3); a capped file says "N of M".
@@ -83,7 +83,7 @@ def _all_or(values, lang: str) -> str:
 
 
 def _report_meta(result, lang: str) -> list[str]:
-    from callboard.reports import DIRECTION_NAMES, PERIOD_LABELS
+    from callboard.reports.runners import DIRECTION_NAMES, PERIOD_LABELS
 
     _ = translator(lang)
     f = result.filter
@@ -111,7 +111,7 @@ XLSX_KINDS = {"int": "int", "duration": "duration", "percent": "percent", "decim
 
 def _report_cell(col, v, lang: str):
     """Raw value for a typed XLSX cell (text kinds translated, hours as 07:00)."""
-    from callboard.reports import _as_date, csv_value
+    from callboard.reports.runners import _as_date, csv_value
 
     if v is None or (isinstance(v, float) and v != v):
         return None
@@ -130,7 +130,7 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
 
     Raises ValueError for an unknown report type or format, or a filter the report refuses.
     """
-    from callboard.reports import TITLES, display_value, header, run_report, to_csv
+    from callboard.reports.runners import TITLES, display_value, header, run_report, to_csv
 
     fmt = _check_format(fmt)
     lang = normalize_lang(lang)
@@ -157,7 +157,7 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
             SheetDoc(title, meta, columns, rows, sheet_name=_("Report")), lang)
         return ExportedFile(content, filename, MIMETYPES[fmt], n, written)
 
-    from callboard.report_figures import report_figures
+    from callboard.reports.report_figures import report_figures
     from exporters.pdf import PdfDoc, write_pdf
 
     figures = report_figures(result, lang)

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 
 # Not /downloads/<token>: /downloads/exports and /downloads/reports are the list pages.
 DOWNLOAD_PREFIX = "/files/"
@@ -25,7 +25,7 @@ def new_salt() -> str:
 
 
 def token_for(salt: str, secret: str | None = None) -> str:
-    from callboard.auth.secret import app_secret  # CALLBOARD_SECRET_KEY, or the one kept in the database
+    from data.access.secret import app_secret  # CALLBOARD_SECRET_KEY, or the one kept in the database
 
     key = (secret or app_secret()).encode()
     mac = hmac.new(key, b"callboard-file:" + salt.encode(), hashlib.sha256).digest()

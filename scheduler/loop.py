@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta, timezone
 
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 from data.timebuckets import utc_to_local
 from scheduler.runner import run_due, worker_id
 

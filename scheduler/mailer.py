@@ -10,7 +10,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from callboard.settings import Settings, get_settings
+from callboard.core.settings import Settings, get_settings
 
 TIMEOUT_S = 30
 

@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 from data import db
 from data import schema as s
 from data.timebuckets import local_day_bounds_utc, utc_to_local
@@ -194,7 +194,7 @@ def view_path(sched, first: date, last: date) -> str:
 
 def _build_and_store(run, sched, now: datetime, engine) -> int:
     """Build the run's file, write it under CALLBOARD_FILES_DIR and record it; the delivery id."""
-    from callboard import access
+    from callboard.web import access
     from scheduler.build import build_file
 
     tz = get_settings().tz
@@ -233,10 +233,10 @@ def _stored_delivery(run_id: int, engine):
 
 def mail_for(sched, delivery, *, tz) -> tuple[list[str], templates.RenderedMail, tuple | None]:
     """Recipients, the rendered mail, and the attachment (small files only)."""
-    from callboard.formatting import fmt_date, fmt_local_datetime, fmt_number, tz_label
-    from callboard.i18n import translator
-    from callboard.reports import TITLES
-    from callboard.schedules import split_recipients
+    from callboard.core.formatting import fmt_date, fmt_local_datetime, fmt_number, tz_label
+    from callboard.core.i18n import translator
+    from callboard.reports.runners import TITLES
+    from callboard.reports.schedules import split_recipients
 
     lang = sched.language
     _ = translator(lang)

@@ -33,7 +33,7 @@ from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from callboard.i18n import N_
+from callboard.core.i18n import N_
 from data import db
 from data import schema as s
 

@@ -29,7 +29,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
-from callboard.settings import reset_settings_cache
+from callboard.core.settings import reset_settings_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -125,7 +125,7 @@ def ensure_user(database_url: str, username: str, password: str, role: str = "ad
     """A user in a migrated database (left as it is when the name exists)."""
     import sqlalchemy as sa
 
-    from callboard.auth.passwords import hash_password
+    from data.access.passwords import hash_password
     from data import schema
 
     engine = sa.create_engine(database_url)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from callboard.settings import reset_settings_cache
+from callboard.core.settings import reset_settings_cache
 from data import db as dbmod
 from data import schema
 

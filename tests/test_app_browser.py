@@ -2,7 +2,7 @@
 
 One live server per session (``python app.py`` in a subprocess, the way it is run) over a
 migrated SQLite database holding a few hand-made calls and their aggregates. Every page
-of ``callboard.navigation.SECTIONS`` is opened in both languages; the test fails on any
+of ``callboard.web.navigation.SECTIONS`` is opened in both languages; the test fails on any
 console error, uncaught page error, failed or 4xx/5xx request (a failing callback is a 500
 on ``_dash-update-component`` with debug off) and on a page whose heading is not the
 section title translated from the catalog.
@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from callboard.i18n import gettext
-from callboard.navigation import SECTIONS
-from callboard.settings import reset_settings_cache
+from callboard.core.i18n import gettext
+from callboard.web.navigation import SECTIONS
+from callboard.core.settings import reset_settings_cache
 from tests.browser_support import (
     DASH_IDLE_JS, app_settings, browser_page, chromium, free_port, running_app,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from callboard.i18n import gettext
+from callboard.core.i18n import gettext
 from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
 from tests.test_reports_browser import (
     assert_csv_matches_grid, download_csv, figure, grid, idle, open_report, pick_option, wait_redrawn,

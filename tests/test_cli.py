@@ -54,7 +54,7 @@ def test_rebuild_aggregates_counts_calls(db_url):
 
 def test_settings_lists_every_variable_and_hides_secrets(monkeypatch):
     monkeypatch.setenv("CALLBOARD_SMTP_PASSWORD", "hunter2")
-    from callboard.settings import Settings, reset_settings_cache
+    from callboard.core.settings import Settings, reset_settings_cache
 
     reset_settings_cache()
     result = runner.invoke(app, ["settings"])
@@ -69,7 +69,7 @@ def test_unknown_timezone_is_refused(monkeypatch):
     import pytest
     from pydantic import ValidationError
 
-    from callboard.settings import Settings
+    from callboard.core.settings import Settings
 
     monkeypatch.setenv("CALLBOARD_TIMEZONE", "Mars/Olympus")
     with pytest.raises(ValidationError):
@@ -90,7 +90,7 @@ def test_readme_quick_start_matches_ci():
 
 
 def test_recordings_sweep_trash_removes_crash_leftovers(tmp_path, monkeypatch):
-    from callboard.settings import reset_settings_cache
+    from callboard.core.settings import reset_settings_cache
     from data.recordings import TRASH_MARK
 
     root = tmp_path / "recordings"

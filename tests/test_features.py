@@ -8,9 +8,11 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from callboard import features, shell
-from callboard.i18n import gettext
-from callboard.settings import reset_settings_cache
+from data import features
+
+from callboard.web import shell
+from callboard.core.i18n import gettext
+from callboard.core.settings import reset_settings_cache
 from data import db, schema
 from data.queries.chats import any_session
 

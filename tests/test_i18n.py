@@ -14,13 +14,13 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from callboard import i18n
-from callboard.figures import DIRECTION_LABELS
-from callboard.i18n import gettext, translator
+from callboard.core import i18n
+from callboard.reports.figures import DIRECTION_LABELS
+from callboard.core.i18n import gettext, translator
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("callboard", "dashboards", "data", "exporters")
-PO_PATH = ROOT / "callboard" / "locale" / "cs" / "LC_MESSAGES" / "messages.po"
+PO_PATH = ROOT / "callboard" / "core" / "locale" / "cs" / "LC_MESSAGES" / "messages.po"
 
 
 def extracted_msgids() -> dict[str, str]:

@@ -9,8 +9,8 @@ from datetime import date
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.i18n import gettext
-from callboard.reports import run_report
+from callboard.core.i18n import gettext
+from callboard.reports.runners import run_report
 from data.queries.reports import ReportFilter
 from data.scope import Scope
 from tests.data.test_reports import TZ, pbx  # noqa: F401  (fixture)

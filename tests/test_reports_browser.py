@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from callboard.formatting import fmt_duration, fmt_number, fmt_percent
-from callboard.i18n import gettext
-from callboard.navigation import BY_PATH
+from callboard.core.formatting import fmt_duration, fmt_number, fmt_percent
+from callboard.core.i18n import gettext
+from callboard.web.navigation import BY_PATH
 from tests.browser_support import (
     DASH_IDLE_JS, app_settings, browser_page, chromium, running_app, watch_problems,
 )
@@ -271,7 +271,7 @@ def test_columns_can_be_hidden_and_pinned_and_stay_so(page):
 
 @pytest.mark.browser
 def test_a_preset_sets_the_days(page):
-    from callboard.reports import preset_range
+    from callboard.reports.runners import preset_range
     from datetime import datetime as _dt
     from zoneinfo import ZoneInfo
 

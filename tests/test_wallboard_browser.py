@@ -53,7 +53,7 @@ def live_db():
         live.set_agent(conn, agent="101", state="available", since_utc=now - timedelta(minutes=5),
                        queues=["600", "601"])
     with app_settings(CALLBOARD_DATABASE_URL=url):
-        from callboard.auth import display_tokens
+        from data.access import display_tokens
         from data import db
 
         token = display_tokens.create("lobby", ["600", "601"])

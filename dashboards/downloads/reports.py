@@ -1,10 +1,10 @@
 """Page /downloads/reports: "Download scheduled reports" — every generated report file
-(callboard.download_ui)."""
+(callboard.web.download_ui)."""
 
 import dash
 
-from callboard.download_ui import page
-from callboard.i18n import N_
+from callboard.web.download_ui import page
+from callboard.core.i18n import N_
 
 PATH = "/downloads/reports"
 dash.register_page(__name__, path=PATH)

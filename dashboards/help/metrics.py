@@ -4,7 +4,7 @@ language, grouped by what it measures (calls, queues, agents, staffing, satisfac
 import dash
 from dash import html
 
-from callboard.i18n import N_, translator
+from callboard.core.i18n import N_, translator
 from data.metrics import DEFINITIONS
 
 dash.register_page(__name__, path="/help/metrics")
@@ -22,7 +22,7 @@ GROUPS = (
 )
 
 
-# How the reports round (callboard.reports.round_to_precision): said once, here.
+# How the reports round (callboard.reports.runners.round_to_precision): said once, here.
 PRECISION = N_("Numbers are rounded once, halves up: averages of durations to a tenth of a second (an ASA of "
                "6.5 s stays 6.5 s), percentages to a tenth of a point, average scores to two decimals. The page, "
                "its chart and the CSV, XLSX and PDF files show the same figure.")

@@ -3,8 +3,8 @@ caller ID over time, as line charts, with the table per period and number."""
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import BY_DAY_MONTH, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import BY_DAY_MONTH, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/did-dod"
 dash.register_page(__name__, path=PATH)

@@ -3,8 +3,8 @@ hour or day of the chosen range, in the PBX's local time."""
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import INTERVAL, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import INTERVAL, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/extension-activity"
 dash.register_page(__name__, path=PATH)

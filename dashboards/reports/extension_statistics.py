@@ -3,8 +3,8 @@ with the status split as pie charts (overall, and per extension when a few are c
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/extension-statistics"
 dash.register_page(__name__, path=PATH)

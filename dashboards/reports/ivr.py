@@ -3,8 +3,8 @@
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import BY_DAY_MONTH, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import BY_DAY_MONTH, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/ivr"
 dash.register_page(__name__, path=PATH)

@@ -3,9 +3,9 @@ called back nor answered on a new call within N hours — a list to act on."""
 
 import dash
 
-from callboard.i18n import N_
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import EXTENSION_FILTERS, Option, ReportPage, page_layout, register_callbacks
+from callboard.core.i18n import N_
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import EXTENSION_FILTERS, Option, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/missed-unreturned"
 dash.register_page(__name__, path=PATH)

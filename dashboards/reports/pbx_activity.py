@@ -3,8 +3,8 @@ day or month, and answered vs unanswered. Each call counts once."""
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import BY_PERIOD, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import BY_PERIOD, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/pbx-activity"
 dash.register_page(__name__, path=PATH)

@@ -4,8 +4,8 @@ reason; below it the login sessions and the pauses with their reasons (also in t
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import EXTENSION_FILTERS, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import EXTENSION_FILTERS, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-agents"
 dash.register_page(__name__, path=PATH)

@@ -5,8 +5,8 @@ callback; definitions: data.metrics)."""
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-callbacks"
 dash.register_page(__name__, path=PATH)

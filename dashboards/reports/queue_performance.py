@@ -5,8 +5,8 @@ by "staffing", the agents Erlang C needs per local hour of day beside the agents
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import BY_QUEUE_PERIOD, QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import BY_QUEUE_PERIOD, QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-performance"
 dash.register_page(__name__, path=PATH)

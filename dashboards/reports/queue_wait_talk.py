@@ -3,8 +3,8 @@ average talk per queue, by local hour of day, day or month (definitions: data.me
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import BY_PERIOD, QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import BY_PERIOD, QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/queue-wait-talk"
 dash.register_page(__name__, path=PATH)

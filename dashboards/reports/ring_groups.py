@@ -3,8 +3,8 @@ talk time, and the calls each member answered (bars beside the table)."""
 
 import dash
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.report_ui import ReportPage, page_layout, register_callbacks
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
 PATH = "/reports/ring-groups"
 dash.register_page(__name__, path=PATH)

@@ -1,10 +1,10 @@
 """Page /schedules/reports: scheduled reports (any report type with its filters), sent by
-email as PDF, CSV or XLSX (callboard.schedule_ui)."""
+email as PDF, CSV or XLSX (callboard.web.schedule_ui)."""
 
 import dash
 
-from callboard.i18n import N_
-from callboard.schedule_ui import page, register_callbacks
+from callboard.core.i18n import N_
+from callboard.web.schedule_ui import page, register_callbacks
 
 PATH = "/schedules/reports"
 dash.register_page(__name__, path=PATH)

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 from data import aggregates
 from data import schema as s
 from data.db import get_engine

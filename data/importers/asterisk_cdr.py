@@ -1854,7 +1854,7 @@ def import_cdr_file(
     (data.importers.parallel); None = the cores for a large import, none for a small one.
     `defer_aggregates`: refresh the aggregates once at the end instead of after each batch
     (the hours are marked pending in each batch's transaction); None = for a large import."""
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     if not isinstance(rules, Rules):
         rules = load_rules(rules)

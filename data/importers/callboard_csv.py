@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from callboard.i18n import LANGUAGES, translator
+from callboard.core.i18n import LANGUAGES, translator
 from data import aggregates
 from data import schema as s
 from data.importers.base import (
@@ -233,7 +233,7 @@ def import_callboard_csv(
 ) -> ImportStats:
     """Import (the new part of) a call-records CSV exported by Callboard. ImportFailed, with
     nothing written, when the file cannot be read or is not such an export."""
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     if not isinstance(rules, Rules):
         rules = load_rules(rules)

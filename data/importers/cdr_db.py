@@ -64,7 +64,7 @@ def import_cdr_db(
     overlap: timedelta = timedelta(hours=6),
     progress: bool = False,
 ) -> ImportStats:
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     if not isinstance(rules, Rules):
         rules = load_rules(rules)

@@ -739,7 +739,7 @@ def detect_table_layout(lines: list[str], where: str) -> TableLayout | None:
 def _zone(source_tz: str | None):
     from zoneinfo import ZoneInfo
 
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     try:
         return get_settings().tz if source_tz is None else ZoneInfo(source_tz)
@@ -898,7 +898,7 @@ def import_queue_log_db(
     time with an overlap (re-read rows are skipped)."""
     from zoneinfo import ZoneInfo
 
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
     from data.importers.asterisk_cdr import make_time_parser
 
     try:

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from callboard.i18n import N_
+from callboard.core.i18n import N_
 from data import schema as s
 from data.privacy import searchable, visible, visible_columns
 from data.scope import Scope, call_clause

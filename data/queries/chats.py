@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from callboard.i18n import N_
+from callboard.core.i18n import N_
 from data import schema as s
 from data.privacy import masked_body, searchable, visible, visible_columns
 from data.queries.calls import MAX_PAGE, InvalidFilter

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from callboard.i18n import N_
+from callboard.core.i18n import N_
 from data import schema as s
 from data.privacy import visible
 from data.queries.calls import MAX_PAGE, CallFilter, filter_clauses

@@ -851,7 +851,7 @@ def _callback_where(scope: Scope, flt: ReportFilter, tz: ZoneInfo):
 def callback_activity(scope: Scope, flt: ReportFilter, tz: ZoneInfo) -> sa.Select:
     """Callbacks requested in the range (a callback's queue in the scope, or its agent),
     oldest first. Columns: requested_utc, completed_utc, number, queue, status, attempts,
-    agent. The per-queue summary is counted from these rows (callboard.reports)."""
+    agent. The per-queue summary is counted from these rows (callboard.reports.runners)."""
     cb = s.callback
     return (sa.select(cb.c.requested_utc, cb.c.completed_utc, visible(cb.c.number, scope), cb.c.queue, cb.c.status,
                       cb.c.attempts, cb.c.agent)

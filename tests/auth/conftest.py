@@ -10,7 +10,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from callboard.auth import display_tokens, users
+from data.access import display_tokens
+
+from data.access import users
 from tests.auth.support import PASSWORD, ROLES, client_of, server_callbacks
 from tests.browser_support import app_settings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from callboard.auth import policy
+from data.access import policy
 
 ROLES = {"admin": "admin", "manager_a": "manager", "viewer_a": "viewer"}
 PRINCIPALS = (*ROLES, "display", "anonymous")  # "display": a wall display's token (queue 600)

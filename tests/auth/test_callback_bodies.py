@@ -2,7 +2,7 @@
 
 Dash runs the callback registered under ``body["output"]`` with the values of
 ``inputs + state`` by position and never compares their ids with the callback's
-definition. The guard (callboard.auth.guard, callboard.auth.callback_bodies) decides by
+definition. The guard (callboard.web.auth.guard, callboard.web.auth.callback_bodies) decides by
 the registered callback and refuses any body that does not match it: 401 for nobody
 (before the body is read), 403 below the callback's level, 400 for a body that names an
 unknown callback or does not match the named one. The app and principals:
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from dash._utils import stringify_id
 
-from callboard.auth import policy
+from data.access import policy
 from tests.auth.support import (PRINCIPALS, allowed, callback_level, csrf_header, exact_body, post_body, refusal,
                                 router_body, router_key, server_callbacks)
 
@@ -321,7 +321,7 @@ def test_pattern_matching_ids_match_by_their_fixed_keys():
     import dash._get_app
     from dash import ALL, MATCH, Dash, Input, Output, State
 
-    from callboard.auth.callback_bodies import BadCallbackBody, CallbackIndex
+    from callboard.web.auth.callback_bodies import BadCallbackBody, CallbackIndex
 
     saved = dash._get_app.APP
     try:

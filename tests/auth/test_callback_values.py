@@ -1,10 +1,10 @@
 """Callback bodies with the registered ids but values of other JSON types (issue 15, point 9).
 
-The guard (callboard.auth.callback_bodies) refuses bodies whose ids and properties are not
+The guard (callboard.web.auth.callback_bodies) refuses bodies whose ids and properties are not
 the registered ones; the values are the callbacks' business. A hand-made body can put an
 int where a dropdown's text, a grid's getRowsRequest dict, a dcc.Store's data or a list of
 extensions is expected: the callback must answer 400 with a short reason
-(callboard.input_checks.BadInput) or run (200 / 204) — never crash (500).
+(callboard.web.input_checks.BadInput) or run (200 / 204) — never crash (500).
 
 The administrator runs every callback. The other inputs carry the values the pages render
 (each page's layout through the router, the shell's from /_dash-layout), so a callback gets
@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callboard.auth.callback_bodies import VALUE_TYPES
+from callboard.web.auth.callback_bodies import VALUE_TYPES
 from tests.auth.conftest import built_world
 from tests.auth.support import exact_body, post_body, router_body, router_key, server_callbacks
 from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
@@ -283,7 +283,7 @@ def test_a_server_bug_stays_a_500_and_is_logged(world, clients, rendered, monkey
     """Only BadInput becomes a 400: any other exception in a callback is a 500, with its
     traceback in the log."""
     app, _ = world
-    from callboard.auth import audit
+    from data.access import audit
 
     def broken(**_kwargs):
         raise KeyError("a bug")

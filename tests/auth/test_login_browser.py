@@ -17,7 +17,7 @@ HEADING = "#_pages_content h2"
 
 
 def _fill(conn):
-    from callboard.auth.passwords import hash_password
+    from data.access.passwords import hash_password
     from data import schema
 
     conn.execute(sa.insert(schema.app_user), [

@@ -3,7 +3,7 @@ Dash callback of the real app, for an administrator, a manager of team A, a view
 team A and an anonymous visitor — plus the attacks named in issue 7.
 
 The lists are read from the app (``url_map``, ``dash.page_registry``, ``callback_map``):
-something new without a decision in callboard.auth.policy fails
+something new without a decision in data.access.policy fails
 ``test_everything_has_a_decision``; the hand-written EXPECTED table pins the decisions
 that matter, and the HTTP checks prove the guard enforces what the policy says.
 
@@ -25,8 +25,12 @@ import dash
 import pytest
 import sqlalchemy as sa
 
-from callboard.auth import display_tokens, policy, users
-from callboard.auth.policy import ADMIN, DISPLAY, MANAGER, PUBLIC, VIEWER
+from data.access import display_tokens
+
+from data.access import policy
+
+from data.access import users
+from data.access.policy import ADMIN, DISPLAY, MANAGER, PUBLIC, VIEWER
 from tests.auth.support import (PASSWORD, PRINCIPALS, ROLES, allowed, callback_level, client_of, csrf_header,
                                 exact_body, login, output_ids, parse_outputs, post_body, post_callback, refusal,
                                 router_body, server_callbacks)
@@ -70,7 +74,7 @@ def test_everything_has_a_decision(world):
         for oid in output_ids(outputs):  # a callback's level is its strictest output's: each needs one
             if policy.callback_level(oid, decided_only=True) is None:
                 undecided.append(f"callback {key} (output {oid})")
-    assert not undecided, "decide these in callboard/auth/policy.py:\n" + "\n".join(undecided)
+    assert not undecided, "decide these in data/access/policy.py:\n" + "\n".join(undecided)
 
 
 def test_the_decisions_that_matter():
@@ -165,7 +169,7 @@ def test_every_layout_checks_its_own_level(world, who):
     level gives the "not allowed" content and none of the page's data — whatever the guard did."""
     from flask import g
 
-    from callboard import access
+    from callboard.web import access
 
     app, ids = world
     user = None
@@ -273,7 +277,7 @@ def test_forged_and_expired_sessions_are_refused(world):
     assert forged.get("/records").status_code == 302
     expired = client_of(app, "viewer_a")
     assert expired.get(f"/export/records.csv?{DAY}").status_code == 200
-    sid_hash = __import__("callboard.auth.sessions", fromlist=["hash_id"]).hash_id(
+    sid_hash = __import__("data.access.sessions", fromlist=["hash_id"]).hash_id(
         expired.get_cookie("callboard_session").value)
     with db.transaction() as conn:
         conn.execute(sa.update(s.user_session).where(s.user_session.c.id_hash == sid_hash)
@@ -358,13 +362,13 @@ def test_display_token_opens_the_wallboard_only(world):
     display_tokens.revoke(tid)
     assert wall.get("/_dash-layout").status_code == 401  # revoked: the next refresh fails
     with app.server.test_request_context("/"):
-        from callboard import access
+        from callboard.web import access
 
         assert access.wallboard_scope(token) is None
 
 
 def test_display_scope_covers_its_queues_only(world):
-    from callboard import access
+    from callboard.web import access
 
     token = display_tokens.create("Queue 600", ["600"])
     scope = access.wallboard_scope(token)
@@ -375,7 +379,7 @@ def test_display_scope_covers_its_queues_only(world):
 
 
 def test_another_users_download_list_entry_is_refused(world, clients, tmp_path):
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
     from data import db
     from data import schema as s
 
@@ -421,7 +425,7 @@ def test_password_change_keeps_this_session_and_ends_the_others(world):
 
 
 def test_behind_a_proxy_the_client_address_is_throttled_not_the_proxys(monkeypatch, world):
-    from callboard.settings import reset_settings_cache
+    from callboard.core.settings import reset_settings_cache
     from data import db
     from data import schema as s
 
@@ -455,7 +459,7 @@ def test_a_view_link_dies_with_its_schedule(world, clients):
     """An emailed view link works while its schedule exists (read-only page for someone not
     signed in, the interactive page for a signed-in user) and is refused once the
     schedule is deleted."""
-    from callboard import schedules
+    from callboard.reports import schedules
     from data import db
     from data import schema as s
     from scheduler import links

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from dash._utils import stringify_id
 
-from callboard import schedules
-from callboard.auth import users
+from callboard.reports import schedules
+from data.access import users
 from data import db
 from data import schema as s
 from tests.auth.support import PASSWORD, client_of, exact_body, post_body, server_callbacks
@@ -110,7 +110,7 @@ def test_run_now_is_audited_and_only_for_the_owner(world, clients, manager_b):
 
 
 def test_downloads_of_generated_files_are_audited(world, clients):
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
     from scheduler import links
 
     owner = _user_id("manager_a")

@@ -1,6 +1,6 @@
 """Users, scopes, passwords, lock-out, sessions and display tokens — on SQLite and PostgreSQL.
 
-The scope a user gets (callboard.access.scope_for_user) is applied by the data layer: a
+The scope a user gets (callboard.web.access.scope_for_user) is applied by the data layer: a
 manager of team A ("Sales" = extensions 101, 102) listing the calls of 2026-03-10 gets
 exactly the calls with 101 or 102 on them (worked out from tests/calls_data.py).
 """
@@ -12,9 +12,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from callboard import access
-from callboard.auth import display_tokens, login, sessions, users
-from callboard.auth.passwords import WeakPassword, hash_password, verify_password
+from callboard.web import access
+from data.access import display_tokens
+from data.access import login
+from data.access import sessions
+from data.access import users
+from data.access.passwords import WeakPassword, hash_password, verify_password
 from data import db
 from data import schema as s
 from data.queries.calls import CallFilter, list_calls
@@ -104,7 +107,7 @@ def test_wrong_passwords_make_that_address_wait_for_that_name(db_url, monkeypatc
     5 min after the 3rd wrong one in a row, 10 after the 4th; anna signs in from elsewhere
     all the while; an administrator's reset clears the name's counters everywhere."""
     monkeypatch.setenv("CALLBOARD_LOGIN_MAX_FAILURES", "3")
-    from callboard.settings import reset_settings_cache
+    from callboard.core.settings import reset_settings_cache
 
     reset_settings_cache()
     users.add_user("anna", "anna-password", "manager")
@@ -166,7 +169,7 @@ def test_known_and_unknown_names_answer_alike_and_both_run_the_hash(db_url, monk
     """An existing name and one that does not exist go through the same counters: the same
     reason and wait at every step (they used to differ: 429 for a locked real name, 401 for
     an unknown one forever), and both run one Argon2 verification per checked attempt."""
-    from callboard.auth import passwords
+    from data.access import passwords
 
     users.add_user("anna", "anna-password", "manager")
     verified = []

@@ -9,7 +9,9 @@ import re
 
 import sqlalchemy as sa
 
-from callboard.auth import sessions, users
+from data.access import sessions
+
+from data.access import users
 from tests.auth.support import PASSWORD, csrf_header, login
 
 MESSAGE = re.compile(r'id="auth-message">([^<]*)<')
@@ -131,12 +133,12 @@ def test_a_52_mb_callback_body_of_a_signed_in_user_is_refused_unread(world):
 
 
 def test_forwarded_requests_without_proxy_hops_log_one_warning(world, caplog):
-    from callboard.auth import web
+    from callboard.web.auth import views as web
 
     app, _ = world
     web._forwarded_warned.clear()
     client = _client(app, "10.0.0.2")
-    with caplog.at_level(logging.WARNING, logger="callboard.auth.web"):
+    with caplog.at_level(logging.WARNING, logger="callboard.web.auth.views"):
         client.get("/healthz")  # no header: nothing to say
         for _ in range(3):
             client.get("/healthz", headers={"X-Forwarded-For": "203.0.113.5"})
@@ -145,7 +147,7 @@ def test_forwarded_requests_without_proxy_hops_log_one_warning(world, caplog):
 
 
 def test_the_users_list_shows_a_name_locked_for_new_addresses(world):
-    from callboard.auth import login as login_mod
+    from data.access import login as login_mod
     from data import db
     from data import schema as s
 

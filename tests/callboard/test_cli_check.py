@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.cli_check import check_settings
-from callboard.settings import Settings, reset_settings_cache
+from callboard.cli.check import check_settings
+from callboard.core.settings import Settings, reset_settings_cache
 
 runner = CliRunner()
 PRODUCTION = dict(CALLBOARD_SECRET_KEY="k" * 48, CALLBOARD_BASE_URL="https://callboard.example.com",

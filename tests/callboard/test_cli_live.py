@@ -20,7 +20,7 @@ def test_simulate_needs_live():
 def test_demo_thread_keeps_the_live_state_and_stops(db_url, engine):
     """The background simulator writes its clock and agents within a flush or two, and
     its stop event ends it (the app's shutdown)."""
-    from callboard.cli_live import start_in_background
+    from callboard.cli.live import start_in_background
 
     stop = start_in_background(db_url, flush_every_s=0.3)
     try:

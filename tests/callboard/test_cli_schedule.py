@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.settings import reset_settings_cache
+from callboard.core.settings import reset_settings_cache
 from data import db
 from data import schema as s
 from tests.scheduler.smtp_support import fill, smtp_server

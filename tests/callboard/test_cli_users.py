@@ -6,8 +6,9 @@ import re
 
 from typer.testing import CliRunner
 
-from callboard import access
-from callboard.auth import login, users
+from callboard.web import access
+from data.access import login
+from data.access import users
 from callboard.cli import app
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""callboard.formatting: every expected value below was worked out by hand.
+"""callboard.core.formatting: every expected value below was worked out by hand.
 
 Czech separates thousands with a no-break space (U+00A0) and writes decimals with a
 comma; English (en_GB) uses a comma for thousands and a point for decimals. Times are
@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from callboard import formatting as f
-from callboard.settings import reset_settings_cache
+from callboard.core import formatting as f
+from callboard.core.settings import reset_settings_cache
 from data.timebuckets import utc_to_local
 
 NBSP = "\xa0"

@@ -1,4 +1,4 @@
-"""callboard.input_checks: values of the wrong type raise BadInput with a short reason, the
+"""callboard.web.input_checks: values of the wrong type raise BadInput with a short reason, the
 right ones pass unchanged (issue 15, point 9). The callbacks using it: tests/auth/test_callback_values.py."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from callboard.input_checks import (BadInput, CellClicked, Day, Id, QueryParams, RowsRequest, RowsTotal, Text, Texts,
+from callboard.web.input_checks import (BadInput, CellClicked, Day, Id, QueryParams, RowsRequest, RowsTotal, Text, Texts,
                                     checked_inputs, expect, parameter_type)
-from callboard.records_params import RecordsQuery, checked_params
+from callboard.reports.records_params import RecordsQuery, checked_params
 
 
 @pytest.mark.parametrize("kind, good, bad, reason", [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from callboard.report_figures import REPORT_FIGURES
-from callboard.reports import RUNNERS, TITLES
+from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.reports.runners import RUNNERS, TITLES
 
 
 def test_every_report_type_has_figures_and_a_title():
@@ -14,7 +14,7 @@ def test_every_report_type_has_figures_and_a_title():
 def test_queue_outcomes_show_callers_still_waiting_only_when_there_are_any():
     import pandas as pd
 
-    from callboard.figures import fig_queue_outcomes
+    from callboard.reports.figures import fig_queue_outcomes
 
     row = dict(label="600", answered=3, abandoned=1, short_abandons=1, timed_out=1, exit_key=1, no_agents=1)
     fig = fig_queue_outcomes(pd.DataFrame([{**row, "waiting": 2}]), "en", "Queue")

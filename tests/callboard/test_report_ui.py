@@ -6,8 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from callboard.report_ui import grid_rows
-from callboard.reports import Col, ReportResult
+from callboard.web.report_ui import grid_rows
+from callboard.reports.runners import Col, ReportResult
 from data.queries.reports import ReportFilter
 
 

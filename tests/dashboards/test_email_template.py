@@ -14,7 +14,7 @@ from tests.browser_support import app_settings
 
 @pytest.fixture(scope="module")
 def admin(tmp_path_factory):
-    from callboard.auth import users
+    from data.access import users
     from data import db as dbmod
     from data.migrate import upgrade
 

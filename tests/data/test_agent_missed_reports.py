@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.reports import call_rows, display_value, run_report, to_csv
+from callboard.reports.runners import call_rows, display_value, run_report, to_csv
 from data import aggregates
 from data import schema as s
 from data.queries.reports import ReportFilter

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from callboard import routes
-from callboard.chats_params import ChatsQuery
-from callboard.settings import get_settings
+from callboard.web import routes
+from callboard.reports.chats_params import ChatsQuery
+from callboard.core.settings import get_settings
 from data import db
 from data.queries.calls import InvalidFilter
 from data.queries.chats import (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from callboard.settings import get_settings
+from callboard.core.settings import get_settings
 from data import schema as s
 from data.demo.generator import GeneratorConfig, generate
 

@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.i18n import gettext
-from callboard.reports import call_rows, run_report, to_csv
+from callboard.core.i18n import gettext
+from callboard.reports.runners import call_rows, run_report, to_csv
 from data import aggregates
 from data import schema as s
 from data.queries.reports import IVR_OPTIONS, ReportFilter

@@ -191,9 +191,9 @@ def test_the_overview_page_shows_each_user_their_scope(db_url, engine, monkeypat
     - a viewer with no extensions, groups or queues: no numbers at all (the page used
       Scope.everything() for everybody and showed this viewer the administrator's 7 calls).
     """
-    from callboard.auth import users
-    from callboard.formatting import fmt_local_datetime
-    from callboard.settings import reset_settings_cache
+    from data.access import users
+    from callboard.core.formatting import fmt_local_datetime
+    from callboard.core.settings import reset_settings_cache
     from tests.auth.support import login, router_body, post_body
 
     monkeypatch.setenv("CALLBOARD_TIMEZONE", "Europe/Prague")

@@ -305,7 +305,7 @@ def test_masked_scope_never_receives_the_full_number(engine, tmp_path):
 def test_masked_reports_hide_callers(engine, tmp_path):
     insert_person(tmp_path)
     flt = qrep.ReportFilter(first_day=D(2026, 3, 1).date(), last_day=D(2026, 3, 31).date())
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
 
     tz = get_settings().tz
     text = " ".join(_values(db.fetch_all(qrep.callback_activity(MASKED, flt, tz), engine))
@@ -329,7 +329,7 @@ def test_masked_csv_route_and_records_callback(engine, tmp_path, monkeypatch):
     callback response."""
     from flask import Flask
 
-    from callboard import routes
+    from callboard.web import routes
 
     insert_person(tmp_path)
     app = Flask(__name__)
@@ -356,7 +356,7 @@ def test_masked_csv_route_and_records_callback(engine, tmp_path, monkeypatch):
 
 def test_masked_xlsx_and_pdf_hold_no_full_number(engine, tmp_path):
     """The files schedules email and the download lists keep, built for a masked user."""
-    from callboard.settings import get_settings
+    from callboard.core.settings import get_settings
     from exporters.files import build_cdr_file
 
     insert_person(tmp_path)

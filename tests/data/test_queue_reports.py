@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.reports import run_report, to_csv
+from callboard.reports.runners import run_report, to_csv
 from data import aggregates, metrics
 from data import schema as s
 from data.queries.reports import ReportFilter
@@ -231,7 +231,7 @@ def test_cli_csv_equals_the_table(queues, tmp_path):
 
 
 def test_calls_behind_queue_report_is_empty_without_linked_calls(queues):
-    from callboard.reports import call_rows
+    from callboard.reports.runners import call_rows
 
     result = run("queue-performance", ReportFilter(D4, D4, by="queue"), engine=queues)
     assert list(call_rows(result, ALL, engine=queues, tz=TZ)) == []

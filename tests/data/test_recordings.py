@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from callboard import routes
-from callboard.settings import get_settings, reset_settings_cache
+from callboard.web import routes
+from callboard.core.settings import get_settings, reset_settings_cache
 from data import aggregates, db
 from data import recordings as rec
 from data import schema as s

@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from callboard.i18n import gettext
-from callboard.reports import run_report, to_csv
+from callboard.core.i18n import gettext
+from callboard.reports.runners import run_report, to_csv
 from data import aggregates, db
 from data import schema as s
 from data.queries.reports import ReportFilter, uses_aggregates
@@ -319,7 +319,7 @@ def test_filter_validation():
 
 
 def test_the_calls_behind_each_report(pbx):
-    from callboard.reports import call_rows
+    from callboard.reports.runners import call_rows
 
     def uids(report, flt, scope=ALL):
         result = run(report, flt, scope=scope, engine=pbx)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callboard.reports import run_report
+from callboard.reports.runners import run_report
 from data import aggregates
 from data import schema as s
 from data.queries.reports import ReportFilter
@@ -115,7 +115,7 @@ def test_restricted_scope_aggregates_equal_the_facts(pbx, scope, flt):
 def test_groups_expanded_before_building_equal_the_group_subselect(pbx, scope, flt, group_filter):
     """run_report hands the builders the groups' members as a list; the runners given the
     groups themselves (a sub-select in SQL) count the same."""
-    from callboard.reports import RUNNERS, round_to_precision
+    from callboard.reports.runners import RUNNERS, round_to_precision
 
     if group_filter:
         flt = flt.with_(groups=("g",))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.settings import reset_settings_cache
+from callboard.core.settings import reset_settings_cache
 from data import db, schema
 from data.queries.calls import ALL_COLUMNS, MAIN_COLUMNS, CallFilter, InvalidFilter, list_calls
 from data.scope import Scope

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from callboard import routes
-from callboard.records_params import RecordsQuery, preset_days
+from callboard.web import routes
+from callboard.reports.records_params import RecordsQuery, preset_days
 from data.queries.calls import InvalidFilter
 from data.scope import Scope
 from tests.calls_data import insert_calls

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from callboard import schedules
+from callboard.reports import schedules
 from scheduler.loop import retention_due
 from tests.scheduler.smtp_support import fill, smtp_server
 

@@ -17,8 +17,8 @@ import pypdf
 import pytest
 import sqlalchemy as sa
 
-from callboard import schedules
-from callboard.settings import reset_settings_cache
+from callboard.reports import schedules
+from callboard.core.settings import reset_settings_cache
 from data import db
 from data import schema as s
 from scheduler import runner

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from callboard import schedules
+from callboard.reports import schedules
 from data import db
 from data import schema as s
 from scheduler import runner
@@ -59,7 +59,7 @@ def setup(tmp_path_factory):
 @pytest.fixture
 def settings_of(setup, monkeypatch):
     """This process's settings pointed at the app's database, files and SMTP server."""
-    from callboard.settings import reset_settings_cache
+    from callboard.core.settings import reset_settings_cache
 
     for k, v in setup[2].items():
         monkeypatch.setenv(k, v)

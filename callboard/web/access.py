@@ -1,0 +1,107 @@
+"""Who is asking, and what they may see: the one place every page, route, export, schedule
+and wall display gets its Scope from.
+
+The request guard (callboard.web.auth.guard) identifies the signed-in user (session cookie)
+or wall display (display token) of each web request and keeps them on ``flask.g``; these
+functions read them. Outside a request, or when nobody is signed in, the scope is empty:
+work done on someone's behalf (scheduled runs, downloads) asks ``scope_for_user``; the
+CLI, run by the operator, passes ``Scope.everything()`` itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from data.scope import Scope
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int | None
+    username: str
+    role: str  # "admin" | "manager" | "viewer"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def at_least(self, role: str) -> bool:
+        from data.access.users import ROLE_RANK
+
+        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+
+def _g(name: str):
+    try:
+        from flask import g, has_request_context
+    except ImportError:  # pragma: no cover
+        return None
+    if not has_request_context():
+        return None
+    return g.get(name)
+
+
+def current_user() -> CurrentUser | None:
+    """The signed-in user of the current request, or None (no request / not signed in)."""
+    return _g("callboard_user")
+
+
+def current_role() -> str | None:
+    user = current_user()
+    return user.role if user else None
+
+
+def is_admin() -> bool:
+    user = current_user()
+    return bool(user and user.is_admin)
+
+
+def is_display() -> bool:
+    """Whether a wall display's token (not a user) is asking."""
+    return current_user() is None and _g("callboard_display") is not None
+
+
+def can_delete() -> bool:
+    """Deleting calls and recordings is the administrator's."""
+    return is_admin()
+
+
+def current_scope() -> Scope:
+    """What the current request's user (or wall display) may see; nobody: nothing."""
+    user = current_user()
+    if user is not None:
+        cached = _g("callboard_scope")
+        if cached is None:
+            cached = scope_for_user(user.id)
+            from flask import g
+
+            g.callboard_scope = cached
+        return cached
+    display = _g("callboard_display")
+    if display is not None:
+        return display.scope
+    return Scope.nothing()
+
+
+def scope_for_user(user_id: int | None) -> Scope:
+    """What a stored user may see (for work done on their behalf: scheduled runs, downloads).
+    Unknown, disabled or unassigned users: nothing; administrators: everything."""
+    if user_id is None:
+        return Scope.nothing()
+    from data.access.users import get_user, scope_of
+
+    return scope_of(get_user(int(user_id)))
+
+
+def wallboard_scope(token: str | None) -> Scope | None:
+    """The read-only scope a wall display's token grants (its queues), or None when the token
+    is unknown or revoked. The one token check of the wallboard and live pages.
+
+    Without a token, a signed-in user's own scope (someone opening /wallboard from the
+    menu); nobody signed in: None."""
+    from data.access import display_tokens
+
+    if not token:
+        return current_scope() if current_user() is not None else None
+    found = display_tokens.lookup(token)
+    return found.scope if found is not None else None

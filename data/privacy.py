@@ -51,8 +51,8 @@ from callboard.core.i18n import N_
 from callboard.core.settings import get_settings
 from data import aggregates, db
 from data import schema as s
+from data.access import audit
 from data.recordings import UnsafePath, recordings_root, resolve_path
-from data.recordings import _audit  # the data layer's audit_log writer (same row shape)
 from data.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def set_masked_roles(roles: Iterable[str], *, actor: dict | None = None, engine:
         raise ValueError(f"unknown role(s) {', '.join(bad)}: expected {', '.join(MASKABLE_ROLES)}")
     with db.transaction(engine) as conn:
         _kv_put(conn, MASK_ROLES_KEY, roles)
-        _audit(conn, "privacy_masking", "settings", MASK_ROLES_KEY, {"masked_roles": roles}, actor)
+        audit.record("privacy_masking", ("settings", MASK_ROLES_KEY), {"masked_roles": roles}, actor or {}, conn=conn)
 
 
 def _role(role: str) -> str:
@@ -504,9 +504,9 @@ def erase(number: str, *, actor: dict | None = None, engine: Engine | None = Non
             f = _find(conn, e164, spell, pattern, like)
             result = _erase(conn, f, spell, pattern, like, trash, rec_root, files_root)
             result.number_hash = salted_hash(e164, conn=conn)
-            _audit(conn, "privacy_erase", "number", result.number_hash[:16],
-                   {"number_sha256_salted": result.number_hash, "counts": result.counts,
-                    "redacted_values": result.redacted}, actor)
+            audit.record("privacy_erase", ("number", result.number_hash[:16]),
+                         {"number_sha256_salted": result.number_hash, "counts": result.counts,
+                          "redacted_values": result.redacted}, actor or {}, conn=conn)
     except BaseException:
         trash.restore()
         raise

@@ -28,7 +28,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ from callboard.core.i18n import N_
 from callboard.core.settings import get_settings
 from data import aggregates, db
 from data import schema as s
+from data.access import audit
 from data.scope import Scope, call_clause
 
 log = logging.getLogger(__name__)
@@ -173,26 +174,6 @@ class _Trash:
                 log.exception("could not remove %s", trash)
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _audit(conn, action: str, object_type: str, object_id, details: dict, actor: dict | None) -> None:
-    actor = actor or {}
-    conn.execute(
-        sa.insert(s.audit_log).values(
-            at_utc=_now(),
-            user_id=actor.get("user_id"),
-            username=actor.get("username"),
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            details=details,
-            ip=actor.get("ip"),
-        )
-    )
-
-
 def _hours_of_call(conn, call_row) -> tuple[datetime, datetime]:
     """The UTC range whose aggregate hours a call's facts fall in (call and queue passes)."""
     qc = s.queue_call
@@ -243,9 +224,9 @@ def delete_recording(
         left = conn.execute(sa.select(sa.func.count()).where(r.c.call_id == row.call_id)).scalar_one()
         conn.execute(sa.update(c).where(c.c.id == row.call_id).values(has_recording=left > 0))
         aggregates.refresh(conn, row.start_utc, row.start_utc)
-        _audit(conn, "delete_recording", "recording", row.id,
-               {"call_id": row.call_id, "call_uid": row.call_uid, "path": row.path,
-                "file_missing": trash.missing > 0}, actor)
+        audit.record("delete_recording", ("recording", row.id),
+                     {"call_id": row.call_id, "call_uid": row.call_uid, "path": row.path,
+                      "file_missing": trash.missing > 0}, actor or {}, conn=conn)
         return DeleteResult("recording", row.id, row.call_uid, recordings=[row.id])
 
     return _run(engine, root, body)
@@ -278,9 +259,9 @@ def delete_call(
         if conn.execute(sa.delete(c).where(c.c.id == call.id)).rowcount != 1:
             raise AlreadyDeleted(N_("This call was already deleted (or is not visible to you); nothing was changed."))
         aggregates.refresh(conn, start, end)
-        _audit(conn, "delete_call", "call", call.id,
-               {"call_uid": call.call_uid, "start_utc": call.start_utc.isoformat(),
-                "recordings": [rec.path for rec in recs], "files_missing": trash.missing}, actor)
+        audit.record("delete_call", ("call", call.id),
+                     {"call_uid": call.call_uid, "start_utc": call.start_utc.isoformat(),
+                      "recordings": [rec.path for rec in recs], "files_missing": trash.missing}, actor or {}, conn=conn)
         return DeleteResult("call", call.id, call.call_uid, recordings=[rec.id for rec in recs])
 
     return _run(engine, root, body)

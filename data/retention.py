@@ -55,6 +55,7 @@ from callboard.core.i18n import N_
 from callboard.core.settings import get_settings
 from data import aggregates, db
 from data import schema as s
+from data.access import audit
 from data.recordings import UnsafePath, recordings_root, resolve_path
 from data.timebuckets import to_utc_naive
 
@@ -196,10 +197,11 @@ def _now() -> datetime:
 
 
 def _audit(conn, action: str, details: dict, actor: dict | None) -> None:
-    actor = actor or {}
-    conn.execute(sa.insert(s.audit_log).values(
-        at_utc=_now(), user_id=actor.get("user_id"), username=actor.get("username") or "retention",
-        action=action, object_type="retention", object_id=POLICY_KEY, details=details, ip=actor.get("ip")))
+    """An entry about the retention policy (its change, a run): an actor without a name is
+    "retention"."""
+    who = dict(actor or {})
+    who["username"] = who.get("username") or "retention"
+    audit.record(action, ("retention", POLICY_KEY), details, who, conn=conn)
 
 
 class _Trash:

@@ -19,6 +19,7 @@ from callboard.core.i18n import N_
 from callboard.reports.records_params import _split as split_values
 from data import db, periods
 from data import schema as s
+from data.access import audit
 from data.schema import DIRECTIONS
 
 KINDS = ("cdr", "report")
@@ -185,12 +186,6 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _audit(action: str, target: str, detail: dict, actor=None) -> None:
-    from data.access import audit
-
-    audit.record(action, target, detail, actor=actor)
-
-
 def create(data: dict, *, owner_id: int | None, now: datetime | None = None, engine=None) -> int:
     values = validate(data)
     now = now or utc_now()
@@ -198,7 +193,7 @@ def create(data: dict, *, owner_id: int | None, now: datetime | None = None, eng
         new_id = conn.execute(s.schedule.insert().values(**values, owner_id=owner_id, enabled=True,
                                                          created_utc=now, updated_utc=now)
                               .returning(s.schedule.c.id)).scalar_one()
-    _audit("schedule_create", f"schedule:{new_id}", {"name": values["name"]})
+    audit.record("schedule_create", f"schedule:{new_id}", {"name": values["name"]})
     return int(new_id)
 
 
@@ -231,7 +226,7 @@ def update(schedule_id: int, changes: dict, *, now: datetime | None = None, engi
     with db.transaction(engine) as conn:
         conn.execute(s.schedule.update().where(s.schedule.c.id == row.id)
                      .values(**values, updated_utc=now or utc_now()))
-    _audit("schedule_edit", f"schedule:{row.id}", {"name": values["name"]})
+    audit.record("schedule_edit", f"schedule:{row.id}", {"name": values["name"]})
 
 
 def set_enabled(schedule_id: int, enabled: bool, *, now: datetime | None = None, engine=None) -> None:
@@ -241,7 +236,7 @@ def set_enabled(schedule_id: int, enabled: bool, *, now: datetime | None = None,
                          .values(enabled=enabled, updated_utc=now or utc_now())).rowcount
     if not n:
         raise LookupError(f"no schedule {schedule_id}")
-    _audit("schedule_resume" if enabled else "schedule_pause", f"schedule:{schedule_id}", {})
+    audit.record("schedule_resume" if enabled else "schedule_pause", f"schedule:{schedule_id}", {})
 
 
 def delete(schedule_id: int, engine=None) -> None:
@@ -254,7 +249,7 @@ def delete(schedule_id: int, engine=None) -> None:
         n = conn.execute(s.schedule.delete().where(s.schedule.c.id == int(schedule_id))).rowcount
     if not n:
         raise LookupError(f"no schedule {schedule_id}")
-    _audit("schedule_delete", f"schedule:{schedule_id}", {})
+    audit.record("schedule_delete", f"schedule:{schedule_id}", {})
 
 
 def list_schedules(*, kind: str | None = None, owner_id: int | None = None, engine=None):

@@ -46,6 +46,27 @@ def current_user() -> CurrentUser | None:
     return _g("callboard_user")
 
 
+def request_actor() -> dict:
+    """{"user_id", "username", "ip"} of the current web request ({} outside one): who an
+    audit entry written without an explicit actor names (the request guard gives this to
+    data.access.audit.set_actor_source)."""
+    try:
+        from flask import g, has_request_context, request
+    except ImportError:  # pragma: no cover - flask is a dependency
+        return {}
+    if not has_request_context():
+        return {}
+    user = getattr(g, "callboard_user", None)
+    actor = {"ip": request.remote_addr}
+    if user is not None:
+        actor.update(user_id=user.id, username=user.username)
+    else:
+        display = getattr(g, "callboard_display", None)
+        if display is not None:
+            actor.update(username=f"display:{display.name}")
+    return actor
+
+
 def current_role() -> str | None:
     user = current_user()
     return user.role if user else None

@@ -1,18 +1,24 @@
 """The audit log: who did what, when, from where (table ``audit_log``).
 
-``record(action, target, detail, actor=None)`` is the one writer for the web app, the CLI
-and the scheduler (data.recordings writes its deletions in its own transaction, in the
-same row format). Actions are short snake_case verbs: ``login``, ``login_failed``,
-``logout``, ``password_change``, ``user_add``, ``user_change``, ``display_token_add``,
-``display_token_revoke``, ``download_recording``, ``export_records``, ``export_chats``,
-``export_report_calls``, ``download_file`` (a generated file, by its emailed link or from
-the download list), ``schedule_create`` / ``schedule_edit`` / ``schedule_delete`` /
-``schedule_run_now``, ``delete_recording``, ``delete_call`` ... (labels for people:
-dashboards/audit.py ACTION_LABELS)
+``record(action, target, detail, actor=None, conn=None)`` is the one writer: the web app,
+the CLI, the scheduler and the data layer's own changes (data.recordings, data.privacy and
+data.retention write theirs inside their transaction, ``conn=``). Actions are short
+snake_case verbs: ``login``, ``login_failed``, ``logout``, ``password_change``,
+``user_add``, ``user_change``, ``display_token_add``, ``display_token_revoke``,
+``download_recording``, ``export_records``, ``export_chats``, ``export_report_calls``,
+``download_file`` (a generated file, by its emailed link or from the download list),
+``schedule_create`` / ``schedule_edit`` / ``schedule_delete`` / ``schedule_run_now``,
+``delete_recording``, ``delete_call``, ``privacy_erase``, ``retention_run`` ... (labels for
+people: dashboards/audit.py ACTION_LABELS)
+
+No Flask here: the web layer tells the writer how to read the current request's actor
+(``set_actor_source``), so an entry written during a request without an explicit actor
+names the signed-in user (or wall display) and the address.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,28 +32,26 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def request_actor() -> dict:
-    """{"user_id", "username", "ip"} of the current web request ({} outside one)."""
-    try:
-        from flask import g, has_request_context, request
-    except ImportError:  # pragma: no cover - flask is a dependency
-        return {}
-    if not has_request_context():
-        return {}
-    user = getattr(g, "callboard_user", None)
-    actor = {"ip": request.remote_addr}
-    if user is not None:
-        actor.update(user_id=user.id, username=user.username)
-    else:
-        display = getattr(g, "callboard_display", None)
-        if display is not None:
-            actor.update(username=f"display:{display.name}")
-    return actor
+def _nobody() -> dict:
+    return {}
+
+
+# Who is asking, for an entry written without an actor: the web layer's reader of the
+# current request (callboard.web.access.request_actor, set by the request guard's install);
+# elsewhere (the CLI, the scheduler, tests without the app) nobody.
+_actor_source: Callable[[], dict] = _nobody
+
+
+def set_actor_source(source: Callable[[], dict]) -> None:
+    """Where ``record`` finds the actor when none is given: a function returning
+    ``{"user_id", "username", "ip"}`` of the current request, ``{}`` outside one."""
+    global _actor_source
+    _actor_source = source
 
 
 def _actor_dict(actor) -> dict:
     if actor is None:
-        return request_actor()
+        return _actor_source()
     if isinstance(actor, dict):
         return actor
     if isinstance(actor, str):  # e.g. "cli", "scheduler"
@@ -73,8 +77,8 @@ def record(action: str, target: Any = None, detail: dict | None = None, actor: A
 
     action: what happened (``schedule_delete``). target: what it happened to —
     ``("schedule", 12)``, ``"schedule:12"`` or None. detail: a JSON-able dict (the changed
-    fields, a file name ...). actor: None = the signed-in user and address of the current
-    request; a dict ``{"user_id", "username", "ip"}``; a CurrentUser; or a name such as
+    fields, a file name ...). actor: None = what the actor source gives (in the web app the
+    signed-in user and address of the current request; elsewhere nobody); a dict ``{"user_id", "username", "ip"}``; a CurrentUser; or a name such as
     ``"cli"`` / ``"scheduler"``. conn: write inside that transaction (so the entry and the
     change commit or roll back together); otherwise in its own transaction.
     """

@@ -34,6 +34,8 @@ from urllib.parse import quote
 import dash
 from flask import Response, current_app, g, redirect, request
 
+from callboard.web import access
+from data.access import audit
 from data.access import display_tokens
 
 from data.access import policy
@@ -264,6 +266,7 @@ def install(app: dash.Dash) -> None:
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     web.register(server)
+    audit.set_actor_source(access.request_actor)  # audit entries of a request name its user
     server.extensions["callboard_callbacks"] = CallbackIndex(app)
     _check_page_levels()
     server.before_request(guard)

@@ -97,8 +97,8 @@ def main(argv=None) -> int:
     import plotly.io as pio
     import psutil
 
-    from callboard.reports.report_figures import report_figures
-    from callboard.reports.runners import TITLES, display_value, header, run_report
+    from callboard.reports.registry import BY_ID, charts, run_report
+    from callboard.reports.results import display_value, header
     from data import db
     from data.queries.calls import CallFilter, count_calls, export_fields, list_calls
     from data.queries.reports import ReportFilter
@@ -139,11 +139,11 @@ def main(argv=None) -> int:
         queues = run_report("queue-performance", scope, rflt.with_(by="queue"), tz=tz)
         figs = figures_fn(pbx) + figures_fn(queues)
         rows = [[display_value(c, v, "en") for c, v in zip(pbx.columns, rec)] for rec in pbx.df.itertuples(index=False)]
-        return PdfDoc(TITLES["pbx-activity"], [f"{first} – {last}"], [header(c, "en") for c in pbx.columns], rows,
+        return PdfDoc(BY_ID["pbx-activity"].title, [f"{first} – {last}"], [header(c, "en") for c in pbx.columns], rows,
                       [c.kind != "text" for c in pbx.columns], figures=figs)
 
     def report_4charts():
-        doc = four_chart_doc(lambda r: report_figures(r, "en"))
+        doc = four_chart_doc(lambda r: charts(r, "en"))
         assert len(doc.figures) == 4
         content, missing = write_pdf(doc)
         assert missing == 0, "a chart was not drawn: is Chromium there?"
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
         from exporters.figure_export import svg_to_drawing
         from reportlab.platypus import SimpleDocTemplate
 
-        doc = four_chart_doc(lambda r: report_figures(r, "en"))
+        doc = four_chart_doc(lambda r: charts(r, "en"))
         drawings = [svg_to_drawing(pio.to_image(f, format="svg", width=1000, height=380), 770) for f in doc.figures]
         SimpleDocTemplate(io.BytesIO()).build(drawings)
 
@@ -163,7 +163,7 @@ def main(argv=None) -> int:
         run_report("queue-performance", scope, rflt.with_(by="queue"), tz=tz)
 
     t0 = time.perf_counter()
-    figure_export.figure_svg(report_figures(run_report("pbx-activity", scope, rflt, tz=tz), "en")[0])
+    figure_export.figure_svg(charts(run_report("pbx-activity", scope, rflt, tz=tz), "en")[0])
     chromium_start_s = time.perf_counter() - t0  # cold: Chromium start + first chart
     record("report.pdf.4charts", report_4charts, target=3.0, bare=report_queries, naive=report_4charts_naive,
            note="bare = the two reports' queries (run_report)")

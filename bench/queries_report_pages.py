@@ -1,7 +1,7 @@
 """Bench: the server work of the queue, IVR, ring-group and agent report pages, the staffing
 view, and restricted-scope variants of the call reports — query, table rows and figures, as
-the page callback does (callboard.reports.runners.run_report, callboard.web.report_ui.grid_rows and the
-report's charts from callboard.reports.report_figures).
+the page callback does (callboard.reports.registry.run_report, callboard.web.report_ui.grid_rows and the
+report's charts from its registry entry).
 
 Restricted scopes: the extension group "Back office" (8 of the 40 extensions of the generated call centre)
 and, for the queue reports, the queue 600. They now read the rollups narrowed by the scope
@@ -27,16 +27,16 @@ def page_update(report: str, *, scope: Scope = Scope.everything(), path: str | N
     """What a report page's update does on the server, for the bench range."""
 
     def run(ctx, rng):
-        from callboard.reports.report_figures import REPORT_FIGURES
+        from callboard.reports.registry import BY_ID
         from callboard.web.report_ui import grid_rows
-        from callboard.reports.runners import run_report
+        from callboard.reports.registry import run_report
         from data.queries.reports import ReportFilter
 
         flt = ReportFilter(rng.first_day, rng.last_day, **options)
         result = run_report(report, scope, flt, engine=ctx.engine, tz=ctx.tz, path=path)
         grid_rows(result, "en")
         if not result.empty:
-            REPORT_FIGURES[report](result, "en")
+            BY_ID[report].figures(result, "en")
         return result.df
 
     return run

@@ -1,6 +1,6 @@
 """Bench: the server work of a report page's update — query, table rows and figures.
 
-For each call report this times what the page callback does (callboard.reports.runners.run_report,
+For each call report this times what the page callback does (callboard.reports.registry.run_report,
 callboard.web.report_ui.grid_rows and the page's fig_* builders, without importing the page
 module, which would register a Dash page), on the automatic path (aggregates for an
 unrestricted scope) and on the facts path, beside a bare GROUP BY over raw `call` rows
@@ -20,7 +20,7 @@ from data.scope import Scope
 def _page_update(report: str, figures, *, by: str | None = None, path: str | None = None):
     def run(ctx, rng):
         from callboard.web.report_ui import grid_rows
-        from callboard.reports.runners import run_report
+        from callboard.reports.registry import run_report
         from data.queries.reports import ReportFilter
 
         kwargs = {"by": by} if by else {}

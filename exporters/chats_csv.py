@@ -15,7 +15,8 @@ from callboard.core.settings import get_settings
 from data import db
 from data.queries.chats import CHANNEL_LABELS, COLUMNS, STATUS_LABELS, ChatFilter, list_sessions
 from data.scope import Scope
-from exporters.csv_export import BOM, CHUNK_ROWS, _LocalTimes, neutralise
+from callboard.core.formatting import neutralise
+from exporters.csv_export import BOM, CHUNK_ROWS, _LocalTimes
 
 FIELDS = ("session_uid", "created", "last_active", "sender", "recipient", "channel_type", "channel_number",
           "agent", "messages", "status")

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from callboard.core.formatting import FORMULA_PREFIXES, neutralise
 from callboard.core.i18n import translator
 from callboard.core.settings import get_settings
 from data import db
@@ -38,16 +39,8 @@ from data.queries.calls import (
 )
 from data.scope import Scope
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
-
-
-def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will show, never evaluate."""
-    if text and text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 class _LocalTimes:

@@ -5,8 +5,8 @@ scheduler call these two functions; both take the same filter objects the CLI an
 build (``data.queries.reports.ReportFilter`` / ``data.queries.calls.CallFilter``) and the
 Scope the file is made for.
 
-- Reports: the numbers come from ``callboard.reports.runners.run_report`` (the same table the page
-  and the CSV show), the charts from ``callboard.reports.report_figures`` (the same the page draws).
+- Reports: the numbers come from ``callboard.reports.registry.run_report`` (the same table the page
+  and the CSV show), the charts from ``callboard.reports.registry.charts`` (the same the page draws).
 - Call records: oldest first, at most ``CDR_CAPS[fmt]`` records (SPEC §3); a capped file
   says in itself that it holds N of M records (XLSX / PDF: a highlighted line above the
   table; CSV: a last line after an empty one), and ``ExportedFile.rows_total`` /
@@ -83,7 +83,7 @@ def _all_or(values, lang: str) -> str:
 
 
 def _report_meta(result, lang: str) -> list[str]:
-    from callboard.reports.runners import DIRECTION_NAMES, PERIOD_LABELS
+    from callboard.reports.results import DIRECTION_NAMES, PERIOD_LABELS
 
     _ = translator(lang)
     f = result.filter
@@ -111,12 +111,12 @@ XLSX_KINDS = {"int": "int", "duration": "duration", "percent": "percent", "decim
 
 def _report_cell(col, v, lang: str):
     """Raw value for a typed XLSX cell (text kinds translated, hours as 07:00)."""
-    from callboard.reports.runners import _as_date, csv_value
+    from callboard.reports.results import as_date, csv_value
 
     if v is None or (isinstance(v, float) and v != v):
         return None
     if col.kind in ("date", "month"):
-        return _as_date(v)
+        return as_date(v)
     if col.kind in XLSX_KINDS:
         return v
     if col.kind in ("kind", "direction", "status", "hour"):
@@ -130,7 +130,10 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
 
     Raises ValueError for an unknown report type or format, or a filter the report refuses.
     """
-    from callboard.reports.runners import TITLES, display_value, header, run_report, to_csv
+    from callboard.reports import registry
+    from callboard.reports.registry import run_report
+    from callboard.reports.results import display_value, header
+    from exporters.report_csv import to_csv
 
     fmt = _check_format(fmt)
     lang = normalize_lang(lang)
@@ -139,7 +142,7 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
     f = result.filter
     filename = f"{report_type}_{f.first_day.isoformat()}_{f.last_day.isoformat()}.{fmt}"
     n = len(result.df)
-    kind_title = _(TITLES.get(report_type, report_type))
+    kind_title = _(registry.title(report_type))
     title = title or kind_title
     if fmt == "csv":
         content = to_csv(result, lang).encode("utf-8")
@@ -157,10 +160,10 @@ def build_report_file(report_type: str, filt, *, fmt: str, lang: str, scope, tz,
             SheetDoc(title, meta, columns, rows, sheet_name=_("Report")), lang)
         return ExportedFile(content, filename, MIMETYPES[fmt], n, written)
 
-    from callboard.reports.report_figures import report_figures
+    from callboard.reports.registry import charts
     from exporters.pdf import PdfDoc, write_pdf
 
-    figures = report_figures(result, lang)
+    figures = charts(result, lang)
     for fig in figures:  # the page gets these from plotly.js's locale; Chromium in kaleido has none
         fig.update_layout(separators=CHART_SEPARATORS[lang])
     numeric = [c.kind in ("int", "duration", "percent", "decimal") for c in result.columns]

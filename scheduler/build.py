@@ -2,7 +2,7 @@
 
 While ``exporters.files`` still answers NotImplementedError (it is built in parallel) a
 CSV comes from the existing CSV writers instead (exporters.csv_export for call records,
-callboard.reports.runners.to_csv for reports); XLSX and PDF then fail with a clear error that the
+exporters.report_csv.to_csv for reports); XLSX and PDF then fail with a clear error that the
 run records.
 """
 
@@ -55,7 +55,8 @@ def _csv_fallback(sched, first, last, *, scope, tz):
     from exporters.files import ExportedFile
 
     if sched.kind == "report":
-        from callboard.reports.runners import csv_filename, run_report, to_csv
+        from callboard.reports.registry import run_report
+        from exporters.report_csv import csv_filename, to_csv
 
         result = run_report(sched.report_type, scope, report_filter(sched, first, last), tz=tz)
         body = to_csv(result, sched.language).encode("utf-8")

@@ -235,7 +235,7 @@ def mail_for(sched, delivery, *, tz) -> tuple[list[str], templates.RenderedMail,
     """Recipients, the rendered mail, and the attachment (small files only)."""
     from callboard.core.formatting import fmt_date, fmt_local_datetime, fmt_number, tz_label
     from callboard.core.i18n import translator
-    from callboard.reports.runners import TITLES
+    from callboard.reports import registry
     from callboard.reports.schedules import split_recipients
 
     lang = sched.language
@@ -243,7 +243,7 @@ def mail_for(sched, delivery, *, tz) -> tuple[list[str], templates.RenderedMail,
     token = links.token_for(delivery.token_salt)
     first = utc_to_local(delivery.period_from_utc, tz).date()
     last = utc_to_local(delivery.period_to_utc - timedelta(microseconds=1), tz).date()
-    report = _(TITLES.get(sched.report_type, sched.report_type)) if sched.kind == "report" else _("Call records")
+    report = _(registry.title(sched.report_type)) if sched.kind == "report" else _("Call records")
     zone = tz_label()
     context = {
         "name": sched.name, "report": report,

@@ -271,14 +271,14 @@ def test_columns_can_be_hidden_and_pinned_and_stay_so(page):
 
 @pytest.mark.browser
 def test_a_preset_sets_the_days(page):
-    from callboard.reports.runners import preset_range
+    from data.periods import preset_days
     from datetime import datetime as _dt
     from zoneinfo import ZoneInfo
 
     open_report(page, "/reports/pbx-activity", QUERY + "&by=day", "cs")
     page.wait_for_selector("#pa-graph-0 .main-svg", state="visible")
     assert gettext("cs", "Custom range") in page.inner_text("#pa-preset")
-    first, last = preset_range("today", _dt.now(ZoneInfo("Europe/Prague")).date())
+    first, last = preset_days("today", _dt.now(ZoneInfo("Europe/Prague")).date())
     page.click("#pa-preset")
     page.locator(".dash-dropdown-option", has_text=gettext("cs", "Today")).click()
     page.wait_for_function("(u) => window.location.search.includes(u)", arg=f"from={first}&to={last}")

@@ -89,3 +89,15 @@ def fmt_date(d: date | None, lang: str | None, fmt: str = "medium") -> str:
 def tz_label() -> str:
     """The label every page shows next to times: which zone they are in."""
     return get_settings().timezone
+
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): written
+# with a leading apostrophe, it is shown as text, never evaluated.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet will show, never evaluate."""
+    if text and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text

@@ -1,15 +1,12 @@
-"""The charts of each report type: ``REPORT_FIGURES[type](result, lang) -> [go.Figure]``.
-
-One registry for the report pages (dashboards/reports/*) and the PDF export, so a PDF
-shows the very charts its page shows. Pure: frames in, figures out (no Dash, no database),
+"""The charts of each report: ``<report>(result, lang) -> [go.Figure]``, named by its entry in
+callboard.reports.registry (``registry.charts`` draws a result's), for the report pages
+(dashboards/reports/*) and the PDF export, so a PDF shows the very charts its page shows. Pure: frames in, figures out (no Dash, no database),
 which lets exporters use it without importing a page (importing a page registers it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
-import plotly.graph_objects as go
 
 from callboard.reports.figures import (
     fig_answered_split,
@@ -29,7 +26,7 @@ from callboard.reports.figures import (
     fig_status_pies,
 )
 from callboard.core.i18n import translator
-from callboard.reports.runners import PERIOD_LABELS, Col, ReportResult, display_value, ivr_option_label, time_label
+from callboard.reports.results import Col, PERIOD_LABELS, ReportResult, display_value, ivr_option_label, time_label
 
 
 def labels(result: ReportResult, key: str, lang: str) -> list[str]:
@@ -119,26 +116,3 @@ def queue_agents(result, lang):
 
 def missed_unreturned(result, lang):
     return [fig_missed_unreturned(result.df, lang)]
-
-
-REPORT_FIGURES: dict[str, Callable[[ReportResult, str], list[go.Figure]]] = {
-    "extension-statistics": extension_statistics,
-    "pbx-activity": pbx_activity,
-    "extension-activity": extension_activity,
-    "did-dod": did_dod,
-    "ivr": ivr,
-    "ring-groups": ring_groups,
-    "queue-performance": queue_performance,
-    "queue-wait-talk": queue_wait_talk,
-    "queue-callbacks": queue_callbacks,
-    "queue-satisfaction": queue_satisfaction,
-    "queue-agents": queue_agents,
-    "missed-unreturned": missed_unreturned,
-}
-
-
-def report_figures(result: ReportResult, lang: str) -> list[go.Figure]:
-    """The charts of `result`'s report, as its page draws them (none for an empty result)."""
-    if result.empty:
-        return []
-    return REPORT_FIGURES[result.report](result, lang)

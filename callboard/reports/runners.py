@@ -1,105 +1,29 @@
-"""Running the call reports: one function per report turns the query result into the table
-behind the chart (raw numbers), shared by the pages, the CSV download, the CLI and, later,
-PDF / XLSX exports — so a number is the same number everywhere.
-
-``run_report(type, scope, filter)`` -> ``ReportResult`` (columns + a DataFrame of raw values,
-a frame for the chart, notes). ``to_csv(result, lang)`` writes the table; the page shows the
-same frame formatted per locale (``display_value``).
+"""The report runners: one function per report turns its query's rows into the table behind
+the chart (raw numbers; callboard.reports.results) — ``run_x(scope, filter, tz, engine,
+path) -> (columns, table, chart frame, calls counted, notes[, filter used[, sections]])``.
+The registry (callboard.reports.registry) names which runner each report uses.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from callboard.core.formatting import fmt_date, fmt_duration, fmt_number, fmt_percent, round_half_up
-from callboard.core.i18n import N_, translator
+from callboard.core.i18n import N_
 from callboard.core.settings import get_settings
-from data import db, metrics, periods
+from data import db, metrics
 from data.queries import reports as q
 from data.queries.reports import ReportFilter
 from data.scope import Scope, expand_groups
 from data.timebuckets import UTC, hour_rows
-from exporters.csv_export import neutralise
+from callboard.reports.results import (AVG, IVR_OPTION_LABELS, KIND_LABELS, PERIOD_LABELS, Col, ReportResult, Section,
+                                      as_date, as_datetime)
 
-TITLES = {
-    "extension-statistics": N_("Extension call statistics"),
-    "pbx-activity": N_("PBX call activity"),
-    "extension-activity": N_("Extension call activity"),
-    "did-dod": N_("DID/DOD activity"),
-    "queue-performance": N_("Queue performance"),
-    "queue-wait-talk": N_("Queue wait and talk times"),
-}
-PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month"), "queue": N_("Queue"),
-                 "staffing": N_("Hour of day")}
-KIND_LABELS = {"did": N_("DID (inbound)"), "dod": N_("DOD (outbound)")}
-DIRECTION_NAMES = {"inbound": N_("Inbound"), "outbound": N_("Outbound"), "internal": N_("Internal")}
-STATUS_NAMES = {**metrics.STATUS_LABELS, "congestion": N_("Congestion")}
 # Finest interval allowed for a range of N days (more would not be readable).
 MAX_DAYS = {15: 31, 30: 31, 60: 92}
-
-
-# Decimals a number of each kind keeps, in the unit it is shown in (seconds, percentage
-# points); a column may keep more (averages of seconds: AVG).
-DIGITS = {"int": 0, "duration": 0, "percent": 1, "decimal": 2}
-AVG = 1  # averages of whole seconds (ASA 6.5 s): one decimal, in every format
-
-
-@dataclass(frozen=True)
-class Col:
-    key: str
-    label: str  # msgid, or a literal (extension number) when translate is False
-    kind: str = "int"  # text | int | duration | percent | date | month | hour | datetime | kind
-    translate: bool = True
-    digits: int | None = None  # decimals kept (None: DIGITS of the kind)
-
-    @property
-    def precision(self) -> int | None:
-        """Decimals of this column's numbers in every format (None: not a number)."""
-        return self.digits if self.digits is not None else DIGITS.get(self.kind)
-
-
-@dataclass
-class Section:
-    """A further table of a report (e.g. the login sessions of queue-agents): on the page
-    below the main table, in the CSV after it (an empty line, its title, its header)."""
-
-    key: str
-    title: str  # msgid
-    columns: list[Col]
-    df: pd.DataFrame
-
-
-@dataclass
-class ReportResult:
-    report: str
-    filter: ReportFilter
-    columns: list[Col]
-    df: pd.DataFrame  # one column per Col.key, raw values
-    chart: pd.DataFrame  # what the figure builder draws
-    total_calls: int
-    path: str  # aggregate | facts
-    notes: list[str] = field(default_factory=list)  # msgids
-    sections: list[Section] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return self.total_calls == 0
-
-
-# --------------------------------------------------------------------------- time-range presets
-
-# One definition of the relative periods (data.periods), under the names pages use here.
-PRESETS = tuple(periods.PRESETS)
-PRESET_LABELS = periods.PRESETS
-preset_range = periods.preset_days
-preset_of = periods.preset_of
 
 
 # --------------------------------------------------------------------------- running
@@ -107,18 +31,6 @@ preset_of = periods.preset_of
 
 def _fetch(stmt, engine):
     return [tuple(r) for r in db.fetch_all(stmt, engine)]
-
-
-def _as_date(v) -> date:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, str):
-        return date.fromisoformat(v[:10])
-    return v
-
-
-def _as_dt(v) -> datetime:
-    return datetime.fromisoformat(v) if isinstance(v, str) else v
 
 
 def _names(stmt_fn, numbers, engine) -> dict[str, str]:
@@ -165,9 +77,9 @@ def run_pbx_activity(scope, flt, tz, engine, path):
         axis = list(range(24))
         norm = int
     elif flt.by == "day":
-        axis, norm = _days(flt.first_day, flt.last_day), _as_date
+        axis, norm = _days(flt.first_day, flt.last_day), as_date
     else:
-        axis, norm = _months(flt.first_day, flt.last_day), _as_date
+        axis, norm = _months(flt.first_day, flt.last_day), as_date
     found = {norm(r[0]): r[1:] for r in rows}
     data = []
     for p in axis:
@@ -201,11 +113,11 @@ def run_extension_activity(scope, flt, tz, engine, path):
     rows = _fetch(q.extension_activity(scope, flt, tz, path=path), engine)
     if flt.interval == 1440:
         axis = [(d, 0) for d in _days(flt.first_day, flt.last_day)]
-        found_key = lambda p, m: (_as_date(p), 0)  # noqa: E731
+        found_key = lambda p, m: (as_date(p), 0)  # noqa: E731
     else:
         start, end = flt.bounds(tz)
         axis = [(h["bucket_utc"], m) for h in hour_rows(start, end, tz) for m in range(0, 60, flt.interval)]
-        found_key = lambda p, m: (_as_dt(p), int(m))  # noqa: E731
+        found_key = lambda p, m: (as_datetime(p), int(m))  # noqa: E731
     counts: dict[tuple, dict[str, int]] = {}
     answered: dict[tuple, int] = {}
     exts: list[str] = []
@@ -244,7 +156,7 @@ def run_did_dod(scope, flt, tz, engine, path):
         raise ValueError(f"by must be one of {q.DID_BY}")
     rows = _fetch(q.did_dod(scope, flt, tz, path=path), engine)
     df = pd.DataFrame(rows, columns=["period", "kind", "number", "calls", "answered", "talk_s"])
-    df["period"] = [_as_date(p) for p in df["period"]]
+    df["period"] = [as_date(p) for p in df["period"]]
     for k in ("calls", "answered", "talk_s"):
         df[k] = df[k].fillna(0).astype("int64")
     names = _names(q.phone_number_names, df["number"].unique().tolist(), engine)
@@ -282,7 +194,7 @@ def _queue_frame(scope, flt, tz, engine, path, axis_by: str):
     for k in q.QUEUE_SUMS:
         df[k] = df[k].fillna(0).astype("int64")
     if per_period:
-        norm = int if flt.by == "hour_of_day" else _as_date
+        norm = int if flt.by == "hour_of_day" else as_date
         df["period"] = [norm(p) for p in df["period"]]
         axis = (list(range(24)) if flt.by == "hour_of_day" else
                 _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day))
@@ -359,28 +271,6 @@ def run_queue_wait_talk(scope, flt, tz, engine, path):
     return cols, out, out, int(out["calls"].sum()) if len(out) else 0, []
 
 
-RUNNERS = {
-    "extension-statistics": run_extension_statistics,
-    "pbx-activity": run_pbx_activity,
-    "extension-activity": run_extension_activity,
-    "did-dod": run_did_dod,
-    "queue-performance": run_queue_performance,
-    "queue-wait-talk": run_queue_wait_talk,
-}
-
-
-# --------------------------------------------------------------------------- ivr / ring-groups
-
-TITLES.update({"ivr": N_("IVR report"), "ring-groups": N_("Ring group statistics")})
-IVR_OPTION_LABELS = {"timeout": N_("Timeout"), "invalid": N_("Invalid")}
-# Where a call went after an IVR (ivr_choice.next_dest "type:number"; the Type column).
-KIND_LABELS.update({"queue": N_("Queue"), "extension": N_("Extension"), "ring_group": N_("Ring group"),
-                    "voicemail": N_("Voicemail"), "ivr": N_("IVR"), "external": N_("External number"),
-                    "conference": N_("Conference room"), "hangup": N_("Hung up in the menu")})
-
-
-def ivr_option_label(option: str, lang: str | None) -> str:
-    return translator(lang)(IVR_OPTION_LABELS[option]) if option in IVR_OPTION_LABELS else option
 
 
 def run_ivr(scope, flt, tz, engine, path):
@@ -425,7 +315,7 @@ def run_ivr(scope, flt, tz, engine, path):
     sections = [Section("ivr-next", N_("Where the calls went after the IVR"), next_cols, next_df)]
     axis = _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day)
     over_time = q.ivr_options_over_time(scope, flt, tz, path=path)
-    found = {(_as_date(p), o): int(n) for p, o, n in _fetch(over_time, engine)}
+    found = {(as_date(p), o): int(n) for p, o, n in _fetch(over_time, engine)}
     used = [o for o in q.IVR_OPTIONS if any(k[1] == o for k in found)]
     chart = pd.DataFrame([(p, o, found.get((p, o), 0)) for o in used for p in axis],
                          columns=["period", "option", "choices"])
@@ -468,14 +358,6 @@ def run_ring_groups(scope, flt, tz, engine, path):
             Col("avg_talk_s", N_("Average talk time"), "duration", digits=AVG)]
     cols += [Col(f"member:{e}", e, "int", translate=False) for e in members]
     return cols, df, df, int(df["calls"].sum()) if len(df) else 0, [], flt
-
-
-RUNNERS.update({"ivr": run_ivr, "ring-groups": run_ring_groups})
-
-
-# --------------------------------------------------------------------------- queue-callbacks / queue-satisfaction
-
-TITLES.update({"queue-callbacks": N_("Queue callbacks"), "queue-satisfaction": N_("Queue satisfaction survey")})
 CALLBACK_SUMMARY = ("requested", "completed", "failed")
 
 
@@ -486,7 +368,7 @@ def run_queue_callbacks(scope, flt, tz, engine, path):
     rows = _fetch(q.callback_activity(scope, flt, tz), engine)
     data = []
     for req, done, number, queue, status, attempts, agent in rows:
-        req, done = _as_dt(req), _as_dt(done) if done is not None else None
+        req, done = as_datetime(req), as_datetime(done) if done is not None else None
         ttc = metrics.time_to_callback_s(req, done) if status == "completed" else None
         data.append([req.replace(tzinfo=UTC).astimezone(tz), number, queue or "", status, int(attempts or 0),
                      agent or "", ttc])
@@ -558,10 +440,7 @@ def run_queue_satisfaction(scope, flt, tz, engine, path):
     return cols, df, df, total or (int(df["answers"].sum()) if len(df) else 0), []
 
 
-RUNNERS.update({"queue-callbacks": run_queue_callbacks, "queue-satisfaction": run_queue_satisfaction})
-
-
-def _groups_expanded(scope: Scope, flt: ReportFilter, engine) -> tuple[Scope, ReportFilter]:
+def groups_expanded(scope: Scope, flt: ReportFilter, engine) -> tuple[Scope, ReportFilter]:
     """Extension groups of the scope and of the filter as their members' extensions, read
     once before the statements are built, so the builders get literal lists PostgreSQL
     reads by index (data.scope.expand_groups)."""
@@ -571,175 +450,16 @@ def _groups_expanded(scope: Scope, flt: ReportFilter, engine) -> tuple[Scope, Re
     return expand_groups(scope, engine), flt
 
 
-def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine | None = None,
-               tz: ZoneInfo | None = None, path: str | None = None) -> ReportResult:
-    if report not in RUNNERS:
-        raise ValueError(f"unknown report {report!r} (one of {', '.join(RUNNERS)})")
-    tz = tz or get_settings().tz
-    run_scope, run_flt = _groups_expanded(scope, flt, engine)
-    out = RUNNERS[report](run_scope, run_flt, tz, engine, path)
-    cols, df, chart, total, notes = out[:5]
-    used = path or ("aggregate" if q.uses_aggregates(report, run_scope, out[5] if len(out) > 5 else run_flt)
-                    else "facts")
-    if len(out) > 5:  # a runner may change by / interval; the result keeps the groups as asked
-        flt = out[5].with_(extensions=flt.extensions, groups=flt.groups)
-    sections = out[6] if len(out) > 6 else []
-    round_to_precision(df, cols)
-    for sec in sections:
-        round_to_precision(sec.df, sec.columns)
-    return ReportResult(report, flt, cols, df, chart, total, used, notes, sections)
-
-
-def round_to_precision(df: pd.DataFrame, cols: list[Col]) -> None:
-    """Round each number of `df` (in place: the chart is often the same frame) to its
-    column's precision, once, by the one rule (formatting.round_half_up): the page, the
-    chart, the CSV, the XLSX and the PDF then all show the same figure. A percentage is a
-    ratio here, so it keeps two decimals more than the percentage points it shows."""
-    for col in cols:
-        digits = col.precision
-        if digits is None or col.key not in df or pd.api.types.is_integer_dtype(df[col.key]):
-            continue
-        if col.kind == "percent":
-            digits += 2
-        df[col.key] = pd.Series([None if v is None or v != v else round_half_up(v, digits) for v in df[col.key]],
-                                index=df.index, dtype="object")
-
-
-# --------------------------------------------------------------------------- output
-
-
-def header(col: Col, lang: str | None, *, csv_units: bool = False) -> str:
-    _ = translator(lang)
-    text = _(col.label) if col.translate else col.label
-    if csv_units and col.kind == "duration":
-        text += " [s]"
-    if csv_units and col.kind == "percent":
-        text += " [%]"
-    return text
-
-
-def csv_value(col: Col, v, lang: str | None = None) -> str:
-    """Machine-readable: counts as integers, durations in seconds and percentages in points with the
-    column's decimals (averages: 6.5), ISO dates/times."""
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return ""
-    if col.kind == "int":
-        return str(int(v))
-    if col.kind in ("duration", "percent", "decimal"):
-        digits = col.precision
-        value = float(v) * 100 if col.kind == "percent" else v
-        return str(round_half_up(value, digits)) if digits == 0 else f"{round_half_up(value, digits):.{digits}f}"
-    if col.kind == "date":
-        return _as_date(v).isoformat()
-    if col.kind == "month":
-        return _as_date(v).strftime("%Y-%m")
-    if col.kind == "hour":
-        return f"{int(v):02d}:00"
-    if col.kind == "datetime":
-        return v.isoformat(timespec="minutes")
-    if col.kind == "kind":
-        return translator(lang)(KIND_LABELS[v])
-    if col.kind == "word":
-        return translator(lang)(STAFFING_WORDS[v])
-    if col.kind == "direction":
-        return translator(lang)(DIRECTION_NAMES.get(v, v))
-    if col.kind == "status":
-        return translator(lang)(STATUS_NAMES.get(v, v))
-    return neutralise(str(v))  # names and numbers: shown by a spreadsheet, never evaluated
-
-
-def display_value(col: Col, v, lang: str | None) -> str:
-    """What the table shows: locale numbers, durations as 1:05 / 1 h 02 min."""
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "–" if col.kind in ("duration", "percent", "decimal") else ""
-    if col.kind == "int":
-        return fmt_number(int(v), lang)
-    if col.kind == "duration":
-        return fmt_duration(v, col.precision, lang)
-    if col.kind == "percent":
-        return fmt_percent(float(v), lang, col.precision)
-    if col.kind == "decimal":
-        return fmt_number(float(v), lang, col.precision)
-    if col.kind == "date":
-        return fmt_date(_as_date(v), lang)
-    if col.kind == "month":
-        return fmt_date(_as_date(v), lang, "LLLL y")
-    if col.kind == "hour":
-        return f"{int(v):02d}:00"
-    if col.kind == "datetime":
-        return f"{fmt_date(v.date(), lang, 'short')} {time_label(v)}"
-    if col.kind == "kind":
-        return translator(lang)(KIND_LABELS[v])
-    if col.kind == "word":
-        return ("⚠ " if v == "short" else "✓ ") + translator(lang)(STAFFING_WORDS[v])
-    return str(v)
-
-
-CALL_COLUMNS = [
-    Col("start", N_("Start"), "datetime"),
-    Col("direction", N_("Direction"), "direction"),
-    Col("status", N_("Status"), "status"),
-    Col("from_number", N_("From"), "text"),
-    Col("to_number", N_("To"), "text"),
-    Col("extension", N_("Extension"), "text"),
-    Col("peer_extension", N_("Other extension"), "text"),
-    Col("did", N_("DID"), "text"),
-    Col("outbound_cid", N_("Outbound caller ID"), "text"),
-    Col("ring_s", N_("Ring time"), "duration"),
-    Col("talk_s", N_("Talk time"), "duration"),
-    Col("hold_s", N_("Hold time"), "duration"),
-]
-
-
 def call_rows(result: ReportResult, scope: Scope, *, engine: Engine | None = None, tz: ZoneInfo | None = None,
               limit: int | None = None):
     """The calls behind `result` (streamed, oldest first), start times in the PBX zone."""
     tz = tz or get_settings().tz
-    scope, flt = _groups_expanded(scope, result.filter, engine)
+    scope, flt = groups_expanded(scope, result.filter, engine)
     stmt = q.report_calls(result.report, scope, flt, tz)
     if limit is not None:
         stmt = stmt.limit(limit)
     for row in db.stream_rows(stmt, engine):
-        yield (_as_dt(row[0]).replace(tzinfo=UTC).astimezone(tz), *row[1:])
-
-
-def time_label(v: datetime) -> str:
-    """HH:MM local; on the night clocks go back, the repeated hour says its UTC offset."""
-    other = v.replace(fold=1 - v.fold)
-    if other.utcoffset() != v.utcoffset():
-        return f"{v:%H:%M} (UTC{int(v.utcoffset().total_seconds() // 3600):+d})"
-    return f"{v:%H:%M}"
-
-
-def to_csv(result: ReportResult, lang: str | None, calls=None) -> str:
-    """The table; with `calls` (rows of call_rows), an empty line and the calls behind it."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([header(c, lang, csv_units=True) for c in result.columns])
-    for rec in result.df.itertuples(index=False):
-        w.writerow([csv_value(c, v, lang) for c, v in zip(result.columns, rec)])
-    for sec in result.sections:
-        w.writerow([])
-        w.writerow([translator(lang)(sec.title)])
-        w.writerow([header(c, lang, csv_units=True) for c in sec.columns])
-        for rec in sec.df.itertuples(index=False):
-            w.writerow([csv_value(c, v, lang) for c, v in zip(sec.columns, rec)])
-    if calls is not None:
-        w.writerow([])
-        w.writerow([header(c, lang, csv_units=True) for c in CALL_COLUMNS])
-        for rec in calls:
-            w.writerow([csv_value(c, v, lang) for c, v in zip(CALL_COLUMNS, rec)])
-    return buf.getvalue()
-
-
-def csv_filename(result: ReportResult) -> str:
-    f = result.filter
-    return f"{result.report}_{f.first_day.isoformat()}_{f.last_day.isoformat()}.csv"
-
-
-# --------------------------------------------------------------------------- queue-agents / missed-unreturned
-
-TITLES.update({"queue-agents": N_("Queue agents"), "missed-unreturned": N_("Missed calls not returned")})
+        yield (as_datetime(row[0]).replace(tzinfo=UTC).astimezone(tz), *row[1:])
 
 
 def _utc_now() -> datetime:
@@ -787,7 +507,7 @@ def agent_sections(scope, flt, tz, engine, now, names) -> list[Section]:
     limit = get_settings().max_result_rows
 
     def local(v):
-        return None if v is None else _as_dt(v).replace(tzinfo=UTC).astimezone(tz)
+        return None if v is None else as_datetime(v).replace(tzinfo=UTC).astimezone(tz)
 
     def frame(stmt, keys):
         rows = _fetch(stmt.limit(limit), engine)
@@ -821,7 +541,7 @@ def run_missed_unreturned(scope, flt, tz, engine, path):
     rows = _fetch(q.missed_unreturned(scope, flt, tz), engine)
 
     def local(v):
-        return _as_dt(v).replace(tzinfo=UTC).astimezone(tz)
+        return as_datetime(v).replace(tzinfo=UTC).astimezone(tz)
 
     df = pd.DataFrame([(n, int(m), local(last), local(first)) for n, m, first, last in rows],
                       columns=["caller", "missed", "last_missed", "waiting_since"])
@@ -830,14 +550,6 @@ def run_missed_unreturned(scope, flt, tz, engine, path):
             Col("last_missed", N_("Last missed call"), "datetime"), Col("waiting_since", N_("Waiting since"),
                                                                         "datetime")]
     return cols, df, df, int(df["missed"].sum()) if len(df) else 0, [], flt
-
-
-RUNNERS.update({"queue-agents": run_queue_agents, "missed-unreturned": run_missed_unreturned})
-
-
-# --------------------------------------------------------------------------- queue-performance: staffing view
-
-STAFFING_WORDS = {"short": N_("Understaffed"), "ok": N_("Enough agents")}
 
 
 def run_queue_staffing(scope, flt, tz, engine, path):

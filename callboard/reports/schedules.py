@@ -81,7 +81,7 @@ def validate(data: dict) -> dict:
     recipients ("a@x; b@y"), frequency, run_time (HH:MM), weekday (0-6), day_of_month,
     once_date, link_valid_hours, format, language.
     """
-    from callboard.reports.runners import RUNNERS
+    from callboard.reports.registry import BY_ID
 
     err: dict[str, tuple[str, dict]] = {}
     name = str(data.get("name") or "").strip()
@@ -94,7 +94,7 @@ def validate(data: dict) -> dict:
     report_type = data.get("report_type") or None
     if kind not in KINDS:
         err["kind"] = (N_("Choose a CDR export or a report."), {})
-    elif kind == "report" and report_type not in RUNNERS:
+    elif kind == "report" and report_type not in BY_ID:
         err["report_type"] = (N_("Choose a report type."), {})
     if kind == "cdr":
         report_type = None
@@ -157,7 +157,7 @@ def validate(data: dict) -> dict:
     options = {k: v for k, v in dict(data.get("options") or {}).items() if k in REPORT_OPTIONS and v not in (None, "")}
     filters = {"extensions": _list(data.get("extensions")), "groups": _list(data.get("groups")),
                "queues": _list(data.get("queues")), "directions": directions, "options": options}
-    if kind == "report" and report_type in RUNNERS and not err.get("period"):
+    if kind == "report" and report_type in BY_ID and not err.get("period"):
         # The report's own checks (interval vs range, option values) on a sample period.
         from data.queries.reports import ReportFilter
 

@@ -128,7 +128,9 @@ def _read_only_view(row) -> Response:
     scope = access.scope_for_user(row.owner_id)
     tz = get_settings().tz
     if url.path.startswith("/reports/"):
-        from callboard.reports.runners import TITLES, display_value, header, run_report
+        from callboard.reports import registry
+        from callboard.reports.registry import run_report
+        from callboard.reports.results import display_value, header
         from data.queries.reports import ReportFilter
 
         report = url.path.rsplit("/", 1)[1]
@@ -140,7 +142,7 @@ def _read_only_view(row) -> Response:
         heading = [header(c, lang) for c in result.columns]
         cells = [[display_value(c, v, lang) for c, v in zip(result.columns, rec)]
                  for rec in result.df.itertuples(index=False)]
-        what, more = _(TITLES.get(report, report)), ""
+        what, more = _(registry.title(report)), ""
     else:
         from exporters.csv_export import iter_cdr_csv
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callboard.core.i18n import N_
+from callboard.reports import registry
 
 
 @dataclass(frozen=True)
@@ -15,32 +16,8 @@ class Section:
     summary: str = ""  # msgid: one sentence saying what the page is (or will be)
 
 
-REPORTS = (
-    Section("/reports/extension-statistics", N_("Extension call statistics"), N_("Reports"),
-            N_("Per extension: calls by status, total and average talk time, status split pie charts.")),
-    Section("/reports/extension-activity", N_("Extension call activity"), N_("Reports"),
-            N_("Calls of chosen extensions per hour (or 15/30 minutes) of a day or a range of days.")),
-    Section("/reports/pbx-activity", N_("PBX call activity"), N_("Reports"),
-            N_("Internal, inbound and outbound calls by hour of day, by day and by month, answered vs unanswered.")),
-    Section("/reports/did-dod", N_("DID/DOD activity"), N_("Reports"),
-            N_("Calls per DID (our called number) and per outbound caller ID over time.")),
-    Section("/reports/ivr", N_("IVR report"), N_("Reports"),
-            N_("Per IVR: calls entered and how often each option was chosen, including timeout and invalid input.")),
-    Section("/reports/queue-wait-talk", N_("Queue wait and talk time"), N_("Reports"),
-            N_("Average wait (answered and all) and average talk time by hour, day or month.")),
-    Section("/reports/queue-performance", N_("Queue performance"), N_("Reports"),
-            N_("Offered, answered, abandoned, service level, abandon rate, ASA and an Erlang C staffing view.")),
-    Section("/reports/queue-callbacks", N_("Queue callbacks"), N_("Reports"),
-            N_("Callbacks requested, completed and failed, and each callback with its outcome.")),
-    Section("/reports/queue-satisfaction", N_("Queue satisfaction survey"), N_("Reports"),
-            N_("Per queue and agent: answers per score key, total points, average score, participation.")),
-    Section("/reports/queue-agents", N_("Queue agent activity"), N_("Reports"),
-            N_("Agent login sessions, pauses with reasons, and per-agent answered, missed, talk time and occupancy.")),
-    Section("/reports/ring-groups", N_("Ring group statistics"), N_("Reports"),
-            N_("Per ring group: calls, answered, missed, answered by each member, average ring and talk time.")),
-    Section("/reports/missed-unreturned", N_("Missed and unreturned calls"), N_("Reports"),
-            N_("Missed or abandoned inbound calls whose caller was neither called back nor got through later.")),
-)
+# The reports, in the registry's order, each under the one title and summary it has everywhere.
+REPORTS = tuple(Section(r.path, r.title, N_("Reports"), r.summary) for r in registry.REPORTS)
 
 SECTIONS = (
     Section("/", N_("Overview")),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -36,25 +36,15 @@ from callboard.web import access
 from data.access import audit
 from callboard.reports.figures import DIRECTION_LABELS
 from callboard.core.formatting import tz_label
-from callboard.core.i18n import N_, translator
+from callboard.core.i18n import translator
 from callboard.web.input_checks import Text, Texts, checked_inputs, expect
-from callboard.web.navigation import BY_PATH
-from callboard.reports.runners import (
-    PRESET_LABELS,
-    PRESETS,
-    ReportResult,
-    call_rows,
-    csv_filename,
-    display_value,
-    header,
-    preset_of,
-    preset_range,
-    run_report,
-    to_csv,
-)
+from callboard.reports.registry import Option, Report, run_report
+from callboard.reports.results import ReportResult, display_value, header
+from callboard.reports.runners import call_rows
+from exporters.report_csv import csv_filename, to_csv
 from callboard.core.settings import get_settings
 from data import db, periods
-from data.queries.reports import ReportFilter, filter_options, queue_options
+from data.queries.reports import ReportFilter, filter_options
 from data.schema import DIRECTIONS
 from data.scope import Scope
 
@@ -63,30 +53,34 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Option:
-    """A report-specific choice: URL key, msgid label, (value, msgid) choices, default."""
-
-    key: str  # "by" | "interval" | "queues" (a ReportFilter field)
-    label: str
-    choices: tuple[tuple[str, str], ...]
-    default: str
-    # A multi-select (values not checked against `choices`); its choices come from
-    # ``dynamic(scope)`` -> [(value, label)], e.g. the queues the scope may see.
-    multi: bool = False
-    dynamic: Callable[[Scope], list[tuple[str, str]]] | None = None
-    placeholder: str = ""
-
-
-@dataclass(frozen=True)
 class ReportPage:
-    report: str
-    path: str
-    prefix: str
-    figures: Callable[[ReportResult, str], list[go.Figure]]
-    options: tuple[Option, ...] = field(default_factory=tuple)
-    # The shared filters this report uses (the others are not shown and not read from the
-    # URL): "ext" (extensions), "group" (extension groups), "dir" (directions).
-    shared: tuple[str, ...] = ("ext", "group", "dir")
+    """A registered report's page (callboard.reports.registry): its component ids
+    (``<prefix>-<name>``) and what its filter bar shows come from the entry."""
+
+    entry: Report
+
+    @property
+    def report(self) -> str:
+        return self.entry.id
+
+    @property
+    def path(self) -> str:
+        return self.entry.path
+
+    @property
+    def prefix(self) -> str:
+        return self.entry.prefix
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        return self.entry.options
+
+    @property
+    def shared(self) -> tuple[str, ...]:
+        return self.entry.shared
+
+    def figures(self, result: ReportResult, lang: str) -> list[go.Figure]:
+        return self.entry.figures(result, lang)
 
     def id(self, name: str) -> str:
         return f"{self.prefix}-{name}"
@@ -124,7 +118,7 @@ def state_from_query(page: ReportPage, query: dict) -> dict:
     """Control values from a URL query (missing or broken values fall back to defaults)."""
     first, last = _day(query.get("from")), _day(query.get("to"))
     if not first or not last or last < first:
-        first, last = preset_range(DEFAULT_PRESET, today_local())
+        first, last = periods.preset_days(DEFAULT_PRESET, today_local())
     dirs = [d for d in _list(query.get("dir"), "dir") if d in DIRECTIONS] or list(DIRECTIONS)
     state = {"from": first, "to": last, "ext": _list(query.get("ext"), "ext"),
              "group": _list(query.get("group"), "group"), "dir": dirs}
@@ -185,7 +179,7 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
     ext_options += [{"label": e, "value": e} for e in state["ext"] if e not in known]
     groups = [g for (g,) in db.fetch_all(group_stmt)]
     groups += [g for g in state["group"] if g not in groups]
-    preset = preset_of(state["from"], state["to"], today_local())
+    preset = periods.preset_of(state["from"], state["to"], today_local())
 
     def labelled(label: str, control, md: int, key: str | None = None) -> dbc.Col:
         # A shared filter this report does not use stays in the page (the callbacks read
@@ -197,7 +191,7 @@ def filter_bar(page: ReportPage, lang: str, state: dict) -> dbc.Card:
     first_row = dbc.Row(
         [
             labelled(_("Time range"), dcc.Dropdown(
-                id=page.id("preset"), options=[{"label": _(PRESET_LABELS[p]), "value": p} for p in PRESETS],
+                id=page.id("preset"), options=[{"label": _(label), "value": p} for p, label in periods.PRESETS.items()],
                 value=preset, clearable=False), 2),
             labelled(_("Days (PBX local)"), dcc.DatePickerRange(
                 id=page.id("dates"), start_date=state["from"].isoformat(), end_date=state["to"].isoformat(),
@@ -258,14 +252,13 @@ def _live_query(page: ReportPage, query: dict) -> dict:
 def page_layout(page: ReportPage) -> Callable[..., html.Div]:
     def layout(lang: str = "en", **query):
         _ = translator(lang)
-        section = BY_PATH[page.path]
         state = state_from_query(page, _live_query(page, query))
         return html.Div(
             [
                 dcc.Location(id=page.id("url"), refresh=False),
                 dcc.Store(id=page.id("lang"), data=lang),
-                html.H2(_(section.title)),
-                html.P(_(section.summary), className="lead"),
+                html.H2(_(page.entry.title)),
+                html.P(_(page.entry.summary), className="lead"),
                 html.P([_("Times are in the PBX time zone ({tz}).", tz=tz_label()), " ",
                         dcc.Link(_("About the metrics"), href="/help/metrics")], className="text-muted small"),
                 filter_bar(page, lang, state),
@@ -448,14 +441,14 @@ def register_callbacks(page: ReportPage) -> None:
     def _sync_dates(preset: Text, start, end):
         today = today_local()
         if ctx.triggered_id == page.id("preset"):
-            if preset == "custom" or preset not in PRESETS:
+            if preset == "custom" or preset not in periods.PRESETS:
                 return no_update, no_update, no_update
-            first, last = preset_range(preset, today)
+            first, last = periods.preset_days(preset, today)
             return no_update, first.isoformat(), last.isoformat()
         first, last = _day(start), _day(end)
         if not first or not last:
             return no_update, no_update, no_update
-        new = preset_of(first, last, today)
+        new = periods.preset_of(first, last, today)
         return (new if new != preset else no_update), no_update, no_update
 
     @dash.callback(
@@ -576,26 +569,3 @@ def register_callbacks(page: ReportPage) -> None:
         if calls is not None:
             name = name.replace(".csv", "_calls.csv")
         return dcc.send_string(to_csv(result, lang, calls), name, type="text/csv")
-
-
-# Report options shared by several pages.
-BY_PERIOD = Option("by", N_("Group by"), (("hour_of_day", N_("Hour of day")), ("day", N_("Day")),
-                                          ("month", N_("Month"))), "day")
-BY_DAY_MONTH = Option("by", N_("Group by"), (("day", N_("Day")), ("month", N_("Month"))), "day")
-BY_QUEUE_PERIOD = Option("by", N_("Group by"), (("queue", N_("Queue")), ("hour_of_day", N_("Hour of day")),
-                                                ("day", N_("Day")), ("month", N_("Month")),
-                                                ("staffing", N_("Staffing per hour (Erlang C)"))), "queue")
-
-
-def _queue_choices(scope: Scope) -> list[tuple[str, str]]:
-    return [(n, f"{n} – {name}" if name else n) for n, name in db.fetch_all(queue_options(scope))]
-
-
-# Which shared filters a report uses (ReportPage.shared).
-ALL_FILTERS = ("ext", "group", "dir")
-EXTENSION_FILTERS = ("ext", "group")  # agents / callers of chosen extensions; no direction
-QUEUE_ONLY = ()  # queue reports narrow by queue (their own option) and scope only
-
-QUEUES = Option("queues", N_("Queues"), (), "", multi=True, dynamic=_queue_choices, placeholder=N_("All queues"))
-INTERVAL = Option("interval", N_("Interval"), (("15", N_("15 minutes")), ("30", N_("30 minutes")),
-                                               ("60", N_("Hour")), ("1440", N_("Day"))), "60")

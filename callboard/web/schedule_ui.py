@@ -22,8 +22,8 @@ from data.access import audit
 from callboard.core.formatting import fmt_local_datetime, tz_label
 from callboard.core.i18n import N_, translator
 from callboard.web.input_checks import Text, Texts, checked_inputs
-from callboard.web.report_ui import BY_DAY_MONTH, BY_PERIOD, BY_QUEUE_PERIOD, INTERVAL
-from callboard.reports.runners import TITLES
+from callboard.reports import registry
+from callboard.reports.results import DIRECTION_NAMES
 from callboard.web.routes import db_id
 from data import db
 from data.queries.reports import filter_options, queue_options
@@ -32,7 +32,6 @@ from data.schema import DIRECTIONS
 P = "sch"
 FIELDS = ("name", "report_type", "period", "directions", "recipients", "frequency", "run_time", "weekday",
           "day_of_month", "once_date", "link_valid_hours", "format", "language", "options", "kind")
-DIRECTION_NAMES = {"inbound": N_("Inbound"), "outbound": N_("Outbound"), "internal": N_("Internal")}
 STATUS_NAMES = {"pending": N_("Pending"), "building": N_("Building"), "sending": N_("Sending"), "sent": N_("Sent"),
                 "retrying": N_("Retrying"), "failed": N_("Failed")}
 DEFAULTS = dict(name="", report_type="extension-statistics", period="last_month", fixed_from="", fixed_to="", extensions=[], groups=[],
@@ -40,9 +39,8 @@ DEFAULTS = dict(name="", report_type="extension-statistics", period="last_month"
                 weekday=0, day_of_month=1, once_date="", link_valid_hours=72, format="pdf", language="en")
 
 
-# The report option a schedule sets, per report type: the same choices as the report's page.
-REPORT_OPTION = {"pbx-activity": BY_PERIOD, "queue-wait-talk": BY_PERIOD, "did-dod": BY_DAY_MONTH,
-                 "ivr": BY_DAY_MONTH, "queue-performance": BY_QUEUE_PERIOD, "extension-activity": INTERVAL}
+# The one grouping choice (group by / interval) a scheduled report offers, as on its page.
+REPORT_OPTION = {r.id: o for r in registry.REPORTS for o in r.options if o.key in ("by", "interval")}
 
 
 def _id(name: str) -> str:
@@ -81,7 +79,7 @@ def form(kind: str, lang: str) -> dbc.Card:
         dbc.Row([
             _field(_("Name"), dbc.Input(id=_id("name"), value=d["name"], maxLength=200), "name", 4),
             _field(_("Report"), dcc.Dropdown(id=_id("report_type"), value=d["report_type"], options=[
-                {"label": _(TITLES.get(t, t)), "value": t} for t in _report_types()]), "report_type", 4)
+                {"label": _(registry.title(t)), "value": t} for t in _report_types()]), "report_type", 4)
             if kind == "report" else dcc.Input(id=_id("report_type"), type="hidden", value=None),
             _field(_("Period"), dcc.Dropdown(id=_id("period"), value=d["period"], clearable=False, options=[
                 {"label": _(label), "value": key} for key, label in schedules.PERIODS.items()]), "period", 2),
@@ -149,9 +147,7 @@ def form(kind: str, lang: str) -> dbc.Card:
 
 
 def _report_types() -> list[str]:
-    from callboard.reports.runners import RUNNERS
-
-    return list(RUNNERS)
+    return list(registry.IDS)
 
 
 def schedule_table(kind: str, lang: str):
@@ -170,7 +166,7 @@ def schedule_table(kind: str, lang: str):
     body = []
     for r in rows:
         nxt = next_run(_as_times(r, None), now, tz) if r.enabled else None
-        what = _(TITLES.get(r.report_type, r.report_type or "")) if kind == "report" else _("Call records")
+        what = _(registry.title(r.report_type or "")) if kind == "report" else _("Call records")
         when = schedules.Summary(r.frequency, r.run_time, r.weekday, r.day_of_month, r.once_date).text(_)
         body.append(html.Tr([
             html.Td(r.name), html.Td(what), html.Td(_(schedules.PERIODS.get(r.period, r.period))), html.Td(when),

@@ -3,13 +3,10 @@ caller ID over time, as line charts, with the table per period and number."""
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
-from callboard.web.report_ui import BY_DAY_MONTH, ReportPage, page_layout, register_callbacks
+from callboard.reports.registry import BY_ID
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/did-dod"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("did-dod", PATH, "dd", figures=REPORT_FIGURES["did-dod"], options=(BY_DAY_MONTH,))
+PAGE = ReportPage(BY_ID["did-dod"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

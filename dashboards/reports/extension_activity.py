@@ -3,13 +3,10 @@ hour or day of the chosen range, in the PBX's local time."""
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
-from callboard.web.report_ui import INTERVAL, ReportPage, page_layout, register_callbacks
+from callboard.reports.registry import BY_ID
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/extension-activity"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("extension-activity", PATH, "ea", figures=REPORT_FIGURES["extension-activity"], options=(INTERVAL,))
+PAGE = ReportPage(BY_ID["extension-activity"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

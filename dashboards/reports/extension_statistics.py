@@ -3,13 +3,10 @@ with the status split as pie charts (overall, and per extension when a few are c
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
+from callboard.reports.registry import BY_ID
 from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/extension-statistics"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("extension-statistics", PATH, "es", figures=REPORT_FIGURES["extension-statistics"])
+PAGE = ReportPage(BY_ID["extension-statistics"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

@@ -3,13 +3,10 @@
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
-from callboard.web.report_ui import BY_DAY_MONTH, ReportPage, page_layout, register_callbacks
+from callboard.reports.registry import BY_ID
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/ivr"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("ivr", PATH, "iv", figures=REPORT_FIGURES["ivr"], options=(BY_DAY_MONTH,))
+PAGE = ReportPage(BY_ID["ivr"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

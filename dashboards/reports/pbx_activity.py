@@ -3,13 +3,10 @@ day or month, and answered vs unanswered. Each call counts once."""
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
-from callboard.web.report_ui import BY_PERIOD, ReportPage, page_layout, register_callbacks
+from callboard.reports.registry import BY_ID
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/pbx-activity"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("pbx-activity", PATH, "pa", figures=REPORT_FIGURES["pbx-activity"], options=(BY_PERIOD,))
+PAGE = ReportPage(BY_ID["pbx-activity"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

@@ -4,14 +4,10 @@ reason; below it the login sessions and the pauses with their reasons (also in t
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
-from callboard.web.report_ui import EXTENSION_FILTERS, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.reports.registry import BY_ID
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/queue-agents"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("queue-agents", PATH, "qa", figures=REPORT_FIGURES["queue-agents"], options=(QUEUES,),
-                  shared=EXTENSION_FILTERS)
+PAGE = ReportPage(BY_ID["queue-agents"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

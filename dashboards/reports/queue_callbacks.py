@@ -5,14 +5,10 @@ callback; definitions: data.metrics)."""
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
-from callboard.web.report_ui import QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.reports.registry import BY_ID
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/queue-callbacks"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("queue-callbacks", PATH, "qcb", figures=REPORT_FIGURES["queue-callbacks"], options=(QUEUES,),
-                  shared=QUEUE_ONLY)
+PAGE = ReportPage(BY_ID["queue-callbacks"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

@@ -5,14 +5,10 @@ by "staffing", the agents Erlang C needs per local hour of day beside the agents
 
 import dash
 
-from callboard.reports.report_figures import REPORT_FIGURES
-from callboard.web.report_ui import BY_QUEUE_PERIOD, QUEUE_ONLY, QUEUES, ReportPage, page_layout, register_callbacks
+from callboard.reports.registry import BY_ID
+from callboard.web.report_ui import ReportPage, page_layout, register_callbacks
 
-PATH = "/reports/queue-performance"
-dash.register_page(__name__, path=PATH)
-
-
-PAGE = ReportPage("queue-performance", PATH, "qp", figures=REPORT_FIGURES["queue-performance"],
-                  options=(BY_QUEUE_PERIOD, QUEUES), shared=QUEUE_ONLY)
+PAGE = ReportPage(BY_ID["queue-performance"])
+dash.register_page(__name__, path=PAGE.path)
 layout = page_layout(PAGE)
 register_callbacks(PAGE)

@@ -51,7 +51,7 @@ KIND = "callboard-csv"
 DEFAULT_BATCH_LINES = 20_000
 BOM = "\ufeff"
 _ZONE_HEADER = re.compile(r"^(.*) \(([^()]+)\)$")
-# exporters.csv_export.FORMULA_PREFIXES: what got a leading apostrophe on the way out.
+# callboard.core.formatting.FORMULA_PREFIXES: what got a leading apostrophe on the way out.
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
 

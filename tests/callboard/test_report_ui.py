@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 from callboard.web.report_ui import grid_rows
-from callboard.reports.runners import Col, ReportResult
+from callboard.reports.results import Col, ReportResult
 from data.queries.reports import ReportFilter
 
 

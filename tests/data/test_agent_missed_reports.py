@@ -32,7 +32,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.reports.runners import call_rows, display_value, run_report, to_csv
+from callboard.reports.registry import run_report
+from callboard.reports.results import display_value
+from callboard.reports.runners import call_rows
+from exporters.report_csv import to_csv
 from data import aggregates
 from data import schema as s
 from data.queries.reports import ReportFilter

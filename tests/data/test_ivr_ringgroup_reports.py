@@ -35,7 +35,9 @@ from typer.testing import CliRunner
 
 from callboard.cli import app
 from callboard.core.i18n import gettext
-from callboard.reports.runners import call_rows, run_report, to_csv
+from callboard.reports.registry import run_report
+from callboard.reports.runners import call_rows
+from exporters.report_csv import to_csv
 from data import aggregates
 from data import schema as s
 from data.queries.reports import IVR_OPTIONS, ReportFilter

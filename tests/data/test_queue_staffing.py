@@ -30,7 +30,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from callboard.cli import app
-from callboard.reports.runners import run_report, to_csv
+from callboard.reports.registry import run_report
+from exporters.report_csv import to_csv
 from data import aggregates, metrics
 from data import schema as s
 from data.queries.reports import ReportFilter

@@ -32,7 +32,8 @@ import pytest
 import sqlalchemy as sa
 
 from callboard.core.i18n import gettext
-from callboard.reports.runners import run_report, to_csv
+from callboard.reports.registry import run_report
+from exporters.report_csv import to_csv
 from data import aggregates, db
 from data import schema as s
 from data.queries.reports import ReportFilter, uses_aggregates

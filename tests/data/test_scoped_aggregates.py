@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callboard.reports.runners import run_report
+from callboard.reports.registry import run_report
 from data import aggregates
 from data import schema as s
 from data.queries.reports import ReportFilter
@@ -115,13 +115,14 @@ def test_restricted_scope_aggregates_equal_the_facts(pbx, scope, flt):
 def test_groups_expanded_before_building_equal_the_group_subselect(pbx, scope, flt, group_filter):
     """run_report hands the builders the groups' members as a list; the runners given the
     groups themselves (a sub-select in SQL) count the same."""
-    from callboard.reports.runners import RUNNERS, round_to_precision
+    from callboard.reports.registry import BY_ID
+    from callboard.reports.results import round_to_precision
 
     if group_filter:
         flt = flt.with_(groups=("g",))
     for report in ("extension-statistics", "pbx-activity", "did-dod", "ivr"):
         expanded = run_report(report, scope, flt, engine=pbx, tz=TZ).df
-        cols, raw = RUNNERS[report](scope, flt, TZ, pbx, None)[:2]
+        cols, raw = BY_ID[report].runner(scope, flt, TZ, pbx, None)[:2]
         round_to_precision(raw, cols)  # as run_report keeps it (0.1 s averages: issue 14, rule 9)
         assert expanded.astype(object).where(expanded.notna(), None).to_dict("records") == \
             raw.astype(object).where(raw.notna(), None).to_dict("records"), report

@@ -19,7 +19,8 @@ from callboard.core.settings import reset_settings_cache
 from data import db, schema
 from data.queries.calls import ALL_COLUMNS, MAIN_COLUMNS, CallFilter, InvalidFilter, list_calls
 from data.scope import Scope
-from exporters.csv_export import csv_filename, iter_cdr_csv, neutralise
+from callboard.core.formatting import neutralise
+from exporters.csv_export import csv_filename, iter_cdr_csv
 from tests.calls_data import DAY_END, DAY_START, TRANSFERS, TRANSFERS_DAY, insert_calls
 
 ALL = Scope.everything()

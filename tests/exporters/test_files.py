@@ -302,7 +302,8 @@ def test_an_average_is_the_same_figure_on_the_page_and_in_every_file(queues):  #
     calls 130/8 = 16.25 s (a half: 16.3 s), service level 2/7 = 28.57 % -> 28.6 %. The page
     table, the CSV, the XLSX and the PDF show the same figure for each (before, the CSV cut
     the ASA to 15 while the XLSX kept 15.33 and the page showed 0:15)."""
-    from callboard.reports.runners import display_value, run_report
+    from callboard.reports.registry import run_report
+    from callboard.reports.results import display_value
 
     perf = ReportFilter(D4Q, D4Q, by="queue", queues=["600"])
     result = run_report("queue-performance", ALL, perf, tz=TZ)

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from callboard.reports.runners import run_report
+from callboard.reports.registry import run_report
 from data import schema as s
 from data.importers import rules as rules_mod
 from data.importers.asterisk_cdr import import_cdr_file, rebuild_calls, rederive_for

@@ -83,7 +83,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from callboard.reports.runners import run_report
+from callboard.reports.registry import run_report
 from data import schema as s
 from data.importers.asterisk_cdr import import_cdr_file
 from data.importers.base import ImportFailed

@@ -5,7 +5,7 @@
 Rows (median of --requests runs, milliseconds):
 - session check: data.access.sessions.load (the guard's lookup on every request) beside
   the bare SQL of the same join;
-- scope of a user: access.scope_for_user (user, scope rows, role masking) beside bare SQL;
+- scope of a user: users.scope_for_user (user, scope rows, role masking) beside bare SQL;
 - a request through the whole app with the guard (session check, level decision, security
   headers, CSRF cookie) beside the same request to an app without it: GET /_dash-dependencies,
   whose answer does not depend on who asks — the guard's share of a request;
@@ -68,7 +68,6 @@ def database(kind: str, pg_url: str | None):
 
 
 def run(kind: str, pg_url: str | None, n: int) -> list[tuple[str, float, str, float]]:
-    from callboard.web import access
     from data.access import sessions
     from data.access import users
     from data import db
@@ -87,7 +86,7 @@ def run(kind: str, pg_url: str | None, n: int) -> list[tuple[str, float, str, fl
         rows.append(("session check", median_ms(lambda: sessions.load(sid), n),
                      "bare SQL", median_ms(lambda: db.fetch_all(bare_session), n)))
         bare_scope = sa.select(s.user_scope).where(s.user_scope.c.user_id == uid)
-        rows.append(("scope of a user", median_ms(lambda: access.scope_for_user(uid), n),
+        rows.append(("scope of a user", median_ms(lambda: users.scope_for_user(uid), n),
                      "bare SQL", median_ms(lambda: db.fetch_all(bare_scope), n)))
 
         from app import create_app

@@ -194,13 +194,13 @@ def view_path(sched, first: date, last: date) -> str:
 
 def _build_and_store(run, sched, now: datetime, engine) -> int:
     """Build the run's file, write it under CALLBOARD_FILES_DIR and record it; the delivery id."""
-    from callboard.web import access
+    from data.access.users import scope_for_user
     from scheduler.build import build_file
 
     tz = get_settings().tz
     first = utc_to_local(run.period_from_utc, tz).date()
     last = utc_to_local(run.period_to_utc - timedelta(microseconds=1), tz).date()
-    scope = access.scope_for_user(sched.owner_id)
+    scope = scope_for_user(sched.owner_id)
     exported = build_file(sched, first, last, scope=scope, tz=tz, now=now)
     salt = links.new_salt()
     rel = Path(f"{now:%Y}") / f"{now:%m}" / f"run{run.id}-{salt[:8]}-{exported.filename}"

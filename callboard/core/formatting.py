@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date, format_datetime, format_time
@@ -10,7 +10,6 @@ from babel.numbers import format_decimal, format_percent
 
 from callboard.core.i18n import BABEL_LOCALES, normalize_lang
 from callboard.core.settings import get_settings
-from data.timebuckets import utc_to_local
 
 
 def _loc(lang: str | None) -> str:
@@ -68,17 +67,22 @@ def fmt_percent(ratio: float | None, lang: str | None, digits: int = 1) -> str:
     return text.replace(" %", "\xa0%")
 
 
+def _in_pbx_zone(dt_utc: datetime) -> datetime:
+    """Naive UTC (as stored) -> aware local time in the PBX's zone."""
+    return dt_utc.replace(tzinfo=timezone.utc).astimezone(get_settings().tz)
+
+
 def fmt_local_datetime(dt_utc: datetime | None, lang: str | None, *, seconds: bool = True) -> str:
     """A naive-UTC timestamp shown in the PBX zone, e.g. 26. 11. 2026 14:05:09 / 26 Nov 2026, 14:05:09."""
     if dt_utc is None:
         return ""
-    local = utc_to_local(dt_utc, get_settings().tz)
+    local = _in_pbx_zone(dt_utc)
     pattern = "medium" if seconds else "short"
     return format_datetime(local, format=pattern, locale=_loc(lang), tzinfo=local.tzinfo)
 
 
 def fmt_local_time(dt_utc: datetime, lang: str | None) -> str:
-    local = utc_to_local(dt_utc, get_settings().tz)
+    local = _in_pbx_zone(dt_utc)
     return format_time(local, format="medium", locale=_loc(lang), tzinfo=local.tzinfo)
 
 

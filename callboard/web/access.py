@@ -4,7 +4,7 @@ and wall display gets its Scope from.
 The request guard (callboard.web.auth.guard) identifies the signed-in user (session cookie)
 or wall display (display token) of each web request and keeps them on ``flask.g``; these
 functions read them. Outside a request, or when nobody is signed in, the scope is empty:
-work done on someone's behalf (scheduled runs, downloads) asks ``scope_for_user``; the
+work done on someone's behalf (scheduled runs, downloads) asks ``data.access.users.scope_for_user``; the
 CLI, run by the operator, passes ``Scope.everything()`` itself.
 """
 
@@ -93,6 +93,8 @@ def current_scope() -> Scope:
     if user is not None:
         cached = _g("callboard_scope")
         if cached is None:
+            from data.access.users import scope_for_user
+
             cached = scope_for_user(user.id)
             from flask import g
 
@@ -102,16 +104,6 @@ def current_scope() -> Scope:
     if display is not None:
         return display.scope
     return Scope.nothing()
-
-
-def scope_for_user(user_id: int | None) -> Scope:
-    """What a stored user may see (for work done on their behalf: scheduled runs, downloads).
-    Unknown, disabled or unassigned users: nothing; administrators: everything."""
-    if user_id is None:
-        return Scope.nothing()
-    from data.access.users import get_user, scope_of
-
-    return scope_of(get_user(int(user_id)))
 
 
 def wallboard_scope(token: str | None) -> Scope | None:

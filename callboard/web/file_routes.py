@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, redirect, request, send_file
 
 from callboard.web import access
-from data.access import audit
+from data.access import audit, users
 from callboard.core.i18n import N_, normalize_lang, translator
 from callboard.web.routes import bad_id, db_id
 from callboard.core.settings import get_settings
@@ -125,7 +125,7 @@ def _read_only_view(row) -> Response:
     _ = translator(lang)
     url = urlsplit(row.view_path or "")
     query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-    scope = access.scope_for_user(row.owner_id)
+    scope = users.scope_for_user(row.owner_id)
     tz = get_settings().tz
     if url.path.startswith("/reports/"):
         from callboard.reports import registry

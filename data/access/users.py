@@ -207,3 +207,11 @@ def scope_of(user: UserRecord | None) -> Scope:
         scope = Scope.of(extensions=user.scope.get("extension", ()), groups=user.scope.get("extension_group", ()),
                          queues=user.scope.get("queue", ()))
     return with_masking(scope, masks_numbers(user))
+
+
+def scope_for_user(user_id: int | None) -> Scope:
+    """What a stored user may see (for work done on their behalf: scheduled runs, downloads).
+    Unknown, disabled or unassigned users: nothing; administrators: everything."""
+    if user_id is None:
+        return Scope.nothing()
+    return scope_of(get_user(int(user_id)))

@@ -1,6 +1,6 @@
 """Users, scopes, passwords, lock-out, sessions and display tokens — on SQLite and PostgreSQL.
 
-The scope a user gets (callboard.web.access.scope_for_user) is applied by the data layer: a
+The scope a user gets (data.access.users.scope_for_user) is applied by the data layer: a
 manager of team A ("Sales" = extensions 101, 102) listing the calls of 2026-03-10 gets
 exactly the calls with 101 or 102 on them (worked out from tests/calls_data.py).
 """
@@ -53,16 +53,16 @@ def test_roles_and_scopes_decide_what_a_user_sees(db_url):
     users.set_scope("victor", queues=["600"], extensions=["103"], actor="test")
 
     ids = {u.username: u.id for u in users.list_users()}
-    assert access.scope_for_user(ids["boss"]).all
-    assert access.scope_for_user(ids["anna"]) == Scope.of(groups=["Sales"])
-    assert access.scope_for_user(ids["victor"]) == Scope.of(queues=["600"], extensions=["103"])
-    assert access.scope_for_user(ids["nobody"]).is_empty  # no assignments: nothing
-    assert access.scope_for_user(None).is_empty and access.scope_for_user(99999).is_empty
+    assert users.scope_for_user(ids["boss"]).all
+    assert users.scope_for_user(ids["anna"]) == Scope.of(groups=["Sales"])
+    assert users.scope_for_user(ids["victor"]) == Scope.of(queues=["600"], extensions=["103"])
+    assert users.scope_for_user(ids["nobody"]).is_empty  # no assignments: nothing
+    assert users.scope_for_user(None).is_empty and users.scope_for_user(99999).is_empty
 
     day = CallFilter(start_utc=DAY_START, end_utc=DAY_END)
 
     def uids(user_id):
-        rows = db.fetch_all(list_calls(access.scope_for_user(user_id), day, limit=None))
+        rows = db.fetch_all(list_calls(users.scope_for_user(user_id), day, limit=None))
         by_id = dict(db.fetch_all(sa.select(s.call.c.id, s.call.c.call_uid)))
         return sorted(by_id[r.id] for r in rows)
 
@@ -73,7 +73,7 @@ def test_roles_and_scopes_decide_what_a_user_sees(db_url):
     assert uids(ids["nobody"]) == []
 
     users.set_disabled("anna", actor="test")
-    assert access.scope_for_user(ids["anna"]).is_empty  # disabled: nothing
+    assert users.scope_for_user(ids["anna"]).is_empty  # disabled: nothing
     assert _audit_actions() == ["user_add"] * 4 + ["user_change"] * 3
 
 
@@ -300,12 +300,12 @@ def test_a_managers_recordings_and_chats_are_their_teams(db_url, tmp_path):
     everything = CallFilter(start_utc=DAY_START, end_utc=DAY_END + timedelta(days=1))
 
     def recordings(user_id):
-        rows = db.fetch_all(list_recordings(access.scope_for_user(user_id), everything, limit=None))
+        rows = db.fetch_all(list_recordings(users.scope_for_user(user_id), everything, limit=None))
         assert {r.id for r in rows} <= set(ids["recs"].values())
         return sorted(r.call_uid for r in rows)
 
     assert recordings(uid) == ["c1", "c_out"]
     assert recordings(victor) == ["c_miss"]
-    chats = db.fetch_all(list_sessions(access.scope_for_user(uid), ChatFilter(), limit=None))
+    chats = db.fetch_all(list_sessions(users.scope_for_user(uid), ChatFilter(), limit=None))
     assert sorted(r.session_uid for r in chats) == ["S1", "S2"]
-    assert db.fetch_all(list_sessions(access.scope_for_user(victor), ChatFilter(), limit=None)) == []
+    assert db.fetch_all(list_sessions(users.scope_for_user(victor), ChatFilter(), limit=None)) == []

@@ -293,9 +293,9 @@ def load_data(url: str, calls: int, *, days: int = DEFAULT_DAYS, loader: str = "
     record: dict[str, Any] = {"requested_calls": calls, "days": days, "end_day": end_day.isoformat(), "loader": loader}
     if loader == "generator":
         from data.demo import generator as gen
+        from data.demo.call_centre import WEEKDAY_FACTOR
 
-        weekday_factor = getattr(gen, "WEEKDAY_FACTOR", None)
-        factor = float(sum(weekday_factor) / len(weekday_factor)) if weekday_factor is not None else 1.0
+        factor = float(sum(WEEKDAY_FACTOR) / len(WEEKDAY_FACTOR))
         # calls_per_day is the mean of a Monday-Friday day; weekends are quieter, so scale it
         # up so that `days` days hold about `calls` calls.
         calls_per_day = max(1, round(calls / days / factor))

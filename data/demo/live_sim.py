@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from data import aggregates, live
 from data import schema as s
-from data.demo.generator import (
+from data.demo.call_centre import (
     AGENTS,
     DIDS,
     EXT_NAMES,
@@ -42,8 +42,8 @@ from data.demo.generator import (
     QUEUES,
     SOURCE_ID,
     WEEKDAY_FACTOR,
-    _ensure_dimensions,
 )
+from data.demo.dimensions import ensure_dimensions
 
 log = logging.getLogger(__name__)
 SECOND = timedelta(seconds=1)
@@ -289,7 +289,7 @@ class LiveSimulator:
         the demo data left logged in / paused (open agent sessions and pauses)."""
         sim = cls(cfg, tz)
         src = cfg.source_id
-        _ensure_dimensions(conn)
+        ensure_dimensions(conn)
         kv = s.settings_kv
         stored = conn.execute(sa.select(kv.c.value).where(kv.c.key == CLOCK_KEY.format(source=src))).scalar()
         if stored:

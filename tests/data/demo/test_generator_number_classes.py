@@ -7,8 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from data import schema as s
-from data.demo.generator import IVRS, QUEUES, RING_GROUPS
-from tests.data.test_generator import _rows, generated  # noqa: F401  (the shared small demo fixture)
+from data.demo.call_centre import IVRS, QUEUES, RING_GROUPS
+from tests.data.demo.test_generator import _rows, generated  # noqa: F401  (the shared small demo fixture)
 
 
 def test_no_queue_ring_group_or_ivr_number_in_extension_columns(engine, generated):

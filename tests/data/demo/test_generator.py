@@ -151,7 +151,7 @@ def test_transfers(engine, generated):
     """Some answered queue calls are handed on to a colleague of the queue: the call and its
     queue call name the same target, another member than the agent, and a transfer leg by
     that extension starts when the agent's leg ends and ends with the call's talk."""
-    from data.demo.generator import QUEUES
+    from data.demo.call_centre import QUEUES
 
     c, qc, leg = s.call, s.queue_call, s.call_leg
     agent_leg = leg.alias("agent_leg")
@@ -277,14 +277,14 @@ def test_deterministic(engine):
 
 
 def test_today_is_cut_at_now(engine):
-    from data.demo import generator
+    from data.demo import call_centre
 
     generate(GeneratorConfig(days=1, calls_per_day=150, seed=1, with_audio=False), progress=False)
     now = datetime.utcnow()
     assert _count(engine, s.call, s.call.c.start_utc > now) == 0
     assert _count(engine, s.agent_session, s.agent_session.c.logout_utc.is_(None)) >= 1
     assert _count(engine, s.agent_session, s.agent_session.c.login_utc > now) == 0
-    assert generator.SOURCE_ID == 1
+    assert call_centre.SOURCE_ID == 1
 
 
 def test_bulk_path_restores_indexes_and_constraints(pg_only_url, monkeypatch):

@@ -44,6 +44,8 @@ one of a small pool of real clips (see ``data.demo.audio``), so disk use stays a
 pool's few MB; ``recording.duration_s`` / ``size_bytes`` are the clip's real values. With
 ``with_audio=False`` (bulk / benchmark loads) no recording rows are written and
 ``has_recording`` is false everywhere, so "has_recording <=> a playable file" always
+holds. MP3 is not generated (no encoder without network access); all files are WAV.
+
 Where the parts are: the call centre itself in ``call_centre`` (written by ``dimensions``);
 one day's rows drawn column-wise (``columns``) from the day's RNG (``day``) by
 ``day_calls`` (with ``ivr_choices`` and ``queue_calls``), ``agent_shifts`` and ``chats``;
@@ -136,6 +138,7 @@ def _draw_day(cfg: GeneratorConfig, ctx: DayContext, customers, clips) -> dict[s
 
 _BIG_TABLES = ["call", "call_leg", "queue_call", "queue_attempt", "ivr_choice", "survey_answer", "recording"]
 _DROP_INDEXES_ABOVE = 300_000  # expected calls (and at least half the existing ones); PostgreSQL only
+
 
 def generate(cfg: GeneratorConfig, url: str | None = None, progress: bool = True) -> GeneratorStats:
     """Generate ``cfg.days`` local days ending ``cfg.end_day`` into the database at ``url``

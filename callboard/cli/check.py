@@ -106,7 +106,3 @@ def check(
                else gettext(lang, N_("Nothing to warn about.")))
     if strict and warnings:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("check")(check)

@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from callboard.cli.output import echo_error
+
 
 def simulate(
     live_mode: bool = typer.Option(False, "--live", help="Run the demo call centre in real time (required)."),
@@ -24,7 +26,7 @@ def simulate(
     from data.migrate import upgrade
 
     if not live_mode:
-        typer.secho("only --live is supported: callboard simulate --live", fg=typer.colors.RED, err=True)
+        echo_error("only --live is supported: callboard simulate --live")
         raise typer.Exit(2)
     upgrade(url=database_url)
     cfg = SimConfig(seed=seed, calls_per_day=calls_per_day, min_calls_per_hour=min_calls_per_hour)

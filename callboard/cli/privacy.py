@@ -8,18 +8,12 @@ from typing import List, Optional
 
 import typer
 
-from callboard.core.i18n import gettext
+from callboard.cli.output import echo_error, fail
 
 retention_app = typer.Typer(help="How long data is kept, and the job that removes older data.", no_args_is_help=True)
 privacy_app = typer.Typer(help="Find or erase everything stored about one phone number; masked numbers.",
                           no_args_is_help=True)
 ACTOR = {"username": "cli"}
-
-
-def _fail(exc) -> None:
-    msgid, params = getattr(exc, "msgid", str(exc)), getattr(exc, "params", {})
-    typer.secho(gettext("en", msgid, **params), fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def _parse_now(text: Optional[str]) -> Optional[datetime]:
@@ -28,8 +22,7 @@ def _parse_now(text: Optional[str]) -> Optional[datetime]:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        typer.secho(f"--now: {text!r} is not an ISO date/time (e.g. 2026-11-26T03:00:00Z)", fg=typer.colors.RED,
-                    err=True)
+        echo_error(f"--now: {text!r} is not an ISO date/time (e.g. 2026-11-26T03:00:00Z)")
         raise typer.Exit(2) from None
     return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
@@ -46,7 +39,7 @@ def retention_run(
     try:
         report = run_retention(now=_parse_now(now), dry_run=dry_run, batch_size=batch_size, actor=ACTOR)
     except AlreadyRunning as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(("DRY RUN — nothing removed. " if dry_run else "")
                + f"{report.seconds:.1f} s, {report.batches} transactions (longest {report.longest_batch_s:.2f} s)")
     typer.echo(f"{'kind':<11} {'cut-off (UTC)':<20} {'rows':>10} {'files':>7} {'bytes freed':>13}  related")
@@ -78,13 +71,13 @@ def retention_set(periods: List[str] = typer.Argument(..., help="KIND=PERIOD, e.
     for item in periods:
         kind, sep, value = item.partition("=")
         if not sep:
-            typer.secho(f"{item!r}: write KIND=PERIOD, e.g. calls=24m", fg=typer.colors.RED, err=True)
+            echo_error(f"{item!r}: write KIND=PERIOD, e.g. calls=24m")
             raise typer.Exit(2)
         policy[kind.strip()] = value.strip()
     try:
         save_policy(policy, actor=ACTOR)
     except InvalidPolicy as exc:
-        _fail(exc)
+        fail(exc)
     retention_show()
 
 
@@ -97,7 +90,7 @@ def privacy_find(number: str = typer.Argument(..., help="Any spelling: +420 777 
     try:
         found = find(number)
     except InvalidNumber as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"{found.number}:")
     for name, n in found.counts().items():
         typer.echo(f"  {name:<15} {n}")
@@ -119,7 +112,7 @@ def privacy_erase(
     try:
         found = find(number)
     except InvalidNumber as exc:
-        _fail(exc)
+        fail(exc)
     if found.empty:
         typer.echo(f"Nothing is stored about {found.number}.")
         return
@@ -142,10 +135,5 @@ def privacy_masking(roles: Optional[List[str]] = typer.Argument(None, help="Role
         try:
             set_masked_roles([] if roles == ["none"] else roles, actor=ACTOR)
         except ValueError as exc:
-            _fail(exc)
+            fail(exc)
     typer.echo("masked for: " + (", ".join(sorted(masked_roles())) or "nobody"))
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(retention_app, name="retention")
-    app.add_typer(privacy_app, name="privacy")

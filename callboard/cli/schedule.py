@@ -12,6 +12,8 @@ from typing import Optional
 
 import typer
 
+from callboard.cli.output import echo_error
+
 schedule_app = typer.Typer(help="Scheduled CDR exports and reports (stored in the database).",
                            no_args_is_help=True)
 scheduler_app = typer.Typer(help="The scheduler process: sends due schedules by email. Without a "
@@ -19,10 +21,6 @@ scheduler_app = typer.Typer(help="The scheduler process: sends due schedules by 
 
 POLL_S = 30.0
 RETENTION_AT = (3, 0)  # 03:00 PBX time, once a day
-
-
-def _err(message: str) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
 
 
 def _parse_now(text: Optional[str]) -> datetime:
@@ -35,7 +33,7 @@ def _parse_now(text: Optional[str]) -> datetime:
     try:
         local = datetime.fromisoformat(text)
     except ValueError:
-        _err(f"--now must be YYYY-MM-DDTHH:MM (PBX local time), not {text!r}")
+        echo_error(f"--now must be YYYY-MM-DDTHH:MM (PBX local time), not {text!r}")
         raise typer.Exit(2)
     if local.tzinfo is not None:
         return local.astimezone(timezone.utc).replace(tzinfo=None)
@@ -48,7 +46,7 @@ def _input(**kw) -> dict:
 
 def _fail_invalid(exc) -> None:
     for field, (msgid, params) in exc.errors.items():
-        _err(f"{field}: {msgid.format(**params)}")
+        echo_error(f"{field}: {msgid.format(**params)}")
     raise typer.Exit(2)
 
 
@@ -112,7 +110,7 @@ def _owner_id(username: Optional[str]) -> Optional[int]:
         sa.select(u.c.id).where(u.c.role.in_(("admin", "administrator")), u.c.disabled.is_(False)).order_by(u.c.id))
     rows = db.fetch_all(stmt.limit(1))
     if username and not rows:
-        _err(f"no user {username!r}")
+        echo_error(f"no user {username!r}")
         raise typer.Exit(2)
     return rows[0].id if rows else None
 
@@ -163,7 +161,7 @@ def schedule_edit(
     try:
         schedules.update(schedule_id, changes)
     except LookupError as exc:
-        _err(str(exc))
+        echo_error(str(exc))
         raise typer.Exit(1)
     except schedules.ScheduleInvalid as exc:
         _fail_invalid(exc)
@@ -176,7 +174,7 @@ def _toggle(schedule_id: int, enabled: bool) -> None:
     try:
         schedules.set_enabled(schedule_id, enabled)
     except LookupError as exc:
-        _err(str(exc))
+        echo_error(str(exc))
         raise typer.Exit(1)
     typer.echo(f"schedule {schedule_id} {'resumed' if enabled else 'paused'}")
 
@@ -200,7 +198,7 @@ def schedule_delete(schedule_id: int = typer.Argument(...)) -> None:
     try:
         schedules.delete(schedule_id)
     except LookupError as exc:
-        _err(str(exc))
+        echo_error(str(exc))
         raise typer.Exit(1)
     typer.echo(f"schedule {schedule_id} deleted")
 
@@ -215,7 +213,7 @@ def schedule_run_now(schedule_id: int = typer.Argument(...),
     try:
         run_id = run_now(schedule_id, at)
     except LookupError as exc:
-        _err(str(exc))
+        echo_error(str(exc))
         raise typer.Exit(1)
     for outcome in process_ready(at, only=run_id):
         _echo_outcome(outcome)
@@ -270,7 +268,7 @@ def send_test_mail(address: str = typer.Argument(..., help="Where to send the te
     from scheduler import mailer
 
     if not EMAIL_RE.match(address):
-        _err(f"not a valid email address: {address}")
+        echo_error(f"not a valid email address: {address}")
         raise typer.Exit(2)
     cfg = get_settings()
     msg = mailer.build_message(to=[address], subject="Callboard test message",
@@ -279,12 +277,6 @@ def send_test_mail(address: str = typer.Argument(..., help="Where to send the te
     try:
         mailer.send(msg)
     except mailer.MailError as exc:
-        _err(str(exc))
+        echo_error(str(exc))
         raise typer.Exit(1)
     typer.echo(f"test message sent to {address}")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(schedule_app, name="schedule")
-    app.add_typer(scheduler_app, name="scheduler")
-    app.command("send-test-mail")(send_test_mail)

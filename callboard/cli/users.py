@@ -8,18 +8,12 @@ from typing import List, Optional
 
 import typer
 
-from callboard.core.i18n import gettext
+from callboard.cli.output import echo_error, fail
 
 users_app = typer.Typer(help="Users who may sign in: add, list, role, scope, disable, password.",
                         no_args_is_help=True)
 tokens_app = typer.Typer(help="Display tokens: read-only wallboard access limited to queues.", no_args_is_help=True)
 ACTOR = "cli"
-
-
-def _fail(exc) -> None:
-    msgid, params = getattr(exc, "msgid", str(exc)), getattr(exc, "params", {})
-    typer.secho(gettext("en", msgid, **params), fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def _password(password: Optional[str], generate: bool) -> tuple[str, bool]:
@@ -55,7 +49,7 @@ def users_add(
     try:
         add_user(username, pw, role, display_name=display_name, email=email, language=language, actor=ACTOR)
     except (UserError, WeakPassword) as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"Added {username} ({role})." + (f" Password: {pw}" if generated else ""))
 
 
@@ -79,7 +73,7 @@ def users_set_role(username: str, role: str = typer.Argument(..., help="admin, m
     try:
         set_role(username, role, actor=ACTOR)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"{username} is now {role}.")
 
 
@@ -96,7 +90,7 @@ def users_set_scope(
     try:
         set_scope(username, groups=_split(group), queues=_split(queue), extensions=_split(extension), actor=ACTOR)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"Scope of {username}: groups {_split(group)}, queues {_split(queue)}, extensions {_split(extension)}.")
 
 
@@ -108,7 +102,7 @@ def users_disable(username: str, enable: bool = typer.Option(False, "--enable", 
     try:
         set_disabled(username, not enable, actor=ACTOR)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"{username} {'enabled' if enable else 'disabled'}.")
 
 
@@ -126,7 +120,7 @@ def users_reset_password(
     try:
         set_password(username, pw, actor=ACTOR)
     except (UserError, WeakPassword) as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"Password of {username} reset." + (f" Password: {pw}" if generated else ""))
 
 
@@ -142,7 +136,7 @@ def token_add(
     try:
         token = create(name, _split(queue), actor=ACTOR)
     except TokenError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"{get_settings().base_url.rstrip('/')}/wallboard?token={token}")
 
 
@@ -161,36 +155,6 @@ def token_revoke(token_id: int = typer.Argument(..., help="The id shown by `disp
     from data.access.display_tokens import revoke
 
     if not revoke(token_id, actor=ACTOR):
-        typer.secho(f"No active display token {token_id}.", fg=typer.colors.RED, err=True)
+        echo_error(f"No active display token {token_id}.")
         raise typer.Exit(1)
     typer.echo(f"Display token {token_id} revoked.")
-
-
-DEMO_ADMIN = "admin"
-
-
-def ensure_demo_admin() -> tuple[str, str]:
-    """The demo's administrator with a fresh random password (created or reset), to print."""
-    from data.access.users import add_user, get_user, set_password
-
-    password = secrets.token_urlsafe(9)
-    if get_user(DEMO_ADMIN) is None:
-        add_user(DEMO_ADMIN, password, "admin", display_name="Demo administrator", actor="demo")
-    else:
-        set_password(DEMO_ADMIN, password, actor="demo")
-    return DEMO_ADMIN, password
-
-
-def demo_wallboard_url(base: str) -> str:
-    """A display token over every queue of the demo (a new one each run), as a wallboard address."""
-    from data.access.display_tokens import create
-    from data.access.options import queue_options
-
-    queues = [o["value"] for o in queue_options()] or ["600"]
-    token = create("Demo wallboard", queues, actor="demo")
-    return f"{base}/wallboard?token={token}"
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(users_app, name="users")
-    app.add_typer(tokens_app, name="display-token")

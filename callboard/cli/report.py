@@ -9,16 +9,12 @@ from typing import Optional
 import typer
 
 from callboard.cli.output import echo_error
-
-# The report names `callboard report --help` lists.
-REPORT_TYPES = ("extension-statistics", "pbx-activity", "extension-activity", "did-dod", "ivr", "ring-groups",
-                "queue-performance", "queue-wait-talk", "queue-agents", "missed-unreturned", "queue-callbacks",
-                "queue-satisfaction")
+from callboard.reports import registry  # light: the names `callboard report --help` lists
 
 
 def report(
     report_type: str = typer.Argument(..., metavar="TYPE",
-                                      help=" | ".join(REPORT_TYPES)),
+                                      help=" | ".join(registry.IDS)),
     date_from: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (PBX local)."),
     date_to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (PBX local), inclusive."),
     extension: list[str] = typer.Option([], "--extension", help="Only these extensions (repeatable)."),
@@ -36,7 +32,6 @@ def report(
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
 ) -> None:
     """Write a report's table (the same numbers as its page) to a file."""
-    from callboard.reports import registry
     from callboard.reports.registry import run_report
     from callboard.reports.runners import call_rows
     from exporters.report_csv import to_csv

@@ -19,21 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
-
-import plotly.graph_objects as go
-from sqlalchemy.engine import Engine
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from callboard.core.i18n import N_
-from callboard.core.settings import get_settings
-from callboard.reports import report_figures as figs
-from callboard.reports import runners as run
-from callboard.reports.results import ReportResult, round_to_precision
-from data import db
 from data.access.policy import VIEWER
-from data.queries import reports as q
-from data.queries.reports import ReportFilter, queue_options
-from data.scope import Scope
+
+if TYPE_CHECKING:  # the registry itself stays light: `callboard --help` lists the reports
+    from zoneinfo import ZoneInfo
+
+    import plotly.graph_objects as go
+    from sqlalchemy.engine import Engine
+
+    from callboard.reports.results import ReportResult
+    from data.queries.reports import ReportFilter
+    from data.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class Option:
 
 
 def _queue_choices(scope: Scope) -> list[tuple[str, str]]:
+    from data import db
+    from data.queries.reports import queue_options
+
     return [(n, f"{n} – {name}" if name else n) for n, name in db.fetch_all(queue_options(scope))]
 
 
@@ -74,21 +77,28 @@ ALL_FILTERS = ("ext", "group", "dir")
 EXTENSION_FILTERS = ("ext", "group")  # agents / callers of chosen extensions; no direction
 QUEUE_ONLY = ()  # queue reports narrow by queue (their own option) and scope only
 
-Runner = Callable[..., tuple]
-FigureBuilder = Callable[[ReportResult, str], list[go.Figure]]
-
-
 @dataclass(frozen=True)
 class Report:
     id: str
     title: str  # msgid
     summary: str  # msgid: one sentence saying what the report shows
-    runner: Runner
-    figures: FigureBuilder
+    runner_name: str  # its function in callboard.reports.runners
+    figures_name: str  # its figure builder in callboard.reports.report_figures
     prefix: str  # of the page's component ids ("qp-grid")
     options: tuple[Option, ...] = ()
     shared: tuple[str, ...] = ALL_FILTERS
     level: str = VIEWER  # the least role that may run it (always within the user's scope)
+
+    @property
+    def runner(self) -> Callable[..., tuple]:
+        """``runner(scope, filter, tz, engine, path) -> (columns, table, chart frame, calls,
+        notes[, filter used[, sections]])``."""
+        return getattr(import_module("callboard.reports.runners"), self.runner_name)
+
+    @property
+    def figures(self) -> Callable[[ReportResult, str], list[go.Figure]]:
+        """``figures(result, lang) -> [go.Figure]``: what its page and its PDF draw."""
+        return getattr(import_module("callboard.reports.report_figures"), self.figures_name)
 
     @property
     def path(self) -> str:
@@ -106,41 +116,41 @@ class Report:
 REPORTS: tuple[Report, ...] = (
     Report("extension-statistics", N_("Extension call statistics"),
            N_("Per extension: calls by status, total and average talk time, status split pie charts."),
-           run.run_extension_statistics, figs.extension_statistics, "es"),
+           "run_extension_statistics", "extension_statistics", "es"),
     Report("extension-activity", N_("Extension call activity"),
            N_("Calls of chosen extensions per hour (or 15/30 minutes) of a day or a range of days."),
-           run.run_extension_activity, figs.extension_activity, "ea", options=(INTERVAL,)),
+           "run_extension_activity", "extension_activity", "ea", options=(INTERVAL,)),
     Report("pbx-activity", N_("PBX call activity"),
            N_("Internal, inbound and outbound calls by hour of day, by day and by month, answered vs unanswered."),
-           run.run_pbx_activity, figs.pbx_activity, "pa", options=(BY_PERIOD,)),
+           "run_pbx_activity", "pbx_activity", "pa", options=(BY_PERIOD,)),
     Report("did-dod", N_("DID/DOD activity"),
            N_("Calls per DID (our called number) and per outbound caller ID over time."),
-           run.run_did_dod, figs.did_dod, "dd", options=(BY_DAY_MONTH,)),
+           "run_did_dod", "did_dod", "dd", options=(BY_DAY_MONTH,)),
     Report("ivr", N_("IVR report"),
            N_("Per IVR: calls entered and how often each option was chosen, including timeout and invalid input."),
-           run.run_ivr, figs.ivr, "iv", options=(BY_DAY_MONTH,)),
+           "run_ivr", "ivr", "iv", options=(BY_DAY_MONTH,)),
     Report("queue-wait-talk", N_("Queue wait and talk time"),
            N_("Average wait (answered and all) and average talk time by hour, day or month."),
-           run.run_queue_wait_talk, figs.queue_wait_talk, "qw", options=(BY_PERIOD, QUEUES), shared=QUEUE_ONLY),
+           "run_queue_wait_talk", "queue_wait_talk", "qw", options=(BY_PERIOD, QUEUES), shared=QUEUE_ONLY),
     Report("queue-performance", N_("Queue performance"),
            N_("Offered, answered, abandoned, service level, abandon rate, ASA and an Erlang C staffing view."),
-           run.run_queue_performance, figs.queue_performance, "qp", options=(BY_QUEUE_PERIOD, QUEUES),
+           "run_queue_performance", "queue_performance", "qp", options=(BY_QUEUE_PERIOD, QUEUES),
            shared=QUEUE_ONLY),
     Report("queue-callbacks", N_("Queue callbacks"),
            N_("Callbacks requested, completed and failed, and each callback with its outcome."),
-           run.run_queue_callbacks, figs.queue_callbacks, "qcb", options=(QUEUES,), shared=QUEUE_ONLY),
+           "run_queue_callbacks", "queue_callbacks", "qcb", options=(QUEUES,), shared=QUEUE_ONLY),
     Report("queue-satisfaction", N_("Queue satisfaction survey"),
            N_("Per queue and agent: answers per score key, total points, average score, participation."),
-           run.run_queue_satisfaction, figs.queue_satisfaction, "qsat", options=(QUEUES,), shared=QUEUE_ONLY),
+           "run_queue_satisfaction", "queue_satisfaction", "qsat", options=(QUEUES,), shared=QUEUE_ONLY),
     Report("queue-agents", N_("Queue agent activity"),
            N_("Agent login sessions, pauses with reasons, and per-agent answered, missed, talk time and occupancy."),
-           run.run_queue_agents, figs.queue_agents, "qa", options=(QUEUES,), shared=EXTENSION_FILTERS),
+           "run_queue_agents", "queue_agents", "qa", options=(QUEUES,), shared=EXTENSION_FILTERS),
     Report("ring-groups", N_("Ring group statistics"),
            N_("Per ring group: calls, answered, missed, answered by each member, average ring and talk time."),
-           run.run_ring_groups, figs.ring_groups, "rg"),
+           "run_ring_groups", "ring_groups", "rg"),
     Report("missed-unreturned", N_("Missed and unreturned calls"),
            N_("Missed or abandoned inbound calls whose caller was neither called back nor got through later."),
-           run.run_missed_unreturned, figs.missed_unreturned, "mu", options=(RETURNED_WITHIN,),
+           "run_missed_unreturned", "missed_unreturned", "mu", options=(RETURNED_WITHIN,),
            shared=EXTENSION_FILTERS),
 )
 BY_ID: dict[str, Report] = {r.id: r for r in REPORTS}
@@ -165,9 +175,14 @@ def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine |
                tz: ZoneInfo | None = None, path: str | None = None) -> ReportResult:
     """Run a registered report for `scope`: its table rounded once to each column's precision,
     the frame its chart draws, the filter used and the data path (aggregate | facts)."""
+    from callboard.core.settings import get_settings
+    from callboard.reports.results import ReportResult, round_to_precision
+    from callboard.reports.runners import groups_expanded
+    from data.queries import reports as q
+
     entry = get(report)
     tz = tz or get_settings().tz
-    run_scope, run_flt = run.groups_expanded(scope, flt, engine)
+    run_scope, run_flt = groups_expanded(scope, flt, engine)
     out = entry.runner(run_scope, run_flt, tz, engine, path)
     cols, df, chart, total, notes = out[:5]
     used = path or ("aggregate" if q.uses_aggregates(report, run_scope, out[5] if len(out) > 5 else run_flt)

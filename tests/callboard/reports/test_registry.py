@@ -31,6 +31,23 @@ def test_ids_are_unique_and_every_id_has_one_prefix():
         registry.get("nope")
 
 
+def test_every_entry_names_a_runner_and_a_figure_builder_that_exist():
+    for r in REPORTS:
+        assert callable(r.runner) and r.runner.__name__ == r.runner_name, r.id
+        assert callable(r.figures) and r.figures.__name__ == r.figures_name, r.id
+
+
+def test_the_registry_is_light_enough_for_the_command_line_to_list_it():
+    """`callboard --help` reads the registry: importing it loads no pandas, plotly or SQLAlchemy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, callboard.reports.registry as r; assert len(r.IDS) == 12; "
+            "print(sorted(m for m in ('pandas', 'plotly', 'sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_every_report_has_its_page_at_its_path(db_url):
     import dash
 

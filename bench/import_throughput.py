@@ -9,7 +9,7 @@ CPU time is the steadier number) and peak RSS, with ratios:
 
 - the import as it runs by default: worker processes parse and build the batches
   (data/importers/parallel.py), this process streams them with binary COPY, indexes and
-  foreign keys are built once at the end (data/importers/bulk.py) and the aggregates are
+  foreign keys are built once at the end (data/bulk.py) and the aggregates are
   refreshed once at the end by two connections;
 - serial: the same in one process (a reader thread) with the aggregates refreshed after
   every batch — the import before the worker processes;
@@ -129,7 +129,7 @@ def run_one(kind: str, path: str, dbname: str) -> dict:
         finally:
             raw.close()
     elif kind in ("cdr", "cdr-serial", "cdr-previous"):
-        from data.importers.asterisk_cdr import import_cdr_file
+        from data.importers.asterisk.cdr_file import import_cdr_file
 
         opts = {"cdr": {},
                 "cdr-serial": {"workers": 0, "defer_aggregates": False},
@@ -138,20 +138,20 @@ def run_one(kind: str, path: str, dbname: str) -> dict:
         lines, calls = stats.lines_read, stats.calls_added
     elif kind == "floor-cdr":
         from data import aggregates
-        from data.importers import bulk
-        from data.importers.asterisk_cdr import _pg_copy_binary
+        from data import bulk
         from data import schema as s
 
         t = time.perf_counter()
         with engine.begin() as conn:
             for table, data in dumps.items():
-                _pg_copy_binary(conn, s.metadata.tables[table], tuple(c.name for c in s.metadata.tables[table].c),
-                                [data[19:-2]])  # the dump without its signature and trailer
+                target = s.metadata.tables[table]
+                bulk.copy_encoded_rows(conn, target, tuple(c.name for c in target.c),
+                                       [data[19:-2]])  # the dump without its signature and trailer
             lo, hi = conn.execute(sa.select(sa.func.min(s.call.c.start_utc), sa.func.max(s.call.c.start_utc))).one()
             aggregates.mark_pending(conn, lo, hi)
         phases["load rows"] = time.perf_counter() - t
         t = time.perf_counter()
-        bulk.restore(engine)
+        bulk.restore_indexes(engine)
         phases["indexes + foreign keys"] = time.perf_counter() - t
         t = time.perf_counter()
         aggregates.refresh_pending(engine, rebuild_indexes=True)
@@ -167,7 +167,7 @@ def run_one(kind: str, path: str, dbname: str) -> dict:
                 lines += len(part)
         src.dispose()
     elif kind == "cdr-mysql":
-        from data.importers.cdr_db import import_cdr_db
+        from data.importers.asterisk.cdr_db import import_cdr_db
 
         stats = import_cdr_db(engine, f"{MYSQL_SERVER}/{MYSQL_DB}", source_tz="Europe/Prague")
         lines, calls = stats.lines_read, stats.calls_added
@@ -194,8 +194,8 @@ def _floor_setup(engine, path: str) -> dict[str, bytes]:
     dumps, and empty the database again with the indexes dropped as a bulk import does. The
     timed part then does only the database's share of an import: load the finished rows,
     build the indexes and foreign keys, refresh the aggregates."""
-    from data.importers import bulk
-    from data.importers.asterisk_cdr import import_cdr_file
+    from data import bulk
+    from data.importers.asterisk.cdr_file import import_cdr_file
 
     import_cdr_file(engine, path, source_tz="Europe/Prague")
     dumps = {}
@@ -213,7 +213,7 @@ def _floor_setup(engine, path: str) -> dict[str, bytes]:
         raw.commit()
     finally:
         raw.close()
-    bulk.drop(engine, keep_start_index=False)
+    bulk.drop_indexes(engine, keep_start_index=False)
     return dumps
 
 

@@ -183,7 +183,7 @@ def run_import(path: str, url: str, kind: str = "cdr") -> dict:
     import sqlalchemy as sa
 
     from data import db
-    from data.importers.asterisk_cdr import import_cdr_file
+    from data.importers.asterisk.cdr_file import import_cdr_file
     from data.migrate import upgrade
 
     upgrade(url)

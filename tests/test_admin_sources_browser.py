@@ -16,7 +16,7 @@ FIX = Path(__file__).parent / "data" / "importers" / "fixtures" / "issue14" / "f
 
 
 def _fill(conn) -> None:
-    from data.importers.asterisk_cdr import import_cdr_file
+    from data.importers.asterisk.cdr_file import import_cdr_file
 
     import_cdr_file(conn.engine, FIX, source_tz="UTC")  # its own connection; `conn` has written nothing
 

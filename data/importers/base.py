@@ -46,7 +46,7 @@ class ImportStats:
     noun: str = "calls"
     resumed_at: int = 0  # byte offset the import started from
     restarted: bool = False  # the file was rotated / replaced: read again from the start
-    bulk_load: bool = False  # PostgreSQL indexes built once at the end (data.importers.bulk)
+    bulk_load: bool = False  # PostgreSQL indexes built once at the end (data.bulk)
     rejects_path: str | None = None
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), first 1000
 

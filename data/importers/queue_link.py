@@ -7,7 +7,7 @@ call's own columns right after the CDR importer built them, kept in ``call_cdr_v
 the overlay changed them) and the call's queue passes (``queue_call``, by entry time) — so
 the result is the same whichever file came first, and applying it again changes nothing.
 
-Rules (issue 14, rule 3; the CDR side is data.importers.asterisk_cdr.build_call):
+Rules (issue 14, rule 3; the CDR side is data.importers.asterisk.classify.build_call):
 
 - some pass CONNECTed -> answered. answer_utc = the first CONNECT (kept within the call's
   start..end); talk = the agents' parts (calltime of COMPLETECALLER / COMPLETEAGENT /

@@ -340,11 +340,11 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
     if new_qcs:
         cols = ("source_id", "call_id") + QC_COLS
         if pg:
-            from data.importers.asterisk_cdr import _pg_copy, _pg_next_ids
+            from data.bulk import copy_rows, next_ids
 
-            ids = _pg_next_ids(conn, "queue_call", len(new_qcs))
-            _pg_copy(conn, qc_t, ("id",) + cols,
-                     ((i, source_id) + tuple(d[k] for k in cols[1:]) for i, d in zip(ids, new_qcs)))
+            ids = next_ids(conn, "queue_call", len(new_qcs))
+            copy_rows(conn, qc_t, ("id",) + cols,
+                      ((i, source_id) + tuple(d[k] for k in cols[1:]) for i, d in zip(ids, new_qcs)))
         else:
             res = conn.execute(
                 qc_t.insert().returning(qc_t.c.id, sort_by_parameter_order=True),
@@ -369,10 +369,10 @@ def write_batch(conn: sa.Connection, source_id: int, events: list[Event], stats:
         rows.append(dict(queue_call_id=qc["id"], **att))
     if rows:
         if pg:
-            from data.importers.asterisk_cdr import _pg_copy
+            from data.bulk import copy_rows
 
             acols = ("queue_call_id", "queue", "agent", "at_utc", "ring_ms", "result")
-            _pg_copy(conn, qa_t, acols, (tuple(r[k] for k in acols) for r in rows))
+            copy_rows(conn, qa_t, acols, (tuple(r[k] for k in acols) for r in rows))
         else:
             conn.execute(qa_t.insert(), rows)
 
@@ -599,7 +599,7 @@ class TimeReader:
     first, AM/PM month first (US), anything else day first."""
 
     def __init__(self, tz, samples: list[str]) -> None:
-        from data.importers.asterisk_cdr import make_time_parser
+        from data.importers.asterisk.parse import make_time_parser
 
         self.iso = make_time_parser(tz)
         self.tz = tz
@@ -868,7 +868,7 @@ def _commit(engine, source_id, events, stats, location, fp, position, lineno, on
             defer_aggregates: bool = False) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # see asterisk_cdr._commit
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # see asterisk.load._commit_batch
         lo, hi = write_batch(conn, source_id, events, stats, refresh=not defer_aggregates)
         if defer_aggregates and lo is not None:
             aggregates.mark_pending(conn, lo, hi)
@@ -899,7 +899,7 @@ def import_queue_log_db(
     from zoneinfo import ZoneInfo
 
     from callboard.core.settings import get_settings
-    from data.importers.asterisk_cdr import make_time_parser
+    from data.importers.asterisk.parse import make_time_parser
 
     try:
         tz = get_settings().tz if source_tz is None else ZoneInfo(source_tz)

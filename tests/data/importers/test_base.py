@@ -58,7 +58,7 @@ def test_two_imports_of_one_file_at_once_run_one_after_the_other(db_url, tmp_pat
 def test_the_lock_is_released_with_the_file(db_url, tmp_path):
     """An import in this process takes the lock and frees it when done: the next one (and a
     lock taken here) do not wait."""
-    from data.importers.asterisk_cdr import import_cdr_file
+    from data.importers.asterisk.cdr_file import import_cdr_file
 
     path = tmp_path / "Master.csv"
     shutil.copy(FIX / "csv21_local.csv", path)

@@ -28,13 +28,13 @@ from typer.testing import CliRunner
 
 from data import db
 from data import schema as s
-from data.importers.asterisk_cdr import import_cdr_file
+from data.importers.asterisk.cdr_file import import_cdr_file
 from data.importers.base import ImportFailed
 from data.importers.callboard_csv import import_callboard_csv
 from data.queries.calls import ALL_COLUMNS, CallFilter
 from data.scope import Scope
 from exporters.csv_export import write_cdr_csv
-from tests.data.importers.test_asterisk_cdr import FIX, assert_aggregates_match_calls, calls, count
+from tests.data.importers.asterisk.test_cdr_file import FIX, assert_aggregates_match_calls, calls, count
 
 D = datetime
 PRAGUE = ZoneInfo("Europe/Prague")

@@ -21,9 +21,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from data import schema as s
-from data.importers.cdr_db import import_cdr_db
+from data.importers.asterisk.cdr_db import import_cdr_db
 from data.importers.queue_log import import_queue_log_db
-from tests.data.importers.test_asterisk_cdr import assert_aggregates_match_calls, calls, count
+from tests.data.importers.asterisk.test_cdr_file import assert_aggregates_match_calls, calls, count
 
 D = datetime
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from data import schema as s
-from data.importers.asterisk_cdr import import_cdr_file
+from data.importers.asterisk.cdr_file import import_cdr_file
 from data.importers.base import ImportFailed
 from data.importers.queue_log import import_queue_log_file
 

@@ -33,9 +33,9 @@ import pytest
 import sqlalchemy as sa
 
 from data import schema as s
-from data.importers.asterisk_cdr import import_cdr_file
+from data.importers.asterisk.cdr_file import import_cdr_file
 from data.importers.queue_log import import_queue_log_file
-from tests.data.importers.test_asterisk_cdr import FIX, assert_aggregates_match_calls, calls, legs
+from tests.data.importers.asterisk.test_cdr_file import FIX, assert_aggregates_match_calls, calls, legs
 
 D = datetime
 CALL_FIELDS = ("status", "direction", "queue", "answered_by", "extension", "ring_s", "talk_s", "transferred_to",

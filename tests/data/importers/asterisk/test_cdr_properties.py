@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from data import schema as s
-from data.importers import asterisk_cdr
-from data.importers.asterisk_cdr import import_cdr_file
-from tests.data.importers.test_asterisk_cdr import assert_aggregates_match_calls, count
+from data.importers.asterisk import load
+from data.importers.asterisk.cdr_file import import_cdr_file
+from tests.data.importers.asterisk.test_cdr_file import assert_aggregates_match_calls, count
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -83,7 +83,7 @@ def test_garbage_never_crashes_and_valid_lines_all_land(engine, tmp_path, items,
 def test_failed_batch_leaves_nothing_half_written_and_resumes(engine, tmp_path, monkeypatch):
     path = tmp_path / "Master.csv"
     path.write_bytes(b"".join(valid_line(i, i % 2 == 0) for i in range(10)))
-    real_refresh = asterisk_cdr.aggregates.refresh
+    real_refresh = load.aggregates.refresh
     calls_seen = []
 
     def failing_refresh(conn, start, end):
@@ -92,7 +92,7 @@ def test_failed_batch_leaves_nothing_half_written_and_resumes(engine, tmp_path, 
         if len(calls_seen) == 2:  # the second batch dies after writing its calls and legs
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(asterisk_cdr.aggregates, "refresh", failing_refresh)
+    monkeypatch.setattr(load.aggregates, "refresh", failing_refresh)
     with pytest.raises(RuntimeError, match="disk full"):
         import_cdr_file(engine, path, source_tz="UTC", batch_lines=4)
     # Only the first batch (4 lines) is there, with its aggregates and its position.
@@ -101,7 +101,7 @@ def test_failed_batch_leaves_nothing_half_written_and_resumes(engine, tmp_path, 
     with engine.connect() as conn:
         state = conn.execute(sa.select(s.import_state)).one()
     assert state.lines == 4
-    monkeypatch.setattr(asterisk_cdr.aggregates, "refresh", real_refresh)
+    monkeypatch.setattr(load.aggregates, "refresh", real_refresh)
     stats = import_cdr_file(engine, path, source_tz="UTC", batch_lines=4)
     assert (stats.lines_read, stats.calls_added) == (6, 6)
     assert count(engine, s.call) == 10

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from data import db
-from data.importers import bulk
-from data.importers.asterisk_cdr import import_cdr_file
-from tests.data.importers.test_asterisk_cdr import FIX, assert_aggregates_match_calls, calls, legs
+from data import bulk
+from data.importers.asterisk.cdr_file import import_cdr_file
+from tests.data.importers.asterisk.test_cdr_file import FIX, assert_aggregates_match_calls, calls, legs
 
 
 def _snapshot(engine) -> tuple:
@@ -45,28 +45,28 @@ def test_bulk_load_equals_row_by_row_and_rebuilds_everything(pg_only_url):
 def test_restore_after_an_interrupted_bulk_load(pg_only_url):
     engine = db.get_engine(pg_only_url)
     before = _objects(engine)
-    bulk.drop(engine)  # as if the import died right after dropping
+    bulk.drop_indexes(engine)  # as if the import died right after dropping
     dropped = before - _objects(engine)
     assert {"ix_call_to_number", "fk_call_leg_call_id_call", "fk_call_source_id_source"} <= dropped
     assert "ix_call_start_utc" not in dropped and "uq_call_source_id_call_uid" not in dropped
     # The next import (even a small one) puts everything back first.
     import_cdr_file(engine, FIX / "csv16_local.csv")
     assert _objects(engine) == before
-    assert bulk.restore(engine) == 0
+    assert bulk.restore_indexes(engine) == 0
 
 
 def test_small_imports_never_use_bulk_mode(pg_only_url):
     engine = db.get_engine(pg_only_url)
     with engine.connect() as conn:
-        assert not bulk.worth_it(conn, bulk.BULK_MIN_LINES - 1)
-        assert bulk.worth_it(conn, bulk.BULK_MIN_LINES)  # empty tables
+        assert not bulk.worth_dropping_indexes(conn, bulk.BULK_MIN_LINES - 1)
+        assert bulk.worth_dropping_indexes(conn, bulk.BULK_MIN_LINES)  # empty tables
 
 
 def test_a_load_that_refreshes_at_the_end_drops_the_start_index_too_and_gets_it_back(pg_only_url):
     engine = db.get_engine(pg_only_url)
     before = _objects(engine)
-    bulk.drop(engine, keep_start_index=False)
+    bulk.drop_indexes(engine, keep_start_index=False)
     dropped = before - _objects(engine)
     assert "ix_call_start_utc" in dropped and "ix_call_leg_call_id" not in dropped
-    assert bulk.restore(engine) == len(dropped)
+    assert bulk.restore_indexes(engine) == len(dropped)
     assert _objects(engine) == before

@@ -10,9 +10,12 @@ import sqlalchemy as sa
 from data import aggregates
 from data import db
 from data import schema as s
-from data.importers import asterisk_cdr, parallel
-from data.importers.asterisk_cdr import KnownCalls, decode_block, import_cdr_file
-from tests.data.importers.test_asterisk_cdr import FIX
+from data.importers import parallel
+from data.importers.asterisk import load
+from data.importers.asterisk.cdr_file import import_cdr_file
+from data.importers.asterisk.load import KnownCalls
+from data.importers.asterisk.parse import decode_block
+from tests.data.importers.asterisk.test_cdr_file import FIX
 
 AGG_TABLES = [s.agg_call_hour, s.agg_queue_hour, s.agg_call_total_hour, s.agg_call_day, s.agg_number_hour,
               s.agg_call_scope_hour, s.agg_ring_group_hour, s.agg_ring_group_member_hour, s.agg_agent_hour,
@@ -81,7 +84,7 @@ def test_a_deferred_import_that_dies_leaves_its_hours_marked_and_the_next_import
     expected = snapshot(engine)
     _wipe(engine)
 
-    real = asterisk_cdr.write_encoded_batch
+    real = load.write_encoded_batch
     written = []
 
     def dies_on_the_third_batch(*args, **kwargs):
@@ -90,7 +93,7 @@ def test_a_deferred_import_that_dies_leaves_its_hours_marked_and_the_next_import
         written.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(asterisk_cdr, "write_encoded_batch", dies_on_the_third_batch)
+    monkeypatch.setattr(load, "write_encoded_batch", dies_on_the_third_batch)
     with pytest.raises(RuntimeError, match="power"):
         import_cdr_file(engine, FIX / "csv21_local.csv", source_tz="Europe/Prague", workers=0,
                         defer_aggregates=True, batch_lines=2)
@@ -100,7 +103,7 @@ def test_a_deferred_import_that_dies_leaves_its_hours_marked_and_the_next_import
         aggregated = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(s.agg_call_total_hour.c.calls), 0))).scalar()
     assert calls_now > 0 and aggregated == 0  # two batches landed, their aggregates are pending
 
-    monkeypatch.setattr(asterisk_cdr, "write_encoded_batch", real)
+    monkeypatch.setattr(load, "write_encoded_batch", real)
     import_cdr_file(engine, FIX / "csv21_local.csv", source_tz="Europe/Prague", workers=0)
     assert snapshot(engine) == expected
     with engine.connect() as conn:

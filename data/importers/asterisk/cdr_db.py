@@ -11,24 +11,21 @@ ends, so an earlier start can arrive later) and the re-read rows are skipped as 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from data.importers import asterisk_cdr, parallel
-from data.importers.asterisk_cdr import (
-    KIND,
-    LoadPlan,
-    RowParser,
-    _id_reserver,
-    _init_block_worker,
-    apply_learned,
-    commit_rows,
-    header_layout,
-    prepare_rows,
-)
+from data.importers import parallel
+from data.importers.asterisk import load
+from data.importers.asterisk.layout import header_layout
+from data.importers.asterisk.legs import Leg
+from data.importers.asterisk.load import KIND, LoadPlan, commit_prepared, id_reserver
+from data.importers.asterisk.parse import RowParser
+from data.importers.asterisk.prepare import init_worker, prepare_rows
+from data.importers.asterisk.rederive import apply_learned
 from data.importers.base import (ImportFailed, ImportStats, ensure_source, find_source, gc_paused, get_state,
                                  source_lock, source_name)
 from data.importers.rules import Rules, load_known, load_rules
@@ -49,6 +46,14 @@ def _text(v) -> str:
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
     return str(v)
+
+
+def _rereader(parser: RowParser, rows: list[list[str]], rowno: int) -> Callable[[int], Leg]:
+    """reread(j) for commit_prepared: the batch's row j as a Leg again (a call found stored: rare)."""
+    def reread(j: int) -> Leg:
+        return parser.leg_from_fields(list(rows[j]), rowno + j + 1)
+
+    return reread
 
 
 @gc_paused()
@@ -148,8 +153,8 @@ def import_cdr_db(
         pg = engine.dialect.name == "postgresql"
         # Large tables: parsing and building run in worker processes (as for files) while
         # this process reads the next rows from the PBX and writes the batches.
-        workers = parallel.default_workers() if pg and incoming >= asterisk_cdr.LARGE_IMPORT_LINES else 0
-        reserve = _id_reserver(engine) if pg else None
+        workers = parallel.default_workers() if pg and incoming >= load.LARGE_IMPORT_LINES else 0
+        reserve = id_reserver(engine) if pg else None
         ncols = len(names)
         meta: deque = deque()
 
@@ -177,12 +182,12 @@ def import_cdr_db(
             with src_engine.connect() as sconn, LoadPlan(engine, source_id, incoming, stats) as plan:
                 result = sconn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
                 results = parallel.ordered_map(prepare_rows, jobs(result), workers=workers,
-                                               initializer=_init_block_worker,
+                                               initializer=init_worker,
                                                initargs=(layout, str(tz), rules, source_id, pg))
                 for res in results:
                     rows, first, pos, upto = meta.popleft()
-                    commit_rows(engine, source_id, res, rows, first, parser, rules, stats, location, "db", pos, upto,
-                                plan)
+                    commit_prepared(engine, source_id, res, _rereader(parser, rows, first), rules, stats, location,
+                                    "db", pos, upto, plan)
                     stats.lines_read += res.lines
                     for rowno, reason, _ in res.bad:
                         stats.lines_rejected += 1

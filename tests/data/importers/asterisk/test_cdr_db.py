@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from data import schema as s
 from data.importers.base import ImportFailed
-from data.importers.cdr_db import import_cdr_db
-from tests.data.importers.test_asterisk_cdr import assert_aggregates_match_calls, calls, count
+from data.importers.asterisk.cdr_db import import_cdr_db
+from tests.data.importers.asterisk.test_cdr_file import assert_aggregates_match_calls, calls, count
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parent.parent / "fixtures"
 D = datetime
 
 
@@ -141,14 +141,15 @@ def test_a_large_table_is_written_like_a_large_file_with_the_same_result(engine,
     """Worker processes and bulk mode (PostgreSQL), the aggregates once at the end, as for
     200k+ rows: same calls, legs and aggregates as the per-batch path, nothing pending."""
     from data import aggregates
-    from data.importers import asterisk_cdr, bulk
-    from tests.data.importers.test_cdr_parallel import _wipe, snapshot
+    from data import bulk
+    from data.importers.asterisk import load
+    from tests.data.importers.asterisk.test_parallel_import import _wipe, snapshot
 
     url = freepbx_cdr_db(tmp_path)
     import_cdr_db(engine, url, source_tz="Europe/Prague", batch_rows=2)
     expected = snapshot(engine)
     _wipe(engine)
-    monkeypatch.setattr(asterisk_cdr, "LARGE_IMPORT_LINES", 1)
+    monkeypatch.setattr(load, "LARGE_IMPORT_LINES", 1)
     monkeypatch.setattr(bulk, "BULK_MIN_LINES", 1)
     from data.importers import parallel
 

@@ -36,13 +36,14 @@ import sqlalchemy as sa
 from callboard.reports.registry import run_report
 from data import schema as s
 from data.importers import rules as rules_mod
-from data.importers.asterisk_cdr import import_cdr_file, rebuild_calls, rederive_for
+from data.importers.asterisk.cdr_file import import_cdr_file
+from data.importers.asterisk.rederive import rebuild_calls, rederive_for
 from data.importers.rules import NUMBER, PEER
 from data.queries.reports import ReportFilter
 from data.scope import Scope
-from tests.data.importers.test_asterisk_cdr import assert_aggregates_match_calls, calls, count, legs
+from tests.data.importers.asterisk.test_cdr_file import assert_aggregates_match_calls, calls, count, legs
 
-FIX = Path(__file__).parent / "fixtures" / "issue14"
+FIX = Path(__file__).parent.parent / "fixtures" / "issue14"
 ALL = Scope.everything()
 KEYS = ("direction", "status", "duration_s", "ring_s", "talk_s", "extension", "peer_extension", "answered_by")
 
@@ -320,7 +321,7 @@ def test_user_rename_and_reclassify_then_rederive(engine, tmp_path):
 
 
 def test_rebuild_calls_gives_what_a_fresh_import_gives_and_is_transactional(engine, monkeypatch):
-    from data.importers import asterisk_cdr
+    from data.importers.asterisk import rederive
 
     import_cdr_file(engine, FIX / "freepbx_csv21.csv", source_tz="UTC")
     cols = [c for c in s.call.c if c.name != "id"]
@@ -335,13 +336,13 @@ def test_rebuild_calls_gives_what_a_fresh_import_gives_and_is_transactional(engi
     # A rebuild that fails half-way changes nothing.
     with engine.begin() as conn:
         rules_mod.set_class(conn, 1, PEER, "o2-trunk", label="O2 SIP")
-    real = asterisk_cdr.rederive_calls
+    real = rederive.rederive_calls
 
     def dies(conn, source_id, ids, rules):
         real(conn, source_id, ids, rules)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(asterisk_cdr, "rederive_calls", dies)
+    monkeypatch.setattr(rederive, "rederive_calls", dies)
     with pytest.raises(RuntimeError):
         rebuild_calls(engine)
     assert calls(engine)["1770883800.110"].src_trunk == "o2-trunk"

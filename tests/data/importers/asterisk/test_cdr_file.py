@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from data import schema as s
-from data.importers.asterisk_cdr import import_cdr_file
+from data.importers.asterisk.cdr_file import import_cdr_file
 from data.importers.base import ImportFailed
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parent.parent / "fixtures"
 D = datetime
 
 
@@ -368,7 +368,7 @@ def test_unknown_source_zone_is_refused(engine):
 def test_local_times_around_dst_changes():
     from zoneinfo import ZoneInfo
 
-    from data.importers.asterisk_cdr import make_time_parser
+    from data.importers.asterisk.parse import make_time_parser
 
     parse = make_time_parser(ZoneInfo("Europe/Prague"))
     assert parse("2026-03-29 01:59:59") == D(2026, 3, 29, 0, 59, 59)  # CET
@@ -382,7 +382,7 @@ def test_local_times_around_dst_changes():
 def test_example_rules_file_equals_the_defaults():
     from data.importers.rules import DEFAULTS, load_rules
 
-    example = Path(__file__).resolve().parents[3] / "data" / "importers" / "asterisk_rules.example.toml"
+    example = Path(__file__).resolve().parents[4] / "data" / "importers" / "asterisk_rules.example.toml"
     loaded = load_rules(example)
     assert {k: getattr(loaded, k) for k in DEFAULTS} == DEFAULTS
     r = loaded

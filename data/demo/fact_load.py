@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
+from data import bulk
 from data import schema as s
 from data.demo.call_centre import SOURCE_ID
 from data.demo.columns import NULL_T
@@ -132,7 +133,7 @@ class PgWriter:
         import queue
         import threading
 
-        self.raw = conn.connection.driver_connection
+        self.conn = conn
         self.queue: queue.Queue = queue.Queue(maxsize=6)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
@@ -147,10 +148,7 @@ class PgWriter:
                 continue  # drain
             table, names, data = item
             try:
-                with self.raw.cursor() as cur:
-                    with cur.copy(f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
-                        for i in range(0, len(data), 1 << 20):
-                            copy.write(data[i : i + (1 << 20)])
+                bulk.copy_csv(self.conn, table, names, data)
             except BaseException as exc:  # noqa: BLE001 - re-raised in close()
                 self.error = exc
 
@@ -158,8 +156,7 @@ class PgWriter:
         if self.error is not None:
             self.close()
         data = _csv_bytes(cols)
-        names = ", ".join(f'"{k}"' for k in cols)
-        self.queue.put((table, names, data))
+        self.queue.put((table, list(cols), data))
 
     def close(self) -> None:
         if self.thread.is_alive():

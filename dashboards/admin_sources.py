@@ -22,7 +22,8 @@ from callboard.web import access
 from data.access import audit
 from callboard.core.formatting import fmt_local_datetime, fmt_number
 from callboard.core.i18n import N_, translator
-from callboard.web.input_checks import Id, Text, Texts, checked_inputs, expect
+from callboard.core.bad_input import expect
+from callboard.web.input_checks import Id, Text, Texts, checked_inputs
 from data import db
 from data import schema as s
 from data.importers import rules as number_rules
@@ -189,7 +190,7 @@ def _apply(n_clicks, source: Id | None, pending: Texts, lang):
     _ = translator(lang)
     if not source or not pending:
         return _("Nothing changed since the last apply."), "info", True, no_update
-    from data.importers.asterisk_cdr import rederive_for
+    from data.importers.asterisk.rederive import rederive_for
 
     source_id = int(source)
     n = rederive_for(db.get_engine(), source_id, list(pending))

@@ -1,5 +1,5 @@
 """Page /chats: external chat sessions (SMS, WhatsApp, ...) — a SQL-paged list with filters
-in the URL (callboard.reports.chats_params), a CSV download (/export/chats.csv) and, for a clicked
+in the URL (callboard.reports.url_filters), a CSV download (/export/chats.csv) and, for a clicked
 session, its message thread and timeline (created, assigned, transferred, closed).
 Sessions are narrowed to the user's scope by their agent (data.queries.chats).
 When the section is hidden (data.features.chats_enabled: CALLBOARD_CHAT_ENABLED, in
@@ -13,7 +13,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from callboard.reports.chats_params import ChatsQuery
+from callboard.reports.url_filters import ChatsQuery
 from data.features import chats_enabled
 from callboard.core.formatting import fmt_local_datetime, tz_label
 from callboard.web import listing_ui

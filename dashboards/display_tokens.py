@@ -14,7 +14,8 @@ from data.access import display_tokens
 from data.access.options import queue_options
 from callboard.core.formatting import fmt_local_datetime
 from callboard.core.i18n import translator
-from callboard.web.input_checks import Id, Text, Texts, checked_inputs, expect
+from callboard.core.bad_input import expect
+from callboard.web.input_checks import Id, Text, Texts, checked_inputs
 from callboard.core.settings import get_settings
 
 PATH = "/admin/display-tokens"

@@ -17,7 +17,8 @@ from pydantic import StringConstraints
 from callboard.web import access
 from callboard.core.formatting import fmt_number
 from callboard.core.i18n import LANGUAGES, N_, translator
-from callboard.web.input_checks import BadInput, NoNul, Text, checked_inputs
+from callboard.core.bad_input import BadInput, NoNul
+from callboard.web.input_checks import Text, checked_inputs
 from scheduler import templates
 
 PATH = "/email-template"

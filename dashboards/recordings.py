@@ -1,7 +1,7 @@
 """Page /recordings: recorded calls — without calls that went to an IVR, to voicemail, or
 were not answered (SPEC §2; ``data.queries.recordings.recordable_clause``).
 
-- The same URL state as the call records (callboard.reports.records_params: preset, from, to,
+- The same URL state as the call records (callboard.reports.url_filters: preset, from, to,
   number, ext, group, dir, trunk, did, dmin, dmax), each with its filter control, the
   same CallFilter and scope.
 - A SQL-paged grid (AG Grid infinite model), one row per recording; a file missing on disk
@@ -25,7 +25,7 @@ from callboard.web import recording_ui
 from callboard.core.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
 from callboard.core.i18n import N_, translator
 from callboard.web.input_checks import CellClicked, checked_inputs
-from callboard.reports.records_params import RecordsQuery
+from callboard.reports.url_filters import RecordsQuery
 from callboard.web.routes import current_scope, db_id
 from callboard.core.settings import get_settings
 from data import db

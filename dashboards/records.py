@@ -4,7 +4,7 @@ CSV download and each call's legs.
 - The grid uses AG Grid's infinite row model: each block request (start/end row, sort
   model) becomes one ``list_calls`` query with OFFSET/LIMIT and a whitelisted ORDER BY;
   the first block also runs ``count_calls`` (the grid's row count), later blocks reuse it.
-- Filter controls -> ``rec-query`` store (the URL parameters of callboard.reports.records_params)
+- Filter controls -> ``rec-query`` store (the URL parameters of callboard.reports.url_filters)
   -> the page's URL (``rec-location.search``, no reload) and a purge of the grid's cache.
   ``layout`` reads the same parameters, so a link reproduces the view.
 - The column chooser (secondary columns) persists in the browser (localStorage).
@@ -28,7 +28,7 @@ from callboard.web import recording_ui
 from callboard.core.formatting import fmt_duration, fmt_local_datetime, fmt_number, tz_label
 from callboard.core.i18n import N_, translator
 from callboard.web.input_checks import CellClicked, QueryParams, RowsRequest, RowsTotal, Texts, checked_inputs
-from callboard.reports.records_params import RecordsQuery
+from callboard.reports.url_filters import RecordsQuery
 from callboard.web.routes import RECORDS_CSV_PATH, current_scope, db_id, format_sort
 from data import db
 from data.queries.calls import (

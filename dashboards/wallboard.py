@@ -28,13 +28,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from typing_extensions import NotRequired, TypedDict
 
 from callboard.core.i18n import LANGUAGES, translator
+from callboard.reports.url_filters import one_value, query_of_search, split_values
 from callboard.web.input_checks import Text, Texts, checked_inputs
 
 PATH = "/wallboard"
@@ -74,12 +74,8 @@ def url_language() -> str | None:
         search = dash.ctx.inputs.get("_pages_location.search") or ""
     except Exception:  # not inside a callback (the validation layout)
         return None
-    value = (parse_qs(search.lstrip("?")).get("lang") or [None])[0]
+    value = one_value(query_of_search(search).get("lang"))
     return value if value in LANGUAGES else None
-
-
-def _first(value):
-    return value[0] if isinstance(value, list) else value
 
 
 def parse_config(query: dict) -> tuple[dict, list[tuple[str, str]]]:
@@ -88,8 +84,8 @@ def parse_config(query: dict) -> tuple[dict, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     cfg: dict = {}
     for name, default in DEFAULTS.items():
-        raw = _first(query.get(name))
-        if raw in (None, ""):
+        raw = one_value(query.get(name))
+        if not raw:
             cfg[name] = default
             continue
         try:
@@ -108,15 +104,13 @@ def parse_config(query: dict) -> tuple[dict, list[tuple[str, str]]]:
             problems.append((low, f"{cfg[low]:g} > {high} {cfg[high]:g}"))
     if cfg["sl_amber"] < cfg["sl_red"]:
         problems.append(("sl_amber", f"{cfg['sl_amber']:g} < sl_red {cfg['sl_red']:g}"))
-    raw_queues = query.get("queues") or []
-    raw_queues = raw_queues if isinstance(raw_queues, list) else [raw_queues]
-    cfg["queues"] = [q.strip() for part in raw_queues for q in str(part).split(",") if q.strip()][:24]
-    layout_kind = _first(query.get("layout")) or "grid"
+    cfg["queues"] = list(split_values(query.get("queues")))[:24]
+    layout_kind = one_value(query.get("layout")) or "grid"
     if layout_kind not in ("grid", "rows"):
         problems.append(("layout", str(layout_kind)[:40]))
         layout_kind = "grid"
     cfg["layout"] = layout_kind
-    cfg["token"] = _first(query.get("token"))
+    cfg["token"] = one_value(query.get("token")) or None
     return cfg, problems
 
 

@@ -28,11 +28,11 @@ import socket
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from callboard.core.settings import get_settings
+from callboard.reports.url_filters import schedule_view_search
 from data import db
 from data import schema as s
 from data.timebuckets import local_day_bounds_utc, utc_to_local
@@ -171,25 +171,8 @@ def _files_dir() -> Path:
 def view_path(sched, first: date, last: date) -> str:
     """The page showing the same data interactively: the report page (or the call records)
     with the schedule's filters and period in its URL."""
-    f = sched.filters or {}
-    params: list[tuple[str, str]] = []
-    if sched.kind == "report":
-        params += [("from", first.isoformat()), ("to", last.isoformat())]
-    else:
-        params += [("preset", "custom"), ("from", first.isoformat()), ("to", last.isoformat())]
-    for key, name in (("ext", "extensions"), ("group", "groups")):
-        if f.get(name):
-            params.append((key, ",".join(f[name])))
-    dirs = f.get("directions") or []
-    if dirs and len(dirs) < 3:
-        params.append(("dir", ",".join(dirs)))
-    if sched.kind == "report":
-        if f.get("queues"):
-            params.append(("queues", ",".join(f["queues"])))
-        params += [(k, str(v)) for k, v in (f.get("options") or {}).items()]
-    params.append(("lang", sched.language))
     page = f"/reports/{sched.report_type}" if sched.kind == "report" else "/records"
-    return page + "?" + urlencode(params, safe=",")
+    return page + schedule_view_search(sched.kind, first, last, sched.filters, sched.language)
 
 
 def _build_and_store(run, sched, now: datetime, engine) -> int:

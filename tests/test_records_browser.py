@@ -92,7 +92,7 @@ def wait_column(page, col_id: str, expected: list[str]) -> None:
 
 def db_rows(db_url: str, href: str) -> list:
     """What the database holds for the view a download link names (the page's own filter)."""
-    from callboard.reports.records_params import RecordsQuery
+    from callboard.reports.url_filters import RecordsQuery
     from callboard.web.routes import parse_sort
     from data import db
     from data.queries.calls import ALL_COLUMNS, list_calls

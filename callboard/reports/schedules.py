@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 
 from callboard.core.i18n import N_
-from callboard.reports.records_params import _split as split_values
+from callboard.reports.url_filters import REPORT_OPTIONS, parse_day, split_values
 from data import db, periods
 from data import schema as s
 from data.access import audit
@@ -36,8 +36,6 @@ LINK_HOURS = (24, 120)
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-# Report options a schedule may carry (ReportFilter fields beyond days / extensions / directions).
-REPORT_OPTIONS = ("by", "interval", "hours")
 
 
 class ScheduleInvalid(ValueError):
@@ -61,15 +59,6 @@ def _int(value) -> int | None:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
-        return None
-
-
-def _day(value) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10]) if value else None
-    except ValueError:
         return None
 
 
@@ -100,7 +89,7 @@ def validate(data: dict) -> dict:
         report_type = None
 
     period = data.get("period") or ""
-    fixed_from, fixed_to = _day(data.get("fixed_from")), _day(data.get("fixed_to"))
+    fixed_from, fixed_to = parse_day(data.get("fixed_from")), parse_day(data.get("fixed_to"))
     if period not in PERIODS:
         err["period"] = (N_("Choose a period."), {})
     elif period == "fixed":
@@ -128,7 +117,7 @@ def validate(data: dict) -> dict:
     run_time = str(data.get("run_time") or "").strip()
     weekday = _int(data.get("weekday"))
     day_of_month = _int(data.get("day_of_month"))
-    once_date = _day(data.get("once_date"))
+    once_date = parse_day(data.get("once_date"))
     m = TIME_RE.match(run_time)
     if frequency not in FREQUENCIES:
         err["frequency"] = (N_("Choose how often it runs."), {})
@@ -159,7 +148,7 @@ def validate(data: dict) -> dict:
                "queues": _list(data.get("queues")), "directions": directions, "options": options}
     if kind == "report" and report_type in BY_ID and not err.get("period"):
         # The report's own checks (interval vs range, option values) on a sample period.
-        from data.queries.reports import ReportFilter
+        from data.queries.report_filter import ReportFilter
 
         try:
             first, last = (fixed_from, fixed_to) if period == "fixed" else periods.preset_days(

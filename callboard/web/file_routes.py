@@ -116,29 +116,24 @@ VIEW_ROWS = 500  # call records shown on the read-only page (the file holds them
 def _read_only_view(row) -> Response:
     import csv
     import io
-    from urllib.parse import parse_qs, urlsplit
+    from urllib.parse import urlsplit
 
     from callboard.core.formatting import fmt_local_datetime, tz_label
-    from callboard.reports.records_params import RecordsQuery
+    from callboard.reports.url_filters import RecordsQuery, link_report_filter, one_value, query_of_search
 
     lang = normalize_lang(row.language)
     _ = translator(lang)
     url = urlsplit(row.view_path or "")
-    query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    query = query_of_search(url.query)
     scope = users.scope_for_user(row.owner_id)
     tz = get_settings().tz
     if url.path.startswith("/reports/"):
         from callboard.reports import registry
         from callboard.reports.registry import run_report
         from callboard.reports.results import display_value, header
-        from data.queries.reports import ReportFilter
 
         report = url.path.rsplit("/", 1)[1]
-        opts = {k: query[k] for k in ("by", "interval", "hours") if k in query}
-        filt = ReportFilter(_day(query["from"]), _day(query["to"]), extensions=_split(query.get("ext")),
-                            groups=_split(query.get("group")), directions=_split(query.get("dir")),
-                            queues=_split(query.get("queues")), **opts)
-        result = run_report(report, scope, filt, tz=tz)
+        result = run_report(report, scope, link_report_filter(query), tz=tz)
         heading = [header(c, lang) for c in result.columns]
         cells = [[display_value(c, v, lang) for c, v in zip(result.columns, rec)]
                  for rec in result.df.itertuples(index=False)]
@@ -163,24 +158,14 @@ def _read_only_view(row) -> Response:
     page = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
             '<link rel="stylesheet" href="/assets/01-bootstrap-5.3.6.min.css"></head><body class="p-4">'
             f'<h1 class="h4">{escape(title)}</h1>'
-            f'<p class="text-muted small">{escape(_("Period"))}: {escape(query.get("from", ""))} – '
-            f'{escape(query.get("to", ""))} · {escape(_("Generated"))}: '
+            f'<p class="text-muted small">{escape(_("Period"))}: {escape(one_value(query.get("from")))} – '
+            f'{escape(one_value(query.get("to")))} · {escape(_("Generated"))}: '
             f'{escape(fmt_local_datetime(row.created_utc, lang, seconds=False))} ({escape(tz_label())}) · '
             f'{escape(_("Read-only view; sign in for the interactive page."))}</p>'
             f'{empty}<table class="table table-sm table-striped" id="view-table"><thead><tr>{table}</tr></thead>'
             f'<tbody>{body}</tbody></table><p class="small">{escape(more)}</p>'
             f'<p><a href="/login?next={escape(row.view_path or "/")}">{escape(_("Sign in"))}</a></p></body></html>')
     return Response(page, status=200, mimetype="text/html", headers={"Cache-Control": "private, no-store"})
-
-
-def _day(text):
-    from datetime import date
-
-    return date.fromisoformat(str(text)[:10])
-
-
-def _split(text) -> list[str]:
-    return [p for p in str(text or "").split(",") if p]
 
 
 def file_by_id(delivery_id: int) -> Response:

@@ -1,5 +1,5 @@
-"""Values a request carries that are not of the type their component sends: one exception,
-answered 400 with the reason (issue 15, point 9).
+"""Values a Dash callback receives that are not of the type their component sends: each
+argument checked before the callback runs, answered 400 with the reason (issue 15, point 9).
 
 The guard (callboard.web.auth.callback_bodies) lets a callback body through only with the
 registered ids and properties; their *values* are free JSON. In the browser each component
@@ -7,18 +7,13 @@ sends fixed types — a multi-select dropdown a list of strings, AG Grid's ``get
 a dict of row numbers and sort columns, a ``dcc.Store`` what the page put into it — so
 another type comes only from a hand-made request, and used to crash the callback (500).
 
-- ``BadInput(reason)``: raised for such a value (by a callback, or a parser of page state
-  such as callboard.reports.records_params). The app answers it 400 with JSON
-  ``{"error": "Bad input: <reason>", "status": 400}`` (the handler: callboard.web.auth.guard).
-  Only this exception becomes a 400: any other error is a server bug and stays a 500, with
-  its traceback in the log.
-- ``expect(value, kind, where)``: the value when it is a ``kind`` (pydantic, strict: nothing
-  is converted, an int is no string, a bool no int), else ``BadInput("where: why")``.
 - ``@checked_inputs`` under ``@callback``: every argument checked against its parameter's
   annotation before the callback runs (a parameter without one takes anything); the reason
   names the component (``rec-grid.getRowsRequest: startRow: Input should be a valid
   integer``). ``@checked_inputs(types=[...])`` gives the types by position instead, for
   callbacks registered with a varying number of inputs (the report pages' options).
+- A wrong value raises ``BadInput`` (callboard.core.bad_input, with ``expect`` — the same
+  strict check for one value — and ``Str``, a text without NUL): the app answers it 400.
 
 The shapes below are what the components send; pages keep their own (a store's layout) beside
 their callbacks. Values are checked, never converted: the callback gets what was sent.
@@ -28,26 +23,18 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 import typing
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 from typing_extensions import TypedDict
 
-MAX_REASON = 200  # characters of a reason (a dict key sent back could be long)
+from callboard.core.bad_input import BadInput, Str, reason, type_adapter
+
 # Row numbers of AG Grid's infinite model: JavaScript's safe integers.
 RowNumber = Annotated[int, Field(ge=0, le=2**53)]
-
-
-class BadInput(ValueError):
-    """A value from the browser that is not of the type its component or field sends. The
-    reason is for developers (the answer of a hand-made request): English, short."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…")
 
 
 def _is_day(text: str) -> str:
@@ -63,14 +50,6 @@ def _is_id(value: str | int) -> str | int:
     return value
 
 
-def _no_nul(text: str) -> str:
-    if "\x00" in text:
-        raise ValueError("a NUL character (no PostgreSQL text holds one)")
-    return text
-
-
-NoNul = AfterValidator(_no_nul)  # after other constraints of a text: Annotated[str, ..., NoNul]
-Str = Annotated[str, NoNul]  # a text a database can hold
 Text = Str | None  # a text input, a single-choice dropdown / select / radio items, a store of text
 Texts = list[Str] | None  # a multi-select dropdown, a checklist
 Day = Annotated[str, AfterValidator(_is_day)] | None  # a date picker's "YYYY-MM-DD" (a time part may follow)
@@ -107,45 +86,6 @@ class CellClicked(TypedDict, total=False):
     rowIndex: int | None
     value: Any
     timestamp: int | float
-
-
-_ADAPTERS: dict = {}
-
-
-def _adapter(kind) -> TypeAdapter:
-    """One TypeAdapter per type (building one takes far longer than a validation)."""
-    try:
-        return _ADAPTERS[kind]
-    except KeyError:
-        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
-        return adapter
-    except TypeError:  # an unhashable type (Annotated with unhashable metadata)
-        return TypeAdapter(kind)
-
-
-# pydantic's names of a union's members in an error's location ("str", "list[...]",
-# "function-after[_no_nul(), str]"): left out of a reason.
-_UNION_MEMBER = re.compile(r"^(str|int|float|bool|none|[\w-]+\[.*\])$")
-
-
-def _reason(where: str, exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    # The deepest error: of a union (text or list of texts) the member the value came closest to.
-    first = max(errors, key=lambda e: len(e["loc"]))
-    loc = ".".join(str(part) for part in first["loc"] if not (isinstance(part, str) and _UNION_MEMBER.match(part)))
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}{': ' + loc if loc else ''}: {first['msg']}{more}"
-
-
-def expect(value, kind, where: str):
-    """The value when it is a `kind`; else BadInput naming `where` (a component, a field)."""
-    if kind is Any:
-        return value
-    try:
-        _adapter(kind).validate_python(value, strict=True)
-    except ValidationError as exc:
-        raise BadInput(_reason(where, exc)) from None
-    return value
 
 
 def _argument_names(count: int, params: list[str]) -> list[str]:
@@ -197,8 +137,8 @@ def checked_inputs(func: Callable | None = None, *, types: Sequence | None = Non
         if types is not None:
             kinds, rest = list(types), Any
         # Built here: a type pydantic cannot check fails at import, not at the first request.
-        adapters = [None if kind is Any else _adapter(kind) for kind in kinds]
-        rest_adapter = None if rest is Any else _adapter(rest)
+        adapters = [None if kind is Any else type_adapter(kind) for kind in kinds]
+        rest_adapter = None if rest is Any else type_adapter(rest)
 
         @functools.wraps(f)
         def wrapper(*args, **kwargs):
@@ -210,7 +150,7 @@ def checked_inputs(func: Callable | None = None, *, types: Sequence | None = Non
                     adapter.validate_python(value, strict=True)
                 except ValidationError as exc:
                     label = _argument_names(len(args), names)[n]
-                    raise BadInput(_reason(label, exc)) from None
+                    raise BadInput(reason(label, exc)) from None
             return f(*args, **kwargs)
 
         return wrapper

@@ -3,7 +3,7 @@ the preset that fills the date picker, the filter controls -> URL callback, the 
 validation message, and comma-separated list inputs.
 
 Each page keeps its own ids under one prefix (``rec``, ``recs``, ``chat``) and its own
-params class (callboard.reports.records_params.RecordsQuery, callboard.reports.chats_params.ChatsQuery);
+params class (callboard.reports.url_filters.RecordsQuery, ChatsQuery: the URL codec);
 callbacks are access-checked by that output-id prefix (data.access.policy).
 """
 
@@ -21,6 +21,7 @@ from callboard.core.formatting import fmt_number
 from callboard.core.i18n import translator
 from callboard.web.input_checks import QueryParams, RowsRequest, RowsTotal, Text, Texts, checked_inputs, parameter_type
 from callboard.core.settings import get_settings
+from callboard.reports.url_filters import LIST_DEFAULT_PRESET
 from data import db
 from data import schema as s
 from data.periods import PRESETS, preset_days, today_local
@@ -51,7 +52,7 @@ def choice_value(value: Text) -> str:
     return value or ""
 
 
-# The call-filter controls the records and recordings pages share (callboard.reports.records_params):
+# The call-filter controls the records and recordings pages share (callboard.reports.url_filters):
 # (RecordsQuery field, control id after "<prefix>-", how the control's value becomes the field).
 CALL_FILTER_FIELDS = (
     ("number", "number", text_value),
@@ -175,7 +176,7 @@ def register_filters_to_url(
     def _apply_filters(preset, start_date, end_date, *values):
         *values, current, lang = values
         q = query_cls.from_params(current or {}).with_(
-            preset=preset if preset in PRESETS else "today",
+            preset=preset if preset in PRESETS else LIST_DEFAULT_PRESET,
             date_from=(start_date or "")[:10] if preset == "custom" else "",
             date_to=(end_date or "")[:10] if preset == "custom" else "",
             **{field: convert(value) for (field, _id, convert), value in zip(fields, values)},

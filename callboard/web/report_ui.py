@@ -10,10 +10,11 @@ and callbacks from here:
     layout = page_layout(PAGE)
     register_callbacks(PAGE)
 
-URL query (what an emailed link carries): ``from``/``to`` (YYYY-MM-DD, PBX-local days),
-``ext``, ``group``, ``dir`` (comma-separated), and the page's own options (``by``,
-``interval``). Filter changes rewrite the query with a ``dcc.Location(refresh=False)`` so
-the page is not re-rendered; opening the link renders exactly that view.
+URL query (what an emailed link carries; callboard.reports.url_filters reads and writes it):
+``from``/``to`` (YYYY-MM-DD, PBX-local days), ``ext``, ``group``, ``dir`` (comma-separated),
+and the page's own options (``by``, ``interval``). Filter changes rewrite the query with a
+``dcc.Location(refresh=False)`` so the page is not re-rendered; opening the link renders
+exactly that view.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import urlparse
 
 import dash
 import dash_ag_grid as dag
@@ -37,18 +38,18 @@ from data.access import audit
 from callboard.reports.figures import DIRECTION_LABELS
 from callboard.core.formatting import tz_label
 from callboard.core.i18n import translator
-from callboard.web.input_checks import Text, Texts, checked_inputs, expect
+from callboard.web.input_checks import Text, Texts, checked_inputs
 from callboard.reports.registry import Option, Report, run_report
 from callboard.reports.results import ReportResult, display_value, header
 from callboard.reports.runners import call_rows
 from exporters.report_csv import csv_filename, to_csv
 from callboard.core.settings import get_settings
+from callboard.reports.url_filters import parse_day, query_of_search, report_filter, report_search, report_state
 from data import db, periods
-from data.queries.reports import ReportFilter, filter_options
+from data.queries.extensions import filter_options
 from data.schema import DIRECTIONS
 from data.scope import Scope
 
-DEFAULT_PRESET = "this_month"
 log = logging.getLogger(__name__)
 
 
@@ -93,78 +94,10 @@ def current_scope() -> Scope:
 today_local = periods.today_local
 
 
-def _list(value, key: str = "value") -> list[str]:
-    """A URL parameter (a text, comma-separated, or a list of texts) or a control's value
-    (a multi-select's list of texts) -> its items; another type raises BadInput."""
-    if value is None:
-        return []
-    expect(value, str | list[str], key)
-    if isinstance(value, str):
-        value = [value]
-    out: list[str] = []
-    for v in value:
-        out += [p.strip() for p in str(v).split(",") if p.strip()]
-    return out
-
-
-def _day(value) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def state_from_query(page: ReportPage, query: dict) -> dict:
-    """Control values from a URL query (missing or broken values fall back to defaults)."""
-    first, last = _day(query.get("from")), _day(query.get("to"))
-    if not first or not last or last < first:
-        first, last = periods.preset_days(DEFAULT_PRESET, today_local())
-    dirs = [d for d in _list(query.get("dir"), "dir") if d in DIRECTIONS] or list(DIRECTIONS)
-    state = {"from": first, "to": last, "ext": _list(query.get("ext"), "ext"),
-             "group": _list(query.get("group"), "group"), "dir": dirs}
-    # A filter the report does not use never narrows it (not even from an old link).
-    state.update({k: [] for k in ("ext", "group") if k not in page.shared})
-    if "dir" not in page.shared:
-        state["dir"] = list(DIRECTIONS)
-    for opt in page.options:
-        value = _list(query.get(opt.key), opt.key)
-        if opt.multi:
-            state[opt.key] = value
-            continue
-        allowed = [c for c, _l in opt.choices]
-        state[opt.key] = value[0] if value and value[0] in allowed else opt.default
-    return state
-
-
-def query_string(page: ReportPage, state: dict) -> str:
-    params: list[tuple[str, str]] = [("from", state["from"].isoformat()), ("to", state["to"].isoformat())]
-    if state["ext"]:
-        params.append(("ext", ",".join(state["ext"])))
-    if state["group"]:
-        params.append(("group", ",".join(state["group"])))
-    if state["dir"] and set(state["dir"]) != set(DIRECTIONS):
-        params.append(("dir", ",".join(d for d in DIRECTIONS if d in state["dir"])))
-    for opt in page.options:
-        if opt.multi:
-            if state[opt.key]:
-                params.append((opt.key, ",".join(state[opt.key])))
-            continue
-        params.append((opt.key, str(state[opt.key])))
-    return "?" + urlencode(params, safe=",")
-
-
-def report_filter(page: ReportPage, state: dict) -> ReportFilter:
-    kw = {opt.key: state[opt.key] for opt in page.options}
-    if "interval" in kw:
-        kw["interval"] = int(kw["interval"])
-    return ReportFilter(state["from"], state["to"], extensions=state["ext"], groups=state["group"],
-                        directions=state["dir"], **kw)
-
-
 def _state_from_controls(page: ReportPage, start, end, ext, group, dirs, opts) -> dict:
     query = {"from": start, "to": end, "ext": ext or [], "group": group or [], "dir": dirs or []}
     query.update({opt.key: v for opt, v in zip(page.options, opts)})
-    return state_from_query(page, query)
+    return report_state(page, query)
 
 
 # --------------------------------------------------------------------------- layout
@@ -243,7 +176,7 @@ def _live_query(page: ReportPage, query: dict) -> dict:
         if has_request_context() and request.referrer:
             url = urlparse(request.referrer)
             if url.path.rstrip("/").endswith(page.path) and url.query:
-                return {k: v if len(v) > 1 else v[0] for k, v in parse_qs(url.query).items()}
+                return query_of_search(url.query)
     except Exception:  # never fail a page over this
         pass
     return query
@@ -252,7 +185,7 @@ def _live_query(page: ReportPage, query: dict) -> dict:
 def page_layout(page: ReportPage) -> Callable[..., html.Div]:
     def layout(lang: str = "en", **query):
         _ = translator(lang)
-        state = state_from_query(page, _live_query(page, query))
+        state = report_state(page, _live_query(page, query))
         return html.Div(
             [
                 dcc.Location(id=page.id("url"), refresh=False),
@@ -445,7 +378,7 @@ def register_callbacks(page: ReportPage) -> None:
                 return no_update, no_update, no_update
             first, last = periods.preset_days(preset, today)
             return no_update, first.isoformat(), last.isoformat()
-        first, last = _day(start), _day(end)
+        first, last = parse_day(start), parse_day(end)
         if not first or not last:
             return no_update, no_update, no_update
         new = periods.preset_of(first, last, today)
@@ -495,7 +428,7 @@ def register_callbacks(page: ReportPage) -> None:
             chart = [dcc.Graph(figure=fig, id=page.id(f"graph-{i}"), config=config)
                      for i, fig in enumerate(page.figures(result, lang))]
         notes = [dbc.Alert(_(n), color="info", className="py-1") for n in result.notes]
-        new_search = query_string(page, state)
+        new_search = report_search(page, state)
         keys = [c.key for c in result.columns]
         hidden, pinned = _prefs(prefs, keys)
         choices = [{"label": header(c, lang), "value": c.key, "disabled": i == 0}

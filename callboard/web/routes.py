@@ -1,7 +1,7 @@
 """Plain HTTP routes beside the Dash pages (file downloads). ``app.create_app`` registers them.
 
 /export/records.csv  the call records of a view as CSV, streamed. Takes the records page's
-                     query parameters (callboard.reports.records_params) plus ``cols`` (secondary
+                     query parameters (callboard.reports.url_filters) plus ``cols`` (secondary
                      columns to add to the main ones), ``sort`` (``duration:desc,start:asc``,
                      the grid's order; default newest first), ``lang`` (en/cs) and ``excel=1``.
                      An invalid filter answers 400 with the translated message.
@@ -10,7 +10,7 @@
                      recordings are disabled, the recording is unknown or outside the
                      caller's scope, its stored path leaves the storage, or its file is
                      missing (with a plain-text message saying which).
-/export/chats.csv    external chat sessions of a view (callboard.reports.chats_params) as CSV.
+/export/chats.csv    external chat sessions of a view (callboard.reports.url_filters) as CSV.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask import Flask, Response, request, stream_with_context
 from callboard.web import access
 from data.access import audit
 from callboard.core.i18n import N_, normalize_lang, translator
-from callboard.reports.records_params import RecordsQuery
+from callboard.reports.url_filters import ChatsQuery, RecordsQuery
 from callboard.core.settings import get_settings
 from data.queries.calls import COLUMNS, MAIN_COLUMNS, SECONDARY_COLUMNS, InvalidFilter
 from data.scope import Scope
@@ -143,7 +143,6 @@ CHATS_CSV_PATH = "/export/chats.csv"
 
 
 def chats_csv() -> Response:
-    from callboard.reports.chats_params import ChatsQuery
     from exporters.chats_csv import chats_filename, iter_chats_csv
 
     lang = normalize_lang(request.args.get("lang"))

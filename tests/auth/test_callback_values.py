@@ -4,7 +4,7 @@ The guard (callboard.web.auth.callback_bodies) refuses bodies whose ids and prop
 the registered ones; the values are the callbacks' business. A hand-made body can put an
 int where a dropdown's text, a grid's getRowsRequest dict, a dcc.Store's data or a list of
 extensions is expected: the callback must answer 400 with a short reason
-(callboard.web.input_checks.BadInput) or run (200 / 204) — never crash (500).
+(callboard.core.bad_input.BadInput) or run (200 / 204) — never crash (500).
 
 The administrator runs every callback. The other inputs carry the values the pages render
 (each page's layout through the router, the shell's from /_dash-layout), so a callback gets

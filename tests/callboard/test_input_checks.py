@@ -1,5 +1,7 @@
-"""callboard.web.input_checks: values of the wrong type raise BadInput with a short reason, the
-right ones pass unchanged (issue 15, point 9). The callbacks using it: tests/auth/test_callback_values.py."""
+"""callboard.web.input_checks and callboard.core.bad_input: values of the wrong type raise
+BadInput with a short reason, the right ones pass unchanged (issue 15, point 9). The callbacks
+using it: tests/auth/test_callback_values.py; the URL parameters:
+tests/callboard/reports/test_url_filters.py."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from callboard.web.input_checks import (BadInput, CellClicked, Day, Id, QueryParams, RowsRequest, RowsTotal, Text, Texts,
-                                    checked_inputs, expect, parameter_type)
-from callboard.reports.records_params import RecordsQuery, checked_params
+from callboard.core.bad_input import BadInput, expect
+from callboard.web.input_checks import (CellClicked, Day, Id, QueryParams, RowsRequest, RowsTotal, Text, Texts,
+                                        checked_inputs, parameter_type)
 
 
 @pytest.mark.parametrize("kind, good, bad, reason", [
@@ -77,14 +79,3 @@ def test_parameter_type_of_a_converter():
 
     assert parameter_type(convert) == Texts
     assert parameter_type(lambda value: value) is Any
-
-
-def test_url_parameters_of_another_type_are_bad_input():
-    """The records / chats parameter codecs: a query string's texts (or lists of them) only."""
-    assert RecordsQuery.from_params({"ext": ["101", "102"], "group": "Sales"}).extensions == ("101", "102")
-    for params, reason in (([("ext", "101")], "the view's parameters: Input should be a valid dictionary"),
-                           ({"ext": 101}, "the view's parameters: ext: Input should be a valid string"),
-                           ({"group": ["a", {"b": 1}]}, r"parameters: group\.1: Input should be a valid string")):
-        with pytest.raises(BadInput, match=reason):
-            RecordsQuery.from_params(params)
-    assert checked_params({}) == {}

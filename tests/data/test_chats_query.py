@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from callboard.web import routes
-from callboard.reports.chats_params import ChatsQuery
+from callboard.reports.url_filters import ChatsQuery
 from callboard.core.settings import get_settings
 from data import db
 from data.queries.calls import InvalidFilter

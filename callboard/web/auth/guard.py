@@ -10,7 +10,7 @@
   the page Dash will render from the pathname at the position Dash reads it). A callback
   body that is not what Dash's renderer sends for that callback (other ids, order, count,
   outputs; callboard.web.auth.callback_bodies) answers 400 with the reason; so does a value of
-  the wrong type a callback or a parser refuses (callboard.web.input_checks.BadInput — only that
+  the wrong type a callback or a parser refuses (callboard.core.bad_input.BadInput — only that
   exception: any other stays a 500, logged). Nobody → page GETs
   redirect to /login?next=..., everything else answers 401 (a callback before its body is
   read); a user below the level → 403. Every page's layout checks its own level too
@@ -45,7 +45,7 @@ from callboard.web.auth.callback_bodies import BadCallbackBody, CallbackIndex
 from data.access.policy import CALLBACK, DISPLAY, PAGE, PUBLIC
 from data.access.secret import app_secret
 from callboard.core.i18n import normalize_lang, translator
-from callboard.web.input_checks import BadInput
+from callboard.core.bad_input import BadInput
 
 log = logging.getLogger(__name__)
 DISPLAY_COOKIE = "callboard_display"
@@ -200,7 +200,7 @@ def guard():
 
 
 def _bad_input(exc: BadInput) -> Response:
-    """A value of the wrong type (callboard.web.input_checks): 400 with the reason, developer-
+    """A value of the wrong type (callboard.core.bad_input): 400 with the reason, developer-
     facing like a malformed body's. Registered for BadInput alone, so a server bug is no 400.
     Logged: a browser never sends such a value, unless a declared type is wrong."""
     log.warning("refused %s %s: bad input: %s", request.method, request.path, exc)

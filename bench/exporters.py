@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     from callboard.reports.results import display_value, header
     from data import db
     from data.queries.calls import CallFilter, count_calls, export_fields, list_calls
-    from data.queries.reports import ReportFilter
+    from data.queries.report_filter import ReportFilter
     from data.scope import Scope
     from data.timebuckets import local_day_bounds_utc
     from exporters import figure_export, files

@@ -5,7 +5,7 @@ report's charts from its registry entry).
 
 Restricted scopes: the extension group "Back office" (8 of the 40 extensions of the generated call centre)
 and, for the queue reports, the queue 600. They now read the rollups narrowed by the scope
-(see data.queries.reports); the ``.page_facts`` twins force the facts path, which is what a
+(see data.queries.report_path); the ``.page_facts`` twins force the facts path, which is what a
 restricted scope cost before. Beside them, a bare GROUP BY over raw rows answering the same
 question, for the ratio. Page-level specs return frames with names and derived columns, so
 they are timed, not compared row for row (comparable=False).
@@ -30,7 +30,7 @@ def page_update(report: str, *, scope: Scope = Scope.everything(), path: str | N
         from callboard.reports.registry import BY_ID
         from callboard.web.report_ui import grid_rows
         from callboard.reports.registry import run_report
-        from data.queries.reports import ReportFilter
+        from data.queries.report_filter import ReportFilter
 
         flt = ReportFilter(rng.first_day, rng.last_day, **options)
         result = run_report(report, scope, flt, engine=ctx.engine, tz=ctx.tz, path=path)

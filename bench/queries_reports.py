@@ -21,7 +21,7 @@ def _page_update(report: str, figures, *, by: str | None = None, path: str | Non
     def run(ctx, rng):
         from callboard.web.report_ui import grid_rows
         from callboard.reports.registry import run_report
-        from data.queries.reports import ReportFilter
+        from data.queries.report_filter import ReportFilter
 
         kwargs = {"by": by} if by else {}
         flt = ReportFilter(rng.first_day, rng.last_day, **kwargs)

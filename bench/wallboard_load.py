@@ -119,7 +119,8 @@ def baselines(url: str, queues: list[str], repeat: int) -> list[tuple[str, list[
     from callboard.core.settings import get_settings
     from data import db, live, metrics
     from data import schema as s
-    from data.queries.reports import ReportFilter, queue_stats
+    from data.queries.queues import queue_stats
+    from data.queries.report_filter import ReportFilter
     from data.scope import Scope
 
     engine = db.get_engine(url)

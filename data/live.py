@@ -11,7 +11,7 @@ ignored, and a replayed ENTERQUEUE is followed by its replayed exit.
 
 Readers: pure statement builders taking a Scope (``queue_now``, ``agent_counts``,
 ``agents_now``), and ``wallboard_snapshot`` which runs them plus the queue report's
-"today" sums (data.queries.reports.queue_stats — the same metric definitions as the
+"today" sums (data.queries.queues.queue_stats — the same metric definitions as the
 reports) and caches the result for a few seconds per scope + queues, so fifty wall
 displays refreshing at once cost one set of queries.
 """
@@ -259,7 +259,8 @@ def agents_now(scope: Scope) -> sa.Select:
 def calls_by_hour(scope: Scope, day: date, tz: ZoneInfo) -> sa.Select:
     """Calls per local hour of one local day (period = hour 0-23, calls, answered): the
     PBX activity report's query, so "today" counts as the reports count."""
-    from data.queries.reports import ReportFilter, pbx_activity
+    from data.queries.pbx import pbx_activity
+    from data.queries.report_filter import ReportFilter
 
     return pbx_activity(scope, ReportFilter(first_day=day, last_day=day, by="hour_of_day"), tz)
 
@@ -294,7 +295,7 @@ class Snapshot:
 def visible_queues(scope: Scope, engine=None) -> list[tuple[str, str]]:
     """(number, name) of every queue the scope may see."""
     from data import db
-    from data.queries.reports import queue_options
+    from data.queries.queues import queue_options
 
     return [(r.number, r.name or r.number) for r in db.fetch_all(queue_options(scope), engine)]
 
@@ -307,7 +308,8 @@ def build_snapshot(scope: Scope, queues, tz: ZoneInfo, *, now: datetime | None =
                    path: str | None = None) -> Snapshot:
     """Run the wallboard's queries now (no cache): live tables + today's queue sums."""
     from data import db
-    from data.queries.reports import ReportFilter, queue_names, queue_stats
+    from data.queries.queues import queue_names, queue_stats
+    from data.queries.report_filter import ReportFilter
 
     now = now or utcnow()
     queues = [str(q) for q in queues]

@@ -107,7 +107,7 @@ DEFINITIONS = {
 
 
 # --------------------------------------------------------------------------- queue metrics
-# The queue reports (data.queries.reports.queue_stats) sum, per queue and period, the same
+# The queue reports (data.queries.queues.queue_stats) sum, per queue and period, the same
 # raw counts on both paths (agg_queue_hour or queue_call); the ratios below are computed
 # from those sums only, here, for the page, the CSV and the CLI alike.
 QUEUE_OUTCOME_COLUMNS = {"answered": "answered", "timeout": "timed_out", "exit_key": "exit_key",

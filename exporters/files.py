@@ -2,7 +2,7 @@
 
 The CLI (`callboard report ... --format`, `callboard export cdr ... --format`) and the
 scheduler call these two functions; both take the same filter objects the CLI and pages
-build (``data.queries.reports.ReportFilter`` / ``data.queries.calls.CallFilter``) and the
+build (``data.queries.report_filter.ReportFilter`` / ``data.queries.calls.CallFilter``) and the
 Scope the file is made for.
 
 - Reports: the numbers come from ``callboard.reports.registry.run_report`` (the same table the page

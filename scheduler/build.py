@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from data.queries.calls import CallFilter
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.timebuckets import local_day_bounds_utc
 
 MIMETYPES = {

@@ -35,7 +35,7 @@ def report(
     from callboard.reports.registry import run_report
     from callboard.reports.runners import call_rows
     from exporters.report_csv import to_csv
-    from data.queries.reports import ReportFilter
+    from data.queries.report_filter import ReportFilter
     from data.scope import Scope
 
     if report_type not in registry.BY_ID:

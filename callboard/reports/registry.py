@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the registry itself stays light: `callboard --help` lists t
     from sqlalchemy.engine import Engine
 
     from callboard.reports.results import ReportResult
-    from data.queries.reports import ReportFilter
+    from data.queries.report_filter import ReportFilter
     from data.scope import Scope
 
 
@@ -53,7 +53,7 @@ class Option:
 
 def _queue_choices(scope: Scope) -> list[tuple[str, str]]:
     from data import db
-    from data.queries.reports import queue_options
+    from data.queries.queues import queue_options
 
     return [(n, f"{n} – {name}" if name else n) for n, name in db.fetch_all(queue_options(scope))]
 
@@ -178,14 +178,14 @@ def run_report(report: str, scope: Scope, flt: ReportFilter, *, engine: Engine |
     from callboard.core.settings import get_settings
     from callboard.reports.results import ReportResult, round_to_precision
     from callboard.reports.runners import groups_expanded
-    from data.queries import reports as q
+    from data.queries.report_path import uses_aggregates
 
     entry = get(report)
     tz = tz or get_settings().tz
     run_scope, run_flt = groups_expanded(scope, flt, engine)
     out = entry.runner(run_scope, run_flt, tz, engine, path)
     cols, df, chart, total, notes = out[:5]
-    used = path or ("aggregate" if q.uses_aggregates(report, run_scope, out[5] if len(out) > 5 else run_flt)
+    used = path or ("aggregate" if uses_aggregates(report, run_scope, out[5] if len(out) > 5 else run_flt)
                     else "facts")
     if len(out) > 5:  # a runner may change by / interval; the result keeps the groups as asked
         flt = out[5].with_(extensions=flt.extensions, groups=flt.groups)

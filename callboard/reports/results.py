@@ -15,7 +15,7 @@ import pandas as pd
 from callboard.core.formatting import fmt_date, fmt_duration, fmt_number, fmt_percent, neutralise, round_half_up
 from callboard.core.i18n import N_, translator
 from data import metrics
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 PERIOD_LABELS = {"hour_of_day": N_("Hour of day"), "day": N_("Day"), "month": N_("Month"), "queue": N_("Queue"),
                  "staffing": N_("Hour of day")}
 # The Type column: DID/DOD, and where a call went after an IVR (ivr_choice.next_dest "type:number").

@@ -15,8 +15,20 @@ from sqlalchemy.engine import Engine
 from callboard.core.i18n import N_
 from callboard.core.settings import get_settings
 from data import db, metrics
-from data.queries import reports as q
-from data.queries.reports import ReportFilter
+from data.queries.callbacks import callback_activity
+from data.queries.did_dod import did_dod, phone_number_names
+from data.queries.extensions import STATUS_COLUMNS, extension_activity, extension_names, extension_statistics
+from data.queries.ivr import ivr_entered, ivr_names, ivr_next, ivr_options, ivr_options_over_time
+from data.queries.missed import missed_unreturned
+from data.queries.pbx import pbx_activity
+from data.queries.queue_agents import (agent_calls, agent_logged_in, agent_paused, agent_pauses_list,
+                                       agent_ring_no_answer, agent_sessions_list)
+from data.queries.queues import QUEUE_SUMS, agents_logged_in_by_hour, queue_names, queue_stats, queue_targets
+from data.queries.report_calls import report_calls
+from data.queries.report_filter import DID_BY, PBX_BY, ReportFilter
+from data.queries.ring_groups import ring_group_info, ring_group_members_answered, ring_groups
+from data.queries.surveys import answered_queue_calls, survey_scores
+from data.schema import IVR_OPTIONS
 from data.scope import Scope, expand_groups
 from data.timebuckets import UTC, hour_rows
 from callboard.reports.results import (AVG, IVR_OPTION_LABELS, KIND_LABELS, PERIOD_LABELS, Col, ReportResult, Section,
@@ -53,26 +65,26 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def run_extension_statistics(scope, flt, tz, engine, path):
-    rows = _fetch(q.extension_statistics(scope, flt, tz, path=path), engine)
-    keys = ["extension", "calls", *q.STATUS_COLUMNS, "talk_s", "hold_s"]
+    rows = _fetch(extension_statistics(scope, flt, tz, path=path), engine)
+    keys = ["extension", "calls", *STATUS_COLUMNS, "talk_s", "hold_s"]
     df = pd.DataFrame(rows, columns=keys)
     for k in keys[1:]:
         df[k] = df[k].fillna(0).astype("int64")
-    names = _names(q.extension_names, df["extension"].tolist(), engine)
+    names = _names(extension_names, df["extension"].tolist(), engine)
     df.insert(1, "name", [names.get(e, "") for e in df["extension"]])
     df["avg_talk_s"] = [metrics.avg_talk_s(t, a) for t, a in zip(df["talk_s"], df["answered"])]
-    df = df[["extension", "name", "calls", *q.STATUS_COLUMNS, "talk_s", "avg_talk_s", "hold_s"]]
+    df = df[["extension", "name", "calls", *STATUS_COLUMNS, "talk_s", "avg_talk_s", "hold_s"]]
     cols = [Col("extension", N_("Extension"), "text"), Col("name", N_("Name"), "text"), Col("calls", N_("Calls"))]
-    cols += [Col(k, metrics.STATUS_LABELS[k]) for k in q.STATUS_COLUMNS]
+    cols += [Col(k, metrics.STATUS_LABELS[k]) for k in STATUS_COLUMNS]
     cols += [Col("talk_s", N_("Talk time"), "duration"), Col("avg_talk_s", N_("Average talk time"), "duration", digits=AVG),
              Col("hold_s", N_("Hold time"), "duration")]
     return cols, df, df, int(df["calls"].sum()), []
 
 
 def run_pbx_activity(scope, flt, tz, engine, path):
-    if flt.by not in q.PBX_BY:
-        raise ValueError(f"by must be one of {q.PBX_BY}")
-    rows = _fetch(q.pbx_activity(scope, flt, tz, path=path), engine)
+    if flt.by not in PBX_BY:
+        raise ValueError(f"by must be one of {PBX_BY}")
+    rows = _fetch(pbx_activity(scope, flt, tz, path=path), engine)
     if flt.by == "hour_of_day":
         axis = list(range(24))
         norm = int
@@ -110,7 +122,7 @@ def _effective_interval(flt: ReportFilter) -> tuple[ReportFilter, list[str]]:
 
 def run_extension_activity(scope, flt, tz, engine, path):
     flt, notes = _effective_interval(flt)
-    rows = _fetch(q.extension_activity(scope, flt, tz, path=path), engine)
+    rows = _fetch(extension_activity(scope, flt, tz, path=path), engine)
     if flt.interval == 1440:
         axis = [(d, 0) for d in _days(flt.first_day, flt.last_day)]
         found_key = lambda p, m: (as_date(p), 0)  # noqa: E731
@@ -152,14 +164,14 @@ def run_extension_activity(scope, flt, tz, engine, path):
 
 
 def run_did_dod(scope, flt, tz, engine, path):
-    if flt.by not in q.DID_BY:
-        raise ValueError(f"by must be one of {q.DID_BY}")
-    rows = _fetch(q.did_dod(scope, flt, tz, path=path), engine)
+    if flt.by not in DID_BY:
+        raise ValueError(f"by must be one of {DID_BY}")
+    rows = _fetch(did_dod(scope, flt, tz, path=path), engine)
     df = pd.DataFrame(rows, columns=["period", "kind", "number", "calls", "answered", "talk_s"])
     df["period"] = [as_date(p) for p in df["period"]]
     for k in ("calls", "answered", "talk_s"):
         df[k] = df[k].fillna(0).astype("int64")
-    names = _names(q.phone_number_names, df["number"].unique().tolist(), engine)
+    names = _names(phone_number_names, df["number"].unique().tolist(), engine)
     df.insert(3, "name", [names.get(n, "") for n in df["number"]])
     df = df.sort_values(["period", "kind", "number"], kind="stable").reset_index(drop=True)
     kind = "date" if flt.by == "day" else "month"
@@ -184,14 +196,14 @@ def run_did_dod(scope, flt, tz, engine, path):
 
 
 def _queue_frame(scope, flt, tz, engine, path, axis_by: str):
-    """The queue sums (data.queries.reports.queue_stats) as a frame: period (unless by
+    """The queue sums (data.queries.queues.queue_stats) as a frame: period (unless by
     queue), queue, name, then QUEUE_SUMS as integers; every period of the range appears for
     every queue that has calls in it (zeros elsewhere)."""
-    rows = _fetch(q.queue_stats(scope, flt, tz, path=path), engine)
+    rows = _fetch(queue_stats(scope, flt, tz, path=path), engine)
     per_period = flt.by != "queue"
-    keys = (["period"] if per_period else []) + ["queue", *q.QUEUE_SUMS]
+    keys = (["period"] if per_period else []) + ["queue", *QUEUE_SUMS]
     df = pd.DataFrame(rows, columns=keys)
-    for k in q.QUEUE_SUMS:
+    for k in QUEUE_SUMS:
         df[k] = df[k].fillna(0).astype("int64")
     if per_period:
         norm = int if flt.by == "hour_of_day" else as_date
@@ -199,12 +211,12 @@ def _queue_frame(scope, flt, tz, engine, path, axis_by: str):
         axis = (list(range(24)) if flt.by == "hour_of_day" else
                 _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day))
         queues = sorted(df["queue"].unique().tolist())
-        found = {(p, qn): r for p, qn, r in zip(df["period"], df["queue"], df[list(q.QUEUE_SUMS)].itertuples(index=False))}
-        zero = tuple(0 for _k in q.QUEUE_SUMS)
+        found = {(p, qn): r for p, qn, r in zip(df["period"], df["queue"], df[list(QUEUE_SUMS)].itertuples(index=False))}
+        zero = tuple(0 for _k in QUEUE_SUMS)
         df = pd.DataFrame([(p, qn, *found.get((p, qn), zero)) for p in axis for qn in queues], columns=keys)
-        for k in q.QUEUE_SUMS:
+        for k in QUEUE_SUMS:
             df[k] = df[k].astype("int64")
-    names = _names(q.queue_names, df["queue"].unique().tolist(), engine)
+    names = _names(queue_names, df["queue"].unique().tolist(), engine)
     df.insert(keys.index("queue") + 1, "name", [names.get(n, "") for n in df["queue"]])
     return df
 
@@ -254,7 +266,7 @@ def run_queue_performance(scope, flt, tz, engine, path):
 
 def run_queue_wait_talk(scope, flt, tz, engine, path):
     if flt.by == "queue":
-        raise ValueError(f"by must be one of {q.PBX_BY}")
+        raise ValueError(f"by must be one of {PBX_BY}")
     df = _queue_frame(scope, flt, tz, engine, path, flt.by)
     out = df[["period", "queue", "name", "calls", "answered"]].copy()
     out["avg_wait_answered_s"] = _objects(out.index, [metrics.asa_s(w, a) for w, a in zip(df["answered_wait_s"], df["answered"])])
@@ -278,34 +290,34 @@ def run_ivr(scope, flt, tz, engine, path):
     all choices, the calls that hung up in the menu, of the calls started in the range.
     Section: where the calls went after each IVR (queue, extension, ... hung up). Chart:
     choices per option over local days / months of the call's start."""
-    if flt.by not in q.DID_BY:
-        raise ValueError(f"by must be one of {q.DID_BY}")
-    entered = {ivr: int(n) for ivr, n in _fetch(q.ivr_entered(scope, flt, tz, path=path), engine)}
+    if flt.by not in DID_BY:
+        raise ValueError(f"by must be one of {DID_BY}")
+    entered = {ivr: int(n) for ivr, n in _fetch(ivr_entered(scope, flt, tz, path=path), engine)}
     chosen: dict[str, dict[str, int]] = {}
-    for ivr, option, n in _fetch(q.ivr_options(scope, flt, tz, path=path), engine):
-        if option in q.IVR_OPTIONS:
+    for ivr, option, n in _fetch(ivr_options(scope, flt, tz, path=path), engine):
+        if option in IVR_OPTIONS:
             chosen.setdefault(ivr, {})[option] = int(n)
-    names = {n: name for n, name in _fetch(q.ivr_names(), engine)}
+    names = {n: name for n, name in _fetch(ivr_names(), engine)}
     went: list[tuple[str, str, str, int]] = []  # (ivr, type, number, calls)
     hung: dict[str, int] = {}
-    for ivr, dest, n in _fetch(q.ivr_next(scope, flt, tz, path=path), engine):
+    for ivr, dest, n in _fetch(ivr_next(scope, flt, tz, path=path), engine):
         kind, _sep, number = dest.partition(":")
         went.append((ivr, kind, number, int(n)))
         if kind == "hangup":
             hung[ivr] = hung.get(ivr, 0) + int(n)
     ivrs = sorted(set(entered) | set(chosen), key=lambda v: (len(v), v))
-    opt_keys = [f"opt:{o}" for o in q.IVR_OPTIONS]
+    opt_keys = [f"opt:{o}" for o in IVR_OPTIONS]
     data = []
     for ivr in ivrs:
         per = chosen.get(ivr, {})
-        data.append([ivr, names.get(ivr, ""), entered.get(ivr, 0), *(per.get(o, 0) for o in q.IVR_OPTIONS),
+        data.append([ivr, names.get(ivr, ""), entered.get(ivr, 0), *(per.get(o, 0) for o in IVR_OPTIONS),
                      sum(per.values()), hung.get(ivr, 0)])
     df = pd.DataFrame(data, columns=["ivr", "name", "entered", *opt_keys, "choices", "hangup"])
     for k in ["entered", *opt_keys, "choices", "hangup"]:
         df[k] = df[k].astype("int64")
     cols = [Col("ivr", N_("IVR"), "text"), Col("name", N_("Name"), "text"), Col("entered", N_("Calls entered"))]
     cols += [Col(f"opt:{o}", IVR_OPTION_LABELS.get(o, o), "int", translate=o in IVR_OPTION_LABELS)
-             for o in q.IVR_OPTIONS]
+             for o in IVR_OPTIONS]
     cols += [Col("choices", N_("Choices")), Col("hangup", N_("Hung up in the menu"))]
     known_kinds = set(KIND_LABELS)
     next_df = pd.DataFrame([(i, k if k in known_kinds else "external", n, c) for i, k, n, c in went],
@@ -314,9 +326,9 @@ def run_ivr(scope, flt, tz, engine, path):
                  Col("next", N_("Number"), "text"), Col("calls", N_("Calls"))]
     sections = [Section("ivr-next", N_("Where the calls went after the IVR"), next_cols, next_df)]
     axis = _days(flt.first_day, flt.last_day) if flt.by == "day" else _months(flt.first_day, flt.last_day)
-    over_time = q.ivr_options_over_time(scope, flt, tz, path=path)
+    over_time = ivr_options_over_time(scope, flt, tz, path=path)
     found = {(as_date(p), o): int(n) for p, o, n in _fetch(over_time, engine)}
-    used = [o for o in q.IVR_OPTIONS if any(k[1] == o for k in found)]
+    used = [o for o in IVR_OPTIONS if any(k[1] == o for k in found)]
     chart = pd.DataFrame([(p, o, found.get((p, o), 0)) for o in used for p in axis],
                          columns=["period", "option", "choices"])
     return cols, df, chart, int(df["entered"].sum()) if len(df) else 0, [], flt, sections
@@ -331,11 +343,11 @@ def run_ring_groups(scope, flt, tz, engine, path):
     """Table: per ring group — calls, answered, missed (no member answered), average ring
     and talk time of the answered legs, and the calls each member answered. Chart: the same
     rows (answered / missed per group, answered per member)."""
-    rows = _fetch(q.ring_groups(scope, flt, tz, path=path), engine)
+    rows = _fetch(ring_groups(scope, flt, tz, path=path), engine)
     per_member: dict[str, dict[str, int]] = {}
-    for rg, ext, n in _fetch(q.ring_group_members_answered(scope, flt, tz, path=path), engine):
+    for rg, ext, n in _fetch(ring_group_members_answered(scope, flt, tz, path=path), engine):
         per_member.setdefault(rg, {})[ext] = int(n)
-    names_stmt, members_stmt = q.ring_group_info()
+    names_stmt, members_stmt = ring_group_info()
     names = {n: name for n, name in _fetch(names_stmt, engine)}
     groups = [r[0] for r in rows]
     members = {e for rg, e in _fetch(members_stmt, engine) if rg in groups}
@@ -365,7 +377,7 @@ def run_queue_callbacks(scope, flt, tz, engine, path):
     """Table: the activity — each callback requested in the range (local request time,
     number, queue, status, attempts, agent, time to callback), what a manager follows up.
     Chart: the per-queue summary (requested, completed, failed, average time to callback)."""
-    rows = _fetch(q.callback_activity(scope, flt, tz), engine)
+    rows = _fetch(callback_activity(scope, flt, tz), engine)
     data = []
     for req, done, number, queue, status, attempts, agent in rows:
         req, done = as_datetime(req), as_datetime(done) if done is not None else None
@@ -392,7 +404,7 @@ def callback_summary(df: pd.DataFrame, engine=None) -> pd.DataFrame:
                     metrics.avg_time_to_callback_s(sum(float(v) for v in done["ttc_s"]), len(done))])
     summary = pd.DataFrame(out, columns=["queue", *CALLBACK_SUMMARY, "avg_ttc_s"])
     summary["avg_ttc_s"] = _objects(summary.index, [r[-1] for r in out])
-    names = _names(q.queue_names, summary["queue"].tolist(), engine)
+    names = _names(queue_names, summary["queue"].tolist(), engine)
     summary.insert(1, "name", [names.get(n, "") for n in summary["queue"]])
     return summary
 
@@ -404,17 +416,17 @@ def run_queue_satisfaction(scope, flt, tz, engine, path):
     per: dict[tuple[str, str], dict] = {}
     keys: set[str] = set()
     for level in ("queue", "agent"):
-        for who, key, n, points in _fetch(q.survey_scores(scope, flt, tz, level), engine):
+        for who, key, n, points in _fetch(survey_scores(scope, flt, tz, level), engine):
             d = per.setdefault((level, who), {"keys": {}, "points": 0, "answered": 0})
             d["keys"][key] = int(n)
             d["points"] += int(points or 0)
             keys.add(key)
-        for who, n in _fetch(q.answered_queue_calls(scope, flt, tz, level), engine):
+        for who, n in _fetch(answered_queue_calls(scope, flt, tz, level), engine):
             if (level, who) in per:
                 per[(level, who)]["answered"] = int(n)
     keys = sorted(keys, key=lambda k: (len(k), k))
-    qnames = _names(q.queue_names, [w for lv, w in per if lv == "queue"], engine)
-    anames = _names(q.extension_names, [w for lv, w in per if lv == "agent"], engine)
+    qnames = _names(queue_names, [w for lv, w in per if lv == "queue"], engine)
+    anames = _names(extension_names, [w for lv, w in per if lv == "agent"], engine)
     data = []
     for level in ("queue", "agent"):
         for who in sorted((w for lv, w in per if lv == level), key=lambda v: (len(v), v)):
@@ -455,7 +467,7 @@ def call_rows(result: ReportResult, scope: Scope, *, engine: Engine | None = Non
     """The calls behind `result` (streamed, oldest first), start times in the PBX zone."""
     tz = tz or get_settings().tz
     scope, flt = groups_expanded(scope, result.filter, engine)
-    stmt = q.report_calls(result.report, scope, flt, tz)
+    stmt = report_calls(result.report, scope, flt, tz)
     if limit is not None:
         stmt = stmt.limit(limit)
     for row in db.stream_rows(stmt, engine):
@@ -471,15 +483,15 @@ def run_queue_agents(scope, flt, tz, engine, path):
     pause time clipped to the range (open sessions / pauses up to now), occupancy
     (metrics.occupancy) and the pause time of each reason. Chart: the same rows."""
     now = _utc_now()
-    calls = {a: (int(n or 0), int(t or 0)) for a, n, t in _fetch(q.agent_calls(scope, flt, tz, path=path), engine)}
-    rna = {a: int(n or 0) for a, n in _fetch(q.agent_ring_no_answer(scope, flt, tz, path=path), engine)}
-    logged = {a: round(float(sec or 0)) for a, _n, sec in _fetch(q.agent_logged_in(scope, flt, tz, now), engine)}
+    calls = {a: (int(n or 0), int(t or 0)) for a, n, t in _fetch(agent_calls(scope, flt, tz, path=path), engine)}
+    rna = {a: int(n or 0) for a, n in _fetch(agent_ring_no_answer(scope, flt, tz, path=path), engine)}
+    logged = {a: round(float(sec or 0)) for a, _n, sec in _fetch(agent_logged_in(scope, flt, tz, now), engine)}
     pauses: dict[str, dict[str, int]] = {}
-    for a, reason, sec in _fetch(q.agent_paused(scope, flt, tz, now), engine):
+    for a, reason, sec in _fetch(agent_paused(scope, flt, tz, now), engine):
         pauses.setdefault(a, {})[reason or ""] = pauses.get(a, {}).get(reason or "", 0) + round(float(sec or 0))
     agents = sorted(set(calls) | set(rna) | set(logged) | set(pauses), key=lambda v: (len(v), v))
     reasons = sorted({r for per in pauses.values() for r in per})
-    names = _names(q.extension_names, agents, engine)
+    names = _names(extension_names, agents, engine)
     data = []
     for a in agents:
         answered, talk = calls.get(a, (0, 0))
@@ -511,7 +523,7 @@ def agent_sections(scope, flt, tz, engine, now, names) -> list[Section]:
 
     def frame(stmt, keys):
         rows = _fetch(stmt.limit(limit), engine)
-        more = _names(q.extension_names, [r[0] for r in rows if r[0] not in names], engine)
+        more = _names(extension_names, [r[0] for r in rows if r[0] not in names], engine)
         data = [[a, names.get(a) or more.get(a, ""), qn or "", local(b), local(e), why or "", round(float(sec or 0))]
                 for a, qn, b, e, why, sec in rows]
         # Columns as objects: datetimes stay datetimes, an open end stays None (not NaT), and
@@ -520,9 +532,9 @@ def agent_sections(scope, flt, tz, engine, now, names) -> list[Section]:
         return df.astype({"in_range_s": "int64"})
 
     who = [Col("agent", N_("Agent"), "text"), Col("name", N_("Name"), "text"), Col("queue", N_("Queue"), "text")]
-    sessions = frame(q.agent_sessions_list(scope, flt, tz, now),
+    sessions = frame(agent_sessions_list(scope, flt, tz, now),
                      ["agent", "name", "queue", "login", "logout", "logout_reason", "in_range_s"])
-    pauses = frame(q.agent_pauses_list(scope, flt, tz, now),
+    pauses = frame(agent_pauses_list(scope, flt, tz, now),
                    ["agent", "name", "queue", "start", "end", "reason", "in_range_s"])
     return [
         Section("sessions", N_("Login sessions"), who + [
@@ -538,7 +550,7 @@ def agent_sections(scope, flt, tz, engine, now, names) -> list[Section]:
 def run_missed_unreturned(scope, flt, tz, engine, path):
     """Table: per caller whose missed inbound calls were not returned within flt.hours — the
     missed calls, the last one and the first one (waiting since), oldest first."""
-    rows = _fetch(q.missed_unreturned(scope, flt, tz), engine)
+    rows = _fetch(missed_unreturned(scope, flt, tz), engine)
 
     def local(v):
         return as_datetime(v).replace(tzinfo=UTC).astimezone(tz)
@@ -566,11 +578,11 @@ def run_queue_staffing(scope, flt, tz, engine, path):
     for row in hour_rows(start, end, tz):
         hours[row["local_hour"]] += 1
     logged = {(qn, int(h)): float(round(sec or 0))  # whole seconds (SQLite julianday is not exact)
-              for qn, h, sec in _fetch(q.agents_logged_in_by_hour(scope, flt, tz, _utc_now()), engine)}
+              for qn, h, sec in _fetch(agents_logged_in_by_hour(scope, flt, tz, _utc_now()), engine)}
     queues = sorted(set(hourly["queue"]) | {qn for qn, _h in logged})
-    targets = {n: (int(t), int(g)) for n, t, g in _fetch(q.queue_targets(queues), engine)} if queues else {}
+    targets = {n: (int(t), int(g)) for n, t, g in _fetch(queue_targets(queues), engine)} if queues else {}
     names = dict(zip(hourly["queue"], hourly["name"]))
-    names.update(_names(q.queue_names, [qn for qn in queues if qn not in names], engine))
+    names.update(_names(queue_names, [qn for qn in queues if qn not in names], engine))
     found = {(int(p), qn): r for p, qn, r in zip(hourly["period"], hourly["queue"], hourly.itertuples(index=False))}
     overall = hourly.groupby("queue")[["talk_s", "talked"]].sum() if len(hourly) else None
     data = []

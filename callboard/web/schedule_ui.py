@@ -26,7 +26,8 @@ from callboard.reports import registry
 from callboard.reports.results import DIRECTION_NAMES
 from callboard.web.routes import db_id
 from data import db
-from data.queries.reports import filter_options, queue_options
+from data.queries.extensions import filter_options
+from data.queries.queues import queue_options
 from data.schema import DIRECTIONS
 
 P = "sch"

@@ -8,7 +8,7 @@ import pandas as pd
 
 from callboard.web.report_ui import grid_rows
 from callboard.reports.results import Col, ReportResult
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 
 
 def test_grid_rows_format_repeated_values_like_single_ones():

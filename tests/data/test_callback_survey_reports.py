@@ -34,7 +34,7 @@ from callboard.reports.runners import call_rows
 from exporters.report_csv import to_csv
 from data import aggregates
 from data import schema as s
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 
 TZ = ZoneInfo("Europe/Prague")

@@ -32,7 +32,8 @@ from data import live
 from data import schema as s
 from data.demo.live_sim import LiveSimulator, SimConfig
 from data.importers.queue_log import import_queue_log_file
-from data.queries.reports import ReportFilter, queue_stats
+from data.queries.queues import queue_stats
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 
 TZ = ZoneInfo("Europe/Prague")

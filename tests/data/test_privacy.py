@@ -31,7 +31,9 @@ from data import schema as s
 from data.queries import calls as q
 from data.queries import chats as qchats
 from data.queries import recordings as qrec
-from data.queries import reports as qrep
+from data.queries.callbacks import callback_activity
+from data.queries.missed import missed_unreturned
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 from tests.recordings_data import insert_recordings, write_wav
 
@@ -304,12 +306,12 @@ def test_masked_scope_never_receives_the_full_number(engine, tmp_path):
 
 def test_masked_reports_hide_callers(engine, tmp_path):
     insert_person(tmp_path)
-    flt = qrep.ReportFilter(first_day=D(2026, 3, 1).date(), last_day=D(2026, 3, 31).date())
+    flt = ReportFilter(first_day=D(2026, 3, 1).date(), last_day=D(2026, 3, 31).date())
     from callboard.core.settings import get_settings
 
     tz = get_settings().tz
-    text = " ".join(_values(db.fetch_all(qrep.callback_activity(MASKED, flt, tz), engine))
-                    + _values(db.fetch_all(qrep.missed_unreturned(MASKED, flt, tz), engine)))
+    text = " ".join(_values(db.fetch_all(callback_activity(MASKED, flt, tz), engine))
+                    + _values(db.fetch_all(missed_unreturned(MASKED, flt, tz), engine)))
     assert "777••••56" in text and not LEFTOVER.search(text)
 
 

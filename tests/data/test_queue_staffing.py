@@ -34,7 +34,7 @@ from callboard.reports.registry import run_report
 from exporters.report_csv import to_csv
 from data import aggregates, metrics
 from data import schema as s
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 from tests.data.test_reports import TZ
 

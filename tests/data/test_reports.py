@@ -36,7 +36,8 @@ from callboard.reports.registry import run_report
 from exporters.report_csv import to_csv
 from data import aggregates, db
 from data import schema as s
-from data.queries.reports import ReportFilter, uses_aggregates
+from data.queries.report_filter import ReportFilter
+from data.queries.report_path import uses_aggregates
 from data.scope import Scope
 
 TZ = ZoneInfo("Europe/Prague")

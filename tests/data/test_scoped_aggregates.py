@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from callboard.reports.registry import run_report
 from data import aggregates
 from data import schema as s
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 from tests.data.test_reports import TZ
 

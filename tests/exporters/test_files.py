@@ -34,7 +34,7 @@ from callboard.core.settings import reset_settings_cache
 from data import db
 from data import schema as s
 from data.queries.calls import ALL_COLUMNS, CallFilter
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 from data.timebuckets import local_day_bounds_utc
 from exporters import files

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from callboard.cli import app
 from callboard.core.i18n import gettext
 from callboard.reports.registry import run_report
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 from tests.data.test_reports import TZ, pbx  # noqa: F401  (fixture)
 

@@ -17,7 +17,7 @@ from callboard.core.i18n import LOCALE_DIR
 from callboard.reports import registry
 from callboard.reports.registry import REPORTS
 from data.access import policy
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 
 IDS = [r.id for r in REPORTS]

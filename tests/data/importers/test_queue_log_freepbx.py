@@ -88,7 +88,7 @@ from data import schema as s
 from data.importers.asterisk.cdr_file import import_cdr_file
 from data.importers.base import ImportFailed
 from data.importers.queue_log import import_queue_log_file
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 from tests.data.test_reports import TZ
 

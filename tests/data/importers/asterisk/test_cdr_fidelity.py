@@ -39,7 +39,7 @@ from data.importers import rules as rules_mod
 from data.importers.asterisk.cdr_file import import_cdr_file
 from data.importers.asterisk.rederive import rebuild_calls, rederive_for
 from data.importers.rules import NUMBER, PEER
-from data.queries.reports import ReportFilter
+from data.queries.report_filter import ReportFilter
 from data.scope import Scope
 from tests.data.importers.asterisk.test_cdr_file import assert_aggregates_match_calls, calls, count, legs
 

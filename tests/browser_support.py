@@ -10,7 +10,7 @@ Everything but /login and /healthz needs a signed-in user, so ``running_app`` ad
 administrator TEST_ADMIN to the app's database and signs in over HTTP (the real login);
 ``browser_page`` hands every new browser context that session, and urllib requests to
 the app (``urllib.request.urlopen``) carry it too. A test that wants to be anonymous or
-another user builds its own opener / context (see tests/auth).
+another user builds its own opener / context (see tests/callboard/web/auth).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ snake_case verbs: ``login``, ``login_failed``, ``logout``, ``password_change``,
 ``download_file`` (a generated file, by its emailed link or from the download list),
 ``schedule_create`` / ``schedule_edit`` / ``schedule_delete`` / ``schedule_run_now``,
 ``delete_recording``, ``delete_call``, ``privacy_erase``, ``retention_run`` ... (labels for
-people: dashboards/audit.py ACTION_LABELS)
+people: dashboards/admin/audit.py ACTION_LABELS)
 
 No Flask here: the web layer tells the writer how to read the current request's actor
 (``set_actor_source``), so an entry written during a request without an explicit actor

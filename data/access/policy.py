@@ -6,7 +6,7 @@ role). What a user then *sees* is narrowed by their Scope in the data layer; the
 decide which screens and actions they reach at all.
 
 Something without a decision here is treated as ``viewer`` (signed-in users) at run time,
-and tests/auth/test_matrix.py fails until it gets one — so every new page, route and
+and tests/callboard/web/auth/test_matrix.py fails until it gets one — so every new page, route and
 callback is decided on purpose.
 """
 

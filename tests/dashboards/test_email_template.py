@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.auth.support import exact_body, login, post_body, server_callbacks
+from tests.callboard.web.auth.support import exact_body, login, post_body, server_callbacks
 from tests.browser_support import app_settings
 
 

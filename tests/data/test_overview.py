@@ -194,7 +194,7 @@ def test_the_overview_page_shows_each_user_their_scope(db_url, engine, monkeypat
     from data.access import users
     from callboard.core.formatting import fmt_local_datetime
     from callboard.core.settings import reset_settings_cache
-    from tests.auth.support import login, router_body, post_body
+    from tests.callboard.web.auth.support import login, router_body, post_body
 
     monkeypatch.setenv("CALLBOARD_TIMEZONE", "Europe/Prague")
     reset_settings_cache()

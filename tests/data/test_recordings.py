@@ -188,7 +188,7 @@ def client(ids, monkeypatch):
     app = Flask(__name__)
     routes.register(app)
     # The route alone, without the login guard: the caller sees everything (who may
-    # play what is tested through the whole app in tests/auth).
+    # play what is tested through the whole app in tests/callboard/web/auth).
     monkeypatch.setattr(routes, "current_scope", lambda: ALL)
     return app.test_client()
 

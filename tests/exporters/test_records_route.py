@@ -20,7 +20,7 @@ def client(db_url, monkeypatch):
     app = Flask(__name__)
     routes.register(app)
     # The route alone, without the login guard: the caller sees everything (who may
-    # export what is tested through the whole app in tests/auth).
+    # export what is tested through the whole app in tests/callboard/web/auth).
     monkeypatch.setattr(routes, "current_scope", Scope.everything)
     return app.test_client()
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from callboard.core.i18n import gettext
 from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
-from tests.test_reports_browser import (
+from tests.dashboards.reports.test_reports_browser import (
     FIGURE_JS, assert_csv_matches_grid, download_csv, figure, grid, idle, open_report, wait_redrawn,
 )
 

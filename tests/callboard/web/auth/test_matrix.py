@@ -10,7 +10,7 @@ that matter, and the HTTP checks prove the guard enforces what the policy says.
 Data (tests/recordings_data.py): team A = extension group "Sales" (101, 102); team B's
 calls are those of 103 and of the IVR (no extension). In-process (Flask test client over
 one SQLite file): the guard is the same code on every database; the data-layer scope
-tests run on both (tests/auth/test_users_sessions.py).
+tests run on both (tests/data/access/test_users_sessions.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from data.access import policy
 
 from data.access import users
 from data.access.policy import ADMIN, DISPLAY, MANAGER, PUBLIC, VIEWER
-from tests.auth.support import (PASSWORD, PRINCIPALS, ROLES, allowed, callback_level, client_of, csrf_header,
+from tests.callboard.web.auth.support import (PASSWORD, PRINCIPALS, ROLES, allowed, callback_level, client_of, csrf_header,
                                 exact_body, login, output_ids, parse_outputs, post_body, post_callback, refusal,
                                 router_body, server_callbacks)
 

@@ -2,7 +2,7 @@
 chats (tests/recordings_data.py) and its principals — an administrator, a manager and a
 viewer of team A ("Sales" = 101, 102), a wall display's token for queue 600 and nobody.
 In-process (Flask test client): the guard is the same code on every database; the
-data-layer scope tests run on both (tests/auth/test_users_sessions.py)."""
+data-layer scope tests run on both (tests/data/access/test_users_sessions.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from data.access import display_tokens
 
 from data.access import users
-from tests.auth.support import PASSWORD, ROLES, client_of, server_callbacks
+from tests.callboard.web.auth.support import PASSWORD, ROLES, client_of, server_callbacks
 from tests.browser_support import app_settings
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from callboard.core.i18n import gettext
 from tests.browser_support import app_on_filled_sqlite, page, report_browser  # noqa: F401 (fixtures)
-from tests.test_reports_browser import (
+from tests.dashboards.reports.test_reports_browser import (
     assert_csv_matches_grid, download_csv, figure, grid, idle, open_report, pick_option, wait_redrawn,
 )
 

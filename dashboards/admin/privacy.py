@@ -16,7 +16,7 @@ from callboard.web import access
 from callboard.core.formatting import fmt_local_datetime, fmt_number
 from callboard.core.i18n import N_, translator
 from callboard.web.input_checks import Text, checked_inputs
-from dashboards.retention import actor
+from dashboards.admin.retention import actor
 from data import privacy
 from data.queries.calls import DIRECTION_LABELS, STATUS_LABELS
 

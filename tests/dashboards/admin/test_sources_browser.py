@@ -12,7 +12,7 @@ import pytest
 from tests.browser_support import DASH_IDLE_JS, app_on_filled_sqlite, page, report_browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
-FIX = Path(__file__).parent / "data" / "importers" / "fixtures" / "issue14" / "freepbx_csv21.csv"
+FIX = Path(__file__).resolve().parents[2] / "data" / "importers" / "fixtures" / "issue14" / "freepbx_csv21.csv"
 
 
 def _fill(conn) -> None:

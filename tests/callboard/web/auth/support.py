@@ -1,6 +1,6 @@
 """What the tests of callboard.auth share: signing in through /login with the Flask test
 client, the CSRF header, and Dash callback bodies built from the app's own callback map
-(the way Dash's renderer builds them). The app and its principals: tests/auth/conftest.py."""
+(the way Dash's renderer builds them). The app and its principals: tests/callboard/web/auth/conftest.py."""
 
 from __future__ import annotations
 

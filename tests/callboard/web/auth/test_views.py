@@ -1,4 +1,4 @@
-"""/login and /account/password over HTTP (Flask test client, the app of tests/auth/conftest.py):
+"""/login and /account/password over HTTP (Flask test client, the app of tests/callboard/web/auth/conftest.py):
 what a browser sees of the sign-in throttle (issue 15, point 6), the second sign-in of one
 browser, the request-size limit for a signed-in user (point 5) and the proxy warning."""
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from data.access import sessions
 
 from data.access import users
-from tests.auth.support import PASSWORD, csrf_header, login
+from tests.callboard.web.auth.support import PASSWORD, csrf_header, login
 
 MESSAGE = re.compile(r'id="auth-message">([^<]*)<')
 

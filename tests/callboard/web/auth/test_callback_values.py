@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callboard.web.auth.callback_bodies import VALUE_TYPES
-from tests.auth.conftest import built_world
-from tests.auth.support import exact_body, post_body, router_body, router_key, server_callbacks
+from tests.callboard.web.auth.conftest import built_world
+from tests.callboard.web.auth.support import exact_body, post_body, router_body, router_key, server_callbacks
 from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
 
 # Values of every JSON type and the shapes that reach deeper: a long text, a NUL character
@@ -40,12 +40,12 @@ WRONG_VALUES = (-1, 2**70, 1.5, "", "x", "a\x00b", True, None, [1, "2", None], {
 WRONG_ID_VALUES = (0, 2**70, -1, 1.5, True, "x", "")
 CHUNKS = 6  # the callbacks in this many test items (spread over the test workers)
 MAX_REASON = 300
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request, tmp_path_factory):
-    """The access tests' app (tests/auth/conftest.py) over SQLite and over PostgreSQL: a
+    """The access tests' app (tests/callboard/web/auth/conftest.py) over SQLite and over PostgreSQL: a
     value can fail on one database only (a text too long for its column, a NUL character)."""
     tmp = tmp_path_factory.mktemp("values")
     if request.param == "sqlite":

@@ -3,7 +3,7 @@ administrator) in every schedule callback; downloads of generated files (by the 
 link and from the download list), a report's "CSV with calls" and "run now" leave an
 audit row, read back here; ids the database cannot hold answer 400, not 500.
 
-The app and its principals: tests/auth/conftest.py.
+The app and its principals: tests/callboard/web/auth/conftest.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from callboard.reports import schedules
 from data.access import users
 from data import db
 from data import schema as s
-from tests.auth.support import PASSWORD, client_of, exact_body, post_body, server_callbacks
+from tests.callboard.web.auth.support import PASSWORD, client_of, exact_body, post_body, server_callbacks
 
 SCHEDULE = dict(kind="report", report_type="ivr", period="last_month", recipients="b@example.com",
                 frequency="weekly", run_time="08:00", weekday=0, link_valid_hours=72, format="csv", language="en",

@@ -1,6 +1,6 @@
 """callboard.web.input_checks and callboard.core.bad_input: values of the wrong type raise
 BadInput with a short reason, the right ones pass unchanged (issue 15, point 9). The callbacks
-using it: tests/auth/test_callback_values.py; the URL parameters:
+using it: tests/callboard/web/auth/test_callback_values.py; the URL parameters:
 tests/callboard/reports/test_url_filters.py."""
 
 from __future__ import annotations

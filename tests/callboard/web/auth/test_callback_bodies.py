@@ -6,7 +6,7 @@ definition. The guard (callboard.web.auth.guard, callboard.web.auth.callback_bod
 the registered callback and refuses any body that does not match it: 401 for nobody
 (before the body is read), 403 below the callback's level, 400 for a body that names an
 unknown callback or does not match the named one. The app and principals:
-tests/auth/conftest.py (admin, manager and viewer of team A, a wall display, nobody).
+tests/callboard/web/auth/conftest.py (admin, manager and viewer of team A, a wall display, nobody).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from dash._utils import stringify_id
 
 from data.access import policy
-from tests.auth.support import (PRINCIPALS, allowed, callback_level, csrf_header, exact_body, post_body, refusal,
+from tests.callboard.web.auth.support import (PRINCIPALS, allowed, callback_level, csrf_header, exact_body, post_body, refusal,
                                 router_body, router_key, server_callbacks)
 
 UPDATE = "/_dash-update-component"

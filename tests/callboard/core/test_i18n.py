@@ -18,7 +18,7 @@ from callboard.core import i18n
 from callboard.reports.figures import DIRECTION_LABELS
 from callboard.core.i18n import gettext, translator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SOURCE_DIRS = ("callboard", "dashboards", "data", "exporters")
 PO_PATH = ROOT / "callboard" / "core" / "locale" / "cs" / "LC_MESSAGES" / "messages.po"
 

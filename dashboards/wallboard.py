@@ -86,6 +86,8 @@ def parse_config(query: dict) -> tuple[dict, list[tuple[str, str]]]:
     for name, default in DEFAULTS.items():
         raw = one_value(query.get(name))
         if not raw:
+            if query.get(name) not in (None, "", []):  # only spaces: reported like any bad value
+                problems.append((name, str(query.get(name))[:40]))
             cfg[name] = default
             continue
         try:

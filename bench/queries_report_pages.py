@@ -27,9 +27,8 @@ def page_update(report: str, *, scope: Scope = Scope.everything(), path: str | N
     """What a report page's update does on the server, for the bench range."""
 
     def run(ctx, rng):
-        from callboard.reports.registry import BY_ID
+        from callboard.reports.registry import BY_ID, run_report
         from callboard.web.report_ui import grid_rows
-        from callboard.reports.registry import run_report
         from data.queries.report_filter import ReportFilter
 
         flt = ReportFilter(rng.first_day, rng.last_day, **options)

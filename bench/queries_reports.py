@@ -17,10 +17,10 @@ from data import schema as s
 from data.scope import Scope
 
 
-def _page_update(report: str, figures, *, by: str | None = None, path: str | None = None):
+def _page_update(report: str, *, by: str | None = None, path: str | None = None):
     def run(ctx, rng):
+        from callboard.reports.registry import BY_ID, run_report
         from callboard.web.report_ui import grid_rows
-        from callboard.reports.registry import run_report
         from data.queries.report_filter import ReportFilter
 
         kwargs = {"by": by} if by else {}
@@ -28,41 +28,20 @@ def _page_update(report: str, figures, *, by: str | None = None, path: str | Non
         result = run_report(report, Scope.everything(), flt, engine=ctx.engine, tz=ctx.tz, path=path)
         grid_rows(result, "en")
         if not result.empty:
-            figures(result)
+            BY_ID[report].figures(result, "en")  # the charts its page draws
         return result.df
 
     return run
 
 
-def _fig_stats(result):
-    from callboard.reports.figures import fig_status_pies
-
-    return [fig_status_pies(result.df, "en", per_extension=False)]
-
-
-def _fig_pbx(result):
-    from callboard.reports.figures import fig_answered_split, fig_pbx_directions
-
-    df = result.df.assign(label=[str(v) for v in result.df["period"]])
-    return [fig_pbx_directions(df, "en", "Hour"), fig_answered_split(df, "en", "Hour")]
-
-
-def _fig_did(result):
-    from callboard.reports.figures import fig_did_dod
-
-    chart = result.chart.assign(label=[str(v) for v in result.chart["period"]])
-    return [fig_did_dod(chart, "en", "Day")]
-
-
-for _report, _fig, _by in (("extension-statistics", _fig_stats, None), ("pbx-activity", _fig_pbx, "hour_of_day"),
-                           ("did-dod", _fig_did, "day")):
+for _report, _by in (("extension-statistics", None), ("pbx-activity", "hour_of_day"), ("did-dod", "day")):
     _q = f"reports.{_report}"
     register(f"{_q}.page", question=_q, approach="aggregates", comparable=False,
              description=f"{_report} page update (query + table + figures), automatic path "
-                         "(rollup aggregates for an unrestricted scope)")(_page_update(_report, _fig, by=_by))
+                         "(rollup aggregates for an unrestricted scope)")(_page_update(_report, by=_by))
     register(f"{_q}.page_facts", question=_q, approach="facts", comparable=False,
              description=f"{_report} page update forced onto the facts path (what a restricted scope costs)")(
-        _page_update(_report, _fig, by=_by, path="facts"))
+        _page_update(_report, by=_by, path="facts"))
 
 
 @register("reports.extension-statistics.bare_sql", question="reports.extension-statistics", approach=APPROACH_BARE,

@@ -151,10 +151,6 @@ class Settings(BaseSettings):
     def max_request_bytes(self) -> int:
         return int(self.max_request_mb * 1024 * 1024)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -109,9 +109,6 @@ class Report:
         """The page's module (dashboards/reports/<id with underscores>.py: the file is the URL)."""
         return "dashboards.reports." + self.id.replace("-", "_")
 
-    def defaults(self) -> dict[str, str]:
-        return {o.key: o.default for o in self.options}
-
 
 REPORTS: tuple[Report, ...] = (
     Report("extension-statistics", N_("Extension call statistics"),

@@ -195,7 +195,7 @@ def run_did_dod(scope, flt, tz, engine, path):
     return cols, df, chart, int(df["calls"].sum()), [], flt
 
 
-def _queue_frame(scope, flt, tz, engine, path, axis_by: str):
+def _queue_frame(scope, flt, tz, engine, path):
     """The queue sums (data.queries.queues.queue_stats) as a frame: period (unless by
     queue), queue, name, then QUEUE_SUMS as integers; every period of the range appears for
     every queue that has calls in it (zeros elsewhere)."""
@@ -235,7 +235,7 @@ def _period_cols(flt) -> list[Col]:
 def run_queue_performance(scope, flt, tz, engine, path):
     if flt.by == "staffing":
         return run_queue_staffing(scope, flt, tz, engine, path)
-    df = _queue_frame(scope, flt, tz, engine, path, flt.by)
+    df = _queue_frame(scope, flt, tz, engine, path)
     out = df[[k for k in ("period", "queue", "name") if k in df]].copy()
     out["calls"] = df["calls"]
     out["offered"] = [metrics.offered(c, s, w) for c, s, w in zip(df["calls"], df["short_abandons"], df["waiting"])]
@@ -267,7 +267,7 @@ def run_queue_performance(scope, flt, tz, engine, path):
 def run_queue_wait_talk(scope, flt, tz, engine, path):
     if flt.by == "queue":
         raise ValueError(f"by must be one of {PBX_BY}")
-    df = _queue_frame(scope, flt, tz, engine, path, flt.by)
+    df = _queue_frame(scope, flt, tz, engine, path)
     out = df[["period", "queue", "name", "calls", "answered"]].copy()
     out["avg_wait_answered_s"] = _objects(out.index, [metrics.asa_s(w, a) for w, a in zip(df["answered_wait_s"], df["answered"])])
     out["avg_wait_all_s"] = _objects(out.index, [metrics.avg_wait_all_s(w, metrics.closed_calls(c, n))
@@ -572,7 +572,7 @@ def run_queue_staffing(scope, flt, tz, engine, path):
     Erlang C needs to reach the goal (data.metrics.agents_needed), the mean agents logged
     in (agent_session overlap per hour, in SQL), the service level those would give, and
     the gap. Chart: needed beside logged in, per hour."""
-    hourly = _queue_frame(scope, flt.with_(by="hour_of_day"), tz, engine, path, "hour_of_day")
+    hourly = _queue_frame(scope, flt.with_(by="hour_of_day"), tz, engine, path)
     start, end = flt.bounds(tz)
     hours = {h: 0 for h in range(24)}
     for row in hour_rows(start, end, tz):

@@ -25,11 +25,6 @@ class CurrentUser:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    def at_least(self, role: str) -> bool:
-        from data.access.users import ROLE_RANK
-
-        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
-
 
 def _g(name: str):
     try:
@@ -65,11 +60,6 @@ def request_actor() -> dict:
         if display is not None:
             actor.update(username=f"display:{display.name}")
     return actor
-
-
-def current_role() -> str | None:
-    user = current_user()
-    return user.role if user else None
 
 
 def is_admin() -> bool:

@@ -8,7 +8,7 @@ from dash import Input, Output, dcc, html
 
 from data.features import chats_enabled
 from callboard.core.i18n import translator
-from callboard.web.navigation import MENU_GROUPS, SECTIONS, BY_PATH
+from callboard.web.navigation import MENU_GROUPS, SECTIONS
 from callboard.core.settings import get_settings
 
 # Pages shown without navigation chrome (wall displays).
@@ -133,25 +133,3 @@ def register_callbacks(app: dash.Dash) -> None:
     def _render_chrome(lang, pathname):
         hidden = any((pathname or "").startswith(p) for p in CHROMELESS_PREFIXES)
         return navbar(lang, pathname), ({"display": "none"} if hidden else {})
-
-
-def coming_soon(lang: str, path: str, issue_title: str) -> html.Div:
-    """A page that says plainly what will be here, instead of pretending."""
-    _ = translator(lang)
-    section = BY_PATH[path]
-    return html.Div(
-        [
-            html.H2(_(section.title)),
-            html.P(_(section.summary), className="lead"),
-            dbc.Alert(
-                [
-                    html.Strong(_("Not built yet.")),
-                    " ",
-                    _("This page is planned in the work item “{title}”. The data it needs is already stored.",
-                      title=_(issue_title)),
-                ],
-                color="info",
-                className="coming-soon",
-            ),
-        ]
-    )

@@ -24,7 +24,6 @@ from data import schema as s
 from data.scope import Scope
 
 ROLES = s.ROLES  # ("admin", "manager", "viewer")
-ROLE_RANK = {"viewer": 1, "manager": 2, "admin": 3}
 SCOPE_KINDS = ("extension_group", "extension", "queue")
 
 

@@ -57,11 +57,6 @@ def enter_queue(conn: sa.Connection, *, call_uid: str, queue: str, enter_utc: da
                                    position=position, caller_number=caller_number))
 
 
-def answer_queue_call(conn: sa.Connection, *, call_uid: str, agent: str, answer_utc: datetime) -> None:
-    t = s.live_queue_call
-    conn.execute(t.update().where(t.c.call_uid == call_uid).values(answer_utc=answer_utc, agent=agent))
-
-
 def leave_queue(conn: sa.Connection, call_uid: str) -> None:
     """The queue call ended (answered call hung up, abandon, timeout, ...)."""
     t = s.live_queue_call

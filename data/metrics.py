@@ -73,12 +73,6 @@ def avg_talk_s(talk_s, answered) -> float | None:
     return None if answered == 0 else float(talk_s or 0) / answered
 
 
-def answer_rate(answered, calls) -> float | None:
-    """Answer rate: answered calls ÷ all calls (None for no calls)."""
-    calls = int(calls or 0)
-    return None if calls == 0 else int(answered or 0) / calls
-
-
 # msgids (translated by the UI) of the definitions users see.
 DEFINITIONS = {
     "offered": N_("Offered: calls that entered the queue, excluding short abandons and callers still waiting at the end of the data."),
@@ -110,29 +104,6 @@ DEFINITIONS = {
 # The queue reports (data.queries.queues.queue_stats) sum, per queue and period, the same
 # raw counts on both paths (agg_queue_hour or queue_call); the ratios below are computed
 # from those sums only, here, for the page, the CSV and the CLI alike.
-QUEUE_OUTCOME_COLUMNS = {"answered": "answered", "timeout": "timed_out", "exit_key": "exit_key",
-                         "no_agents": "no_agents"}
-
-
-# How a queue call ended (queue_call.outcome), as users read it. 'waiting' and an answered
-# call without an exit are open at the end of the data: shown as such, left out of averages.
-QUEUE_OUTCOME_LABELS = {
-    "answered": N_("Answered"),
-    "abandoned": N_("Abandoned"),
-    "timeout": N_("Timed out"),
-    "exit_key": N_("Exited by key"),
-    "no_agents": N_("No agents"),
-    "full": N_("Queue full"),
-    "waiting": N_("Still waiting"),
-    "talking": N_("Still talking"),
-    "unknown": N_("Ended by a PBX restart"),
-}
-
-
-def queue_call_state(outcome: str, talk_s, exit_utc) -> str:
-    """The key of QUEUE_OUTCOME_LABELS for a queue call: its outcome, or 'talking' for an
-    answered call that has not ended yet (no talk time, no exit)."""
-    return "talking" if outcome == "answered" and talk_s is None and exit_utc is None else outcome
 
 
 def count_outcome(outcome_col, outcome: str, weight=1):

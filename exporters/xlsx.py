@@ -69,7 +69,6 @@ def write_xlsx(doc: SheetDoc, lang: str) -> tuple[bytes, int, int]:
     # it requires writing row by row, top to bottom, which is what this does.
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True})
     ws = wb.add_worksheet(doc.sheet_name[:31])
-    bold = wb.add_format({"bold": True})
     title_fmt = wb.add_format({"bold": True, "font_size": 14})
     note_fmt = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
     header_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,

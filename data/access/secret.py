@@ -35,7 +35,3 @@ def _stored_secret(database_url: str) -> str:
 def app_secret() -> str:
     settings = get_settings()
     return settings.secret_key or _stored_secret(settings.database_url)
-
-
-def reset_cache() -> None:
-    _stored_secret.cache_clear()

@@ -44,7 +44,6 @@ from data import schema as s
 # The call columns the overlay may replace; call_cdr_view holds the CDR's own values of them.
 VIEW_FIELDS = ("status", "answer_utc", "ring_s", "talk_s", "answered_by", "extension", "hangup_by", "queue",
                "destination_type", "destination", "transferred_to")
-GAVE_UP = {"timeout", "no_agents", "exit_key", "full"}  # the queue gave up on the caller
 UNDECIDED = {"waiting", "unknown"}  # no exit seen (yet): still waiting / ended by a restart
 SECOND = timedelta(seconds=1)
 

@@ -82,7 +82,6 @@ DEFAULTS: dict = {
 NUMBER, PEER, CONTEXT = "number", "peer", "context"
 NUMBER_CLASSES = ("extension", "feature", "voicemail", "conference", "ring_group", "ivr", "queue")
 PEER_CLASSES = ("extension", "trunk")
-CLASSES = ("extension", "queue", "ring_group", "ivr", "conference", "voicemail", "feature", "trunk")
 _STRENGTH = {c: i for i, c in enumerate(("extension", "feature", "voicemail", "conference", "ring_group", "ivr",
                                          "queue", "trunk"))}
 
@@ -224,24 +223,6 @@ class Rules:
                 self._ctx[ctx] = f
         return f
 
-    def is_inbound_context(self, ctx: str) -> bool:
-        return bool(self.context_flags(ctx) & CTX_INBOUND)
-
-    def is_internal_context(self, ctx: str) -> bool:
-        return bool(self.context_flags(ctx) & CTX_INTERNAL)
-
-    def is_ring_group_context(self, ctx: str) -> bool:
-        return bool(self.context_flags(ctx) & CTX_RING_GROUP)
-
-    def is_transfer_context(self, ctx: str) -> bool:
-        return bool(self.context_flags(ctx) & CTX_TRANSFER)
-
-    def is_voicemail_app(self, app: str) -> bool:
-        return self.app_kind(app) == APP_VOICEMAIL
-
-    def is_queue_app(self, app: str) -> bool:
-        return self.app_kind(app) == APP_QUEUE
-
     def app_kind(self, app: str) -> int:
         """APP_VOICEMAIL, APP_QUEUE, APP_IVR, APP_ANNOUNCE, APP_CONFERENCE or APP_OTHER."""
         k = self._apps.get(app)
@@ -340,35 +321,6 @@ class Rules:
         if dash > 0 and len(ctx) - dash - 1 >= 6:  # the channel's sequence number
             ctx = ctx[:dash]
         return name[:at], ctx
-
-
-def dial_targets(lastdata: str) -> list[tuple[str, str, str]]:
-    """(tech, peer, how) of each channel a Dial's first argument names: how is 'bare'
-    (`PJSIP/201`: a device), 'number' (`PJSIP/0777@provider`, `SIP/provider/0777`: the peer
-    is a trunk) or 'local'."""
-    first = lastdata.split(",", 1)[0]
-    out = []
-    for part in first.split("&"):
-        slash = part.find("/")
-        if slash <= 0:
-            continue
-        tech, rest = part[:slash], part[slash + 1 :]
-        if tech.lower() == "local":
-            out.append((tech, rest, "local"))
-            continue
-        at = rest.find("@")
-        s2 = rest.find("/")
-        if at >= 0 and (s2 < 0 or at < s2):
-            out.append((tech, rest[at + 1 :].split("/", 1)[0], "number"))
-            continue
-        if s2 >= 0:
-            # PJSIP/201/sip:201@10.0.0.21:5060 (FreePBX's PJSIP_DIAL_CONTACTS) is a device's
-            # contact; SIP/provider/0777123456 a number sent to a trunk.
-            contact = rest[s2 + 1 : s2 + 6].lower()
-            out.append((tech, rest[:s2], "bare" if contact.startswith(("sip:", "sips:")) else "number"))
-        else:
-            out.append((tech, rest, "bare"))
-    return out
 
 
 # ----------------------------------------------------------------------------- number_class

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from callboard.core.i18n import N_
 from data import schema as s
 from data.privacy import visible
 from data.queries.calls import MAX_PAGE, CallFilter, filter_clauses
@@ -31,7 +30,6 @@ SORTS = {
     "from": s.call.c.from_number,
     "to": s.call.c.to_number,
 }
-SORT_LABELS = {"start": N_("Start"), "duration": N_("Recording length"), "size": N_("Size")}
 
 
 def recordable_clause(calls=s.call):

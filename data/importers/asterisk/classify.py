@@ -114,8 +114,8 @@ def _mailbox(data: str) -> str | None:
 
 def _dialled_as(data: str, peer: str) -> str | None:
     """How a Dial's data names `peer`: 'bare' (PJSIP/201, PJSIP/201/sip:201@host: a device),
-    'number' (PJSIP/0777@provider, SIP/provider/0777: a trunk) or None (not named) — the
-    same answer as rules.dial_targets, by a few string searches (this runs for most legs)."""
+    'number' (PJSIP/0777@provider, SIP/provider/0777: a trunk) or None (not named), found by
+    a few string searches (this runs for most legs)."""
     n = len(peer)
     i = data.find(peer)
     while i > 0:
